@@ -1,0 +1,50 @@
+"""The node catalog: one source of truth per node type (inputs, outputs, price,
+category, executor) for the palette, the inspector, port checks, credits and the engine."""
+
+from __future__ import annotations
+
+from ._builtins import BUILTINS, IMAGE_PRICE, VIDEO_PRICE
+from ._decorator import node_type
+from ._spec import (
+    FIELD_TYPES,
+    PORT_KINDS,
+    Catalog,
+    Executor,
+    InputSpec,
+    NodeSpec,
+    OutputSpec,
+    template_placeholders,
+)
+
+_DEFAULT: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    """The process-wide catalog: built-ins plus types registered with ``@node_type``."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Catalog(BUILTINS)
+    return _DEFAULT
+
+
+def builtin_catalog() -> Catalog:
+    """A fresh catalog of the built-ins only."""
+    return Catalog(BUILTINS)
+
+
+__all__ = [
+    "BUILTINS",
+    "FIELD_TYPES",
+    "IMAGE_PRICE",
+    "PORT_KINDS",
+    "VIDEO_PRICE",
+    "Catalog",
+    "Executor",
+    "InputSpec",
+    "NodeSpec",
+    "OutputSpec",
+    "builtin_catalog",
+    "default_catalog",
+    "node_type",
+    "template_placeholders",
+]
