@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_serializer, model_validator
@@ -19,6 +20,13 @@ from ._status import (
     normalize_execution_status,
     normalize_node_status,
 )
+
+
+def _html() -> ModuleType:
+    # imported on use: models import nothing of the package at import time
+    import importlib
+
+    return importlib.import_module("wireflow_nb._html")
 
 
 def error_message(error: Any) -> str | None:
@@ -163,6 +171,9 @@ class ExecuteResponse(WireModel):
             raise ValueError("the execute response holds no execution run")
         return self.execution_runs[0].id
 
+    def _repr_html_(self) -> str:
+        return str(_html().render_execute_response(self))
+
 
 class PollResponse(_HasExecutionStatus):
     """Body of poll. Reads the reference shape and the wrapped ``{"data": {...}}`` shape
@@ -219,6 +230,9 @@ class PollResponse(_HasExecutionStatus):
     def failed_node_runs(self) -> list[NodeRun]:
         return [r for r in self.node_runs if r.state == NodeRunStatus.FAILED]
 
+    def _repr_html_(self) -> str:
+        return str(_html().render_poll_response(self))
+
 
 class Execution(_HasExecutionStatus):
     """Body of ``GET /workflows/executions/{id}``: the full record."""
@@ -246,6 +260,9 @@ class Execution(_HasExecutionStatus):
     def error_message(self) -> str | None:
         return error_message(self.error)
 
+    def _repr_html_(self) -> str:
+        return str(_html().render_execution(self))
+
 
 class ExecutionSummary(_HasExecutionStatus):
     """One row of ``GET /workflows/{id}/executions``."""
@@ -262,6 +279,13 @@ class ExecutionSummary(_HasExecutionStatus):
     @property
     def error_message(self) -> str | None:
         return error_message(self.error)
+
+
+class ExecutionSummaryList(list[ExecutionSummary]):
+    """A page of history (a plain ``list``) that renders as an HTML table in notebooks."""
+
+    def _repr_html_(self) -> str:
+        return str(_html().render_execution_summaries(self))
 
 
 class CreditsBreakdownItem(WireModel):
