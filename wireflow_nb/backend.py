@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
 
 from .models import (
-    Execution,
-    ExecutionSummary,
     ExecuteRequest,
     ExecuteResponse,
+    Execution,
+    ExecutionSummary,
     IteratorConfig,
     PollResponse,
 )
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .workflow import Workflow
 
 WorkflowOrRequest = Union["Workflow", ExecuteRequest, Mapping[str, Any]]
-IteratorConfigsArg = Union[Iterable[Union[IteratorConfig, Mapping[str, Any]]], None]
+IteratorConfigsArg = Union[Iterable[IteratorConfig | Mapping[str, Any]], None]
 OnUpdate = Callable[[PollResponse], None]
 
 
@@ -51,7 +51,9 @@ class Backend(Protocol):
 
     def get_execution(self, execution_id: str) -> Execution: ...
 
-    def list_executions(self, workflow_id: str, *, limit: int = 10, offset: int = 0) -> list[ExecutionSummary]: ...
+    def list_executions(
+        self, workflow_id: str, *, limit: int = 10, offset: int = 0
+    ) -> list[ExecutionSummary]: ...
 
     def iter_executions(self, workflow_id: str, *, page_size: int = 50) -> Iterator[ExecutionSummary]: ...
 
@@ -110,7 +112,9 @@ class AsyncBackend(Protocol):
         self, workflow_id: str, *, limit: int = 10, offset: int = 0
     ) -> list[ExecutionSummary]: ...
 
-    def iter_executions(self, workflow_id: str, *, page_size: int = 50) -> AsyncIterator[ExecutionSummary]: ...
+    def iter_executions(
+        self, workflow_id: str, *, page_size: int = 50
+    ) -> AsyncIterator[ExecutionSummary]: ...
 
     async def cancel(self, execution_id: str) -> PollResponse: ...
 

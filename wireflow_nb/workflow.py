@@ -64,7 +64,7 @@ def find_cycles(node_ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> li
                     path.append(child)
                 elif color[child] == GREY:
                     start = path.index(child)
-                    cycles.append(path[start:] + [child])
+                    cycles.append([*path[start:], child])
             else:
                 color[node] = BLACK
                 stack.pop()
@@ -222,7 +222,9 @@ class Workflow:
         """Feed ``target_handle`` of ``target`` from output ``source_handle`` of ``source``."""
         for end, name in (("source", source), ("target", target)):
             if not self.has_node(name):
-                raise KeyError(f"cannot connect: {end} node {name!r} does not exist; nodes: {self._ids_hint()}")
+                raise KeyError(
+                    f"cannot connect: {end} node {name!r} does not exist; nodes: {self._ids_hint()}"
+                )
         edge_id = id or f"e-{source}-{source_handle}-{target}-{target_handle}"
         taken = {e.id for e in self._edges}
         base, n = edge_id, 2
@@ -230,7 +232,13 @@ class Workflow:
             edge_id = f"{base}-{n}"
             n += 1
         self._edges.append(
-            Edge(id=edge_id, source=source, target=target, source_handle=source_handle, target_handle=target_handle)
+            Edge(
+                id=edge_id,
+                source=source,
+                target=target,
+                source_handle=source_handle,
+                target_handle=target_handle,
+            )
         )
         self.touch("connect")
         return edge_id
@@ -286,7 +294,11 @@ class Workflow:
             if edge.id is not None:
                 if edge.id in edge_ids:
                     found.append(
-                        Problem("duplicate_edge_id", f"edge id {edge.id!r} is used more than once", edge_id=edge.id)
+                        Problem(
+                            "duplicate_edge_id",
+                            f"edge id {edge.id!r} is used more than once",
+                            edge_id=edge.id,
+                        )
                     )
                 edge_ids.add(edge.id)
             for end, ref in (("source", edge.source), ("target", edge.target)):
@@ -366,7 +378,8 @@ class Workflow:
             fields["trigger_data"] = dict(trigger_data)
         if iterator_configs is not None:
             fields["iterator_configs"] = [
-                c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c) for c in iterator_configs
+                c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c)
+                for c in iterator_configs
             ]
         return ExecuteRequest(**fields)
 
@@ -400,7 +413,11 @@ class Workflow:
         nodes = body.get("nodes")
         if not isinstance(nodes, list):
             raise WorkflowValidationError(
-                [Problem("missing_nodes", "the workflow has no 'nodes' list; is this a Wireflow workflow file?")]
+                [
+                    Problem(
+                        "missing_nodes", "the workflow has no 'nodes' list; is this a Wireflow workflow file?"
+                    )
+                ]
             )
         edges = body.get("edges", [])
         if not isinstance(edges, list):
@@ -412,15 +429,22 @@ class Workflow:
             file_id = None
         from pydantic import ValidationError
 
-        try:
-            parsed_nodes = [Node.model_validate(n) for n in nodes]
-            parsed_edges = [Edge.model_validate(e) for e in edges]
-        except ValidationError as exc:
-            problems = [
-                Problem("bad_shape", f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
-                for err in exc.errors()
-            ]
-            raise WorkflowValidationError(problems, summary="The workflow file is malformed") from None
+        problems: list[Problem] = []
+        parsed_nodes: list[Node] = []
+        parsed_edges: list[Edge] = []
+        for kind, items, model, out in (
+            ("nodes", nodes, Node, parsed_nodes),
+            ("edges", edges, Edge, parsed_edges),
+        ):
+            for index, item in enumerate(items):
+                try:
+                    out.append(model.model_validate(item))  # type: ignore[attr-defined,arg-type]
+                except ValidationError as exc:
+                    for err in exc.errors():
+                        where = ".".join(str(p) for p in err["loc"])
+                        problems.append(Problem("bad_shape", f"{kind}[{index}].{where}: {err['msg']}"))
+        if problems:
+            raise WorkflowValidationError(problems, summary="The workflow file is malformed")
         wf = cls(id or file_id or "notebook", nodes=parsed_nodes, edges=parsed_edges, extra=extra)
         if id is not None and file_id is None:
             wf.extra.pop("__has_id__", None)
@@ -443,7 +467,12 @@ class Workflow:
             body = json.loads(source.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise WorkflowValidationError(
-                [Problem("bad_json", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")]
+                [
+                    Problem(
+                        "bad_json",
+                        f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
+                    )
+                ]
             ) from None
         wf = cls.from_dict(body, id=id)
         if id is None and wf.extra.get("__has_id__") is False:
@@ -464,8 +493,6 @@ class Workflow:
         return self.id == other.id and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
-
-
 
 
 def _catalog_entry(node_type: str) -> Any:

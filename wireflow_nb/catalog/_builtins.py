@@ -11,7 +11,6 @@ _N = "wireflow_nb.engine.nodes"
 IMAGE_PRICE = 10
 VIDEO_PRICE = 50
 
-_SIZES = dict(minimum=64, maximum=2048)
 
 BUILTINS: tuple[NodeSpec, ...] = (
     # inputs ---------------------------------------------------------------------------
@@ -19,7 +18,9 @@ BUILTINS: tuple[NodeSpec, ...] = (
         "input:text",
         "Text",
         "input",
-        inputs=(I("text", "text", default="", multiline=True, port=False, help="the text this node outputs"),),
+        inputs=(
+            I("text", "text", default="", multiline=True, port=False, help="the text this node outputs"),
+        ),
         outputs=(OutputSpec("text", "text"),),
         kind="input",
         executor=f"{_N}:input_text",
@@ -40,7 +41,13 @@ BUILTINS: tuple[NodeSpec, ...] = (
         "Image",
         "input",
         inputs=(
-            I("image", "image", required=True, port=False, help="an http(s) or data: URL, or a local file path"),
+            I(
+                "image",
+                "image",
+                required=True,
+                port=False,
+                help="an http(s) or data: URL, or a local file path",
+            ),
         ),
         outputs=(OutputSpec("images", "image"),),
         kind="input",
@@ -167,8 +174,8 @@ BUILTINS: tuple[NodeSpec, ...] = (
         "model",
         inputs=(
             I("prompt", "text", required=True, multiline=True, help="what to draw"),
-            I("width", "integer", default=512, port=False, **_SIZES),
-            I("height", "integer", default=512, port=False, **_SIZES),
+            I("width", "integer", default=512, port=False, minimum=64, maximum=2048),
+            I("height", "integer", default=512, port=False, minimum=64, maximum=2048),
             I("seed", "integer", default=None, port=False, minimum=0, help="empty: a new seed, recorded"),
             I("numImages", "integer", default=1, port=False, minimum=1, maximum=4),
         ),

@@ -65,7 +65,8 @@ def node_type(
                 )
             )
         out_specs = [
-            OutputSpec(name=name, kind=InputSpec(name, _field_type(t)).kind) for name, t in (outputs or {}).items()
+            OutputSpec(name=name, kind=InputSpec(name, _field_type(t)).kind)
+            for name, t in (outputs or {}).items()
         ]
         if not out_specs:
             out_specs = [OutputSpec("output", "any")]
@@ -77,7 +78,9 @@ def node_type(
             if single is not None and not (isinstance(result, dict) and single in result):
                 return {single: result}
             if not isinstance(result, dict):
-                raise TypeError(f"node {node_type!r} must return a dict of its outputs, got {type(result).__name__}")
+                raise TypeError(
+                    f"node {node_type!r} must return a dict of its outputs, got {type(result).__name__}"
+                )
             return result
 
         if is_async:

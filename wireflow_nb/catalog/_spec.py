@@ -155,9 +155,7 @@ class Catalog:
     def __getitem__(self, node_type: str) -> NodeSpec:
         spec = self._specs.get(node_type)
         if spec is None:
-            raise KeyError(
-                f"unknown node type {node_type!r}; known types: {', '.join(sorted(self._specs))}"
-            )
+            raise KeyError(f"unknown node type {node_type!r}; known types: {', '.join(sorted(self._specs))}")
         return spec
 
     def __contains__(self, node_type: object) -> bool:

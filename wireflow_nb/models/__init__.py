@@ -19,11 +19,11 @@ from ._graph import (
 from ._outputs import ImageOutput, MediaOutput, VideoOutput, images_of, text_of, videos_of
 from ._runs import (
     CreditsBreakdownItem,
+    ExecuteResponse,
     Execution,
     ExecutionRun,
     ExecutionSummary,
     ExecutionSummaryList,
-    ExecuteResponse,
     InsufficientCredits,
     NodeResults,
     NodeRun,

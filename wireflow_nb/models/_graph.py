@@ -87,9 +87,7 @@ class Node(WireModel):
     @property
     def inputs(self) -> dict[str, Any]:
         """Input values, read from ``data.params``, then ``data.config``, then ``data``."""
-        merged: dict[str, Any] = {
-            k: v for k, v in self.data.items() if k not in META_KEYS
-        }
+        merged: dict[str, Any] = {k: v for k, v in self.data.items() if k not in META_KEYS}
         config = self.data.get("config")
         if isinstance(config, dict):
             merged.update(config)

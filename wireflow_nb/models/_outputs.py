@@ -61,13 +61,12 @@ def images_of(output: Any) -> list[ImageOutput]:
     """Images in a node output (``images``, ``image``, a bare ``url`` or URL string)."""
     if isinstance(output, dict):
         found = _media_items(output.get("images")) + _media_items(output.get("image"))
-        if not found and isinstance(output.get("url"), str):
-            if _kind_of_url(output["url"], output.get("contentType")) == "image":
-                found = [output]
+        url = output.get("url")
+        if not found and isinstance(url, str) and _kind_of_url(url, output.get("contentType")) == "image":
+            found = [output]
         return [ImageOutput.model_validate(item) for item in found]
-    if isinstance(output, str) and _looks_like_url(output):
-        if _kind_of_url(output) == "image":
-            return [ImageOutput(url=output)]
+    if isinstance(output, str) and _looks_like_url(output) and _kind_of_url(output) == "image":
+        return [ImageOutput(url=output)]
     return []
 
 
@@ -75,13 +74,12 @@ def videos_of(output: Any) -> list[VideoOutput]:
     """Videos in a node output (``videos``, ``video``, a bare ``url`` or URL string)."""
     if isinstance(output, dict):
         found = _media_items(output.get("videos")) + _media_items(output.get("video"))
-        if not found and isinstance(output.get("url"), str):
-            if _kind_of_url(output["url"], output.get("contentType")) == "video":
-                found = [output]
+        url = output.get("url")
+        if not found and isinstance(url, str) and _kind_of_url(url, output.get("contentType")) == "video":
+            found = [output]
         return [VideoOutput.model_validate(item) for item in found]
-    if isinstance(output, str) and _looks_like_url(output):
-        if _kind_of_url(output) == "video":
-            return [VideoOutput(url=output)]
+    if isinstance(output, str) and _looks_like_url(output) and _kind_of_url(output) == "video":
+        return [VideoOutput(url=output)]
     return []
 
 

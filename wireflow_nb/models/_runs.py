@@ -189,11 +189,7 @@ class PollResponse(_HasExecutionStatus):
     @model_validator(mode="wrap")
     @classmethod
     def _unwrap(cls, value: Any, handler: Any) -> Any:
-        if (
-            isinstance(value, dict)
-            and isinstance(value.get("data"), dict)
-            and "status" not in value
-        ):
+        if isinstance(value, dict) and isinstance(value.get("data"), dict) and "status" not in value:
             outer = {k: v for k, v in value.items() if k != "data"}
             model = handler(value["data"])
             model._wrapped = outer
