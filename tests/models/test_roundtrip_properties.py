@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wireflow_nb.models import (
-    Execution,
-    ExecutionSummary,
     ExecuteRequest,
     ExecuteResponse,
+    Execution,
+    ExecutionSummary,
     InsufficientCredits,
     PollResponse,
 )
