@@ -1,0 +1,269 @@
+"""``AsyncWireflowClient``: the awaitable client (asyncio or trio, through anyio). It
+owns only the I/O (sending with ``httpx.AsyncClient``, sleeping); every decision lives
+in ``_base``, so it behaves exactly like ``WireflowClient``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import anyio
+import httpx
+
+from .._exceptions import APIStatusError, NotFoundError, RateLimitError
+from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
+from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
+from ._base import BaseClient, _Answer, _seg, logger, poll_from_run
+
+__all__ = ["AsyncWireflowClient"]
+
+
+class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
+    """The same API as ``WireflowClient``, every call awaitable.
+
+    >>> async with AsyncWireflowClient() as client:                     # doctest: +SKIP
+    ...     [result] = await client.run("my-workflow", workflow)
+
+    ``sleep`` is an async callable (default ``anyio.sleep``); ``clock`` is
+    ``time.time``-like. ``http_client`` is an ``httpx.AsyncClient`` of yours (not closed
+    by ``close()``), or ``transport`` an async transport for ours.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = 30.0,
+        max_retries: int = 2,
+        poll_initial: float = 1.0,
+        poll_factor: float = 1.5,
+        poll_max: float = 10.0,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            poll_initial=poll_initial,
+            poll_factor=poll_factor,
+            poll_max=poll_max,
+            clock=clock,
+        )
+        if http_client is not None and transport is not None:
+            raise ValueError("pass either http_client or transport, not both")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncWireflowClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- sending --------------------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        path_or_url: str | httpx.URL,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        raw: bool = False,
+    ) -> _Answer:
+        url = path_or_url if isinstance(path_or_url, httpx.URL) else self._url(path_or_url)
+        self._check_key(url)
+        retries = 0
+        while True:
+            # the same idempotency key on every attempt: a retry must never start a twin
+            request = self._build_request(
+                method, url, json_body=json_body, params=params, idempotency_key=idempotency_key
+            )
+            self._note_send(url)
+            delay: float | None
+            try:
+                # httpx drops the Authorization header on a redirect to another origin
+                response = await self._http.send(request, follow_redirects=True)
+            except httpx.TransportError as exc:
+                error, delay = self._transport_failure(exc, request, retries)
+                if delay is None:
+                    raise error from exc
+            else:
+                answer, status_error, delay = self._read_response(request, response, retries, raw=raw)
+                if answer is not None:
+                    return answer
+                assert status_error is not None
+                if delay is None:
+                    raise status_error
+            await self._sleep(delay)
+            retries += 1
+
+    # -- the API --------------------------------------------------------------------------
+    async def execute(
+        self,
+        workflow_id: str,
+        workflow_or_request: WorkflowOrRequest,
+        *,
+        target_node_id: str | None = None,
+        trigger_data: Mapping[str, Any] | None = None,
+        iterator_configs: IteratorConfigsArg = None,
+        idempotency_key: str | None = None,
+    ) -> ExecuteResponse:
+        """Start a run (``POST /workflows/{id}/execute``); returns at once with its ids."""
+        path, body, key = self._execute_call(
+            workflow_id,
+            workflow_or_request,
+            target_node_id=target_node_id,
+            trigger_data=trigger_data,
+            iterator_configs=iterator_configs,
+            idempotency_key=idempotency_key,
+        )
+        answer = await self._request("POST", path, json_body=body, idempotency_key=key)
+        return self._parse_execute(answer, workflow_id)
+
+    async def poll(self, execution_id: str) -> PollResponse:
+        """The current status of an execution (``GET /workflows/executions/{id}/poll``)."""
+        answer = await self._request("GET", f"/workflows/executions/{_seg(execution_id)}/poll")
+        return self._parse_poll(answer.body)
+
+    async def wait(
+        self,
+        execution_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> PollResponse:
+        """Poll until the execution ends; see ``WireflowClient.wait``. Cancelling the
+        awaiting task leaves the execution running on the server."""
+        state = self._wait_state(execution_id, timeout, on_update, f"await client.wait({execution_id!r})")
+        cancelled = anyio.get_cancelled_exc_class()
+        try:
+            while True:
+                try:
+                    poll = await self.poll(execution_id)
+                except RateLimitError as exc:
+                    state.rate_limited(exc)
+                else:
+                    if state.observe(poll):
+                        return poll
+                await self._sleep(state.next_delay(self._clock()))
+        except (KeyboardInterrupt, cancelled):
+            state.log_interrupted()
+            raise
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        """The full record of an execution (``GET /workflows/executions/{id}``)."""
+        answer = await self._request("GET", f"/workflows/executions/{_seg(execution_id)}")
+        return self._parse_execution(answer.body)
+
+    async def list_executions(
+        self, workflow_id: str, *, limit: int = 10, offset: int = 0
+    ) -> list[ExecutionSummary]:
+        """One page of a workflow's history, most recent first."""
+        self._check_page(limit, offset)
+        answer = await self._request(
+            "GET", f"/workflows/{_seg(workflow_id)}/executions", params={"limit": limit, "offset": offset}
+        )
+        return self._parse_summaries(answer.body)
+
+    async def iter_executions(self, workflow_id: str, *, page_size: int = 50) -> AsyncIterator[ExecutionSummary]:
+        """Every execution of a workflow, most recent first, fetching page after page."""
+        self._check_page(page_size, 0)
+        offset = 0
+        seen: set[str] = set()
+        while True:
+            page = await self.list_executions(workflow_id, limit=page_size, offset=offset)
+            fresh = [row for row in page if row.id not in seen]
+            for row in fresh:
+                yield row
+            seen.update(row.id for row in page)
+            # a short page is the last; a page of nothing new means the server ignores offset
+            if len(page) < page_size or not fresh:
+                return
+            offset += len(page)
+
+    async def run(
+        self,
+        workflow_id: str,
+        workflow_or_request: WorkflowOrRequest,
+        *,
+        target_node_id: str | None = None,
+        trigger_data: Mapping[str, Any] | None = None,
+        iterator_configs: IteratorConfigsArg = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> list[PollResponse]:
+        """``execute`` then ``wait`` for every run of the batch, in batch order.
+
+        Runs are awaited one after another, not concurrently: they run in parallel on the
+        server anyway, and one poller per run would spend the rate-limit budget n times.
+        """
+        started = self._clock()
+        response = await self.execute(
+            workflow_id,
+            workflow_or_request,
+            target_node_id=target_node_id,
+            trigger_data=trigger_data,
+            iterator_configs=iterator_configs,
+            idempotency_key=idempotency_key,
+        )
+        logger.debug("run of %s started executions %s", workflow_id, response.execution_ids)
+        results: list[PollResponse] = []
+        for run in response.execution_runs:
+            left = None if timeout is None else max(0.0, timeout - (self._clock() - started))
+            if run.is_terminal:
+                # the execute answer already holds the end state: no request needed
+                state = self._wait_state(run.id, left, on_update, f"await client.wait({run.id!r})")
+                poll = poll_from_run(run)
+                state.observe(poll)
+                results.append(poll)
+            else:
+                results.append(await self.wait(run.id, timeout=left, on_update=on_update))
+        return results
+
+    async def cancel(self, execution_id: str) -> PollResponse:
+        """Stop an execution (local server only: the hosted API has no cancel)."""
+        try:
+            answer = await self._request("POST", f"/workflows/executions/{_seg(execution_id)}/cancel")
+        except APIStatusError as exc:
+            error = self._cancel_error(exc, execution_id)
+            if error is exc:
+                raise
+            raise error from None
+        return self._parse_poll(answer.body)
+
+    async def fetch_bytes(self, url: str) -> bytes:
+        """The bytes of an output URL (``data:`` URLs included). The API key is sent only
+        to the API's own origin, never to a CDN."""
+        target = self._fetch_target(url)
+        if isinstance(target, bytes):
+            return target
+        return (await self._request("GET", target, raw=True)).response.content
+
+    async def credits_balance(self) -> float | None:
+        """Credits left on the account (``GET /developer/usage``); None if not offered."""
+        try:
+            answer = await self._request("GET", "/developer/usage")
+        except NotFoundError:
+            return None
+        return self._parse_balance(answer.body)

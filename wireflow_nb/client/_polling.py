@@ -1,0 +1,141 @@
+"""Pure timing for the client: the spec's polling backoff and pacing by the
+``X-RateLimit-*`` headers.
+
+Nothing here sleeps or reads a clock: callers pass ``now`` (from the client's injectable
+clock) and do the sleeping themselves, so tests drive all of it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["RateLimit", "RequestPacer", "min_request_interval", "poll_delays"]
+
+#: Polling backoff of the spec: start at 1 s, x1.5 after each poll, capped at 10 s.
+POLL_INITIAL = 1.0
+POLL_FACTOR = 1.5
+POLL_MAX = 10.0
+
+
+def poll_delays(
+    initial: float = POLL_INITIAL, factor: float = POLL_FACTOR, maximum: float = POLL_MAX
+) -> Iterator[float]:
+    """The delays between polls: ``initial``, ``initial*factor``, ... capped at ``maximum``.
+
+    >>> from itertools import islice
+    >>> list(islice(poll_delays(), 8))
+    [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
+    """
+    if initial < 0 or factor < 1 or maximum < 0:
+        raise ValueError("poll delays need initial >= 0, factor >= 1 and maximum >= 0")
+    delay = float(initial)
+    while True:
+        yield min(delay, maximum)
+        # stop multiplying once capped, so the value never overflows to inf
+        if delay < maximum:
+            delay *= factor
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The last ``X-RateLimit-*`` headers the API sent.
+
+    ``reset`` is the header's value (Unix seconds). ``observed_at`` is the client's clock
+    when the response arrived and ``reset_after`` the seconds from then until the reset,
+    measured against the server's own ``Date`` when it sent one, so a skewed local clock
+    does not make the client too eager.
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+    observed_at: float
+    reset_after: float | None
+
+    def seconds_until_reset(self, now: float) -> float | None:
+        """Seconds from ``now`` until the window resets (0 once it has), None if unknown."""
+        if self.reset_after is None:
+            return None
+        return max(0.0, self.reset_after - (now - self.observed_at))
+
+
+def min_request_interval(
+    rate_limit: RateLimit | None,
+    now: float,
+    *,
+    low_fraction: float = 0.5,
+    margin: float = 0.5,
+    max_interval: float = 120.0,
+) -> float:
+    """The least spacing between requests that keeps within the remaining budget.
+
+    0 while the budget is comfortable (more than ``low_fraction`` of the limit left) or
+    unknown. Once it runs low, the remaining requests are spread evenly until the reset:
+    ``(until_reset + margin) / max(remaining, 1)``; with nothing left that is "wait for
+    the reset". The margin puts the last request just past the reset rather than on it,
+    because servers disagree about which window the boundary second belongs to.
+    """
+    if rate_limit is None or rate_limit.remaining is None:
+        return 0.0
+    until = rate_limit.seconds_until_reset(now)
+    if until is None or until <= 0:
+        return 0.0
+    remaining = rate_limit.remaining
+    if rate_limit.limit:
+        low = remaining <= max(1.0, rate_limit.limit * low_fraction)
+    else:
+        low = remaining <= 5
+    if not low:
+        return 0.0
+    # a skewed clock or a reset that is really a day away must not freeze a notebook
+    return min(max_interval, (until + margin) / max(remaining, 1))
+
+
+class RequestPacer:
+    """Books request slots so that polling never outruns the rate-limit budget.
+
+    The client tells it about every API request it sends (``note_send``) and every
+    rate-limit header it receives (``observe``). A poller asks ``delay(now)`` how long to
+    hold its next request and then ``book``s the slot it chose, so that several waits
+    sharing one client (an async batch) are spaced out together, not each on its own.
+    """
+
+    def __init__(self, *, low_fraction: float = 0.5, margin: float = 0.5, max_interval: float = 120.0) -> None:
+        self.low_fraction = low_fraction
+        self.margin = margin
+        self.max_interval = max_interval
+        self.rate_limit: RateLimit | None = None
+        self._last_slot: float | None = None
+
+    def observe(self, rate_limit: RateLimit | None) -> None:
+        if rate_limit is not None:
+            self.rate_limit = rate_limit
+
+    def note_send(self, at: float) -> None:
+        if self._last_slot is None or at > self._last_slot:
+            self._last_slot = at
+
+    def book(self, at: float) -> None:
+        self.note_send(at)
+
+    def delay(self, now: float) -> float:
+        """Seconds from ``now`` before the next request may go out (0 if at once)."""
+        if self._last_slot is None:
+            return 0.0
+        # measure from the later of the last request and the headers' arrival: the
+        # remaining budget is what was left at that moment
+        base = self._last_slot
+        if self.rate_limit is not None:
+            base = max(base, self.rate_limit.observed_at)
+        interval = min_request_interval(
+            self.rate_limit,
+            base,
+            low_fraction=self.low_fraction,
+            margin=self.margin,
+            max_interval=self.max_interval,
+        )
+        if interval <= 0 or math.isnan(interval):
+            return 0.0
+        return max(0.0, base + interval - now)
