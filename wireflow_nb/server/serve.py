@@ -1,0 +1,176 @@
+"""``serve(...)``: bind a socket, build the app over a ``LocalEngine``, run uvicorn.
+
+The socket is bound before anything is printed, so ``--port 0`` works (the banner names
+the port the system chose) and a client that reads the banner can connect at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from .app import DEFAULT_MAX_BODY_BYTES, ServedEngine, create_app
+from .auth import is_loopback_host, key_fingerprint
+from .ratelimit import DEFAULT_RATE_LIMIT
+from .routes import API_PREFIX
+
+__all__ = ["ServeConfigError", "bind_socket", "serve", "url_host"]
+
+API_KEY_ENV = "WIREFLOW_API_KEY"
+
+
+class ServeConfigError(ValueError):
+    """The server cannot start with these settings (the message says what to change)."""
+
+
+def url_host(host: str) -> str:
+    """``host`` as written in a URL; a wildcard address becomes the loopback address."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (port 0: a free port)."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    if not infos:
+        raise ServeConfigError(f"cannot resolve host {host!r}")
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ServeConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_key: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    credits: float | None = None,
+    model_latency: float | None = None,
+    rate_limit: int | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    public_url: str | None = None,
+    log_level: str = "warning",
+    engine: ServedEngine | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> None:
+    """Serve the Executions API until interrupted (Ctrl+C or SIGTERM).
+
+    The key is ``api_key``, else ``$WIREFLOW_API_KEY``; with neither the server answers
+    loopback clients only and refuses to bind any other address.
+    """
+    import uvicorn
+
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    key_source = "--api-key"
+    if not api_key:
+        api_key = os.environ.get(API_KEY_ENV) or None
+        key_source = API_KEY_ENV
+    if api_key is None and not is_loopback_host(host):
+        raise ServeConfigError(
+            f"refusing to serve {host!r} without an API key: pass --api-key or set {API_KEY_ENV}, "
+            "or bind 127.0.0.1"
+        )
+
+    sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    root = public_url.rstrip("/") if public_url else f"http://{url_host(host)}:{bound_port}"
+
+    owns_engine = engine is None
+    if engine is None:
+        from ..engine import LocalEngine
+
+        options: dict[str, Any] = {}
+        if credits is not None:
+            options["credits"] = credits
+        if model_latency is not None:
+            options["model_latency"] = model_latency
+        engine = LocalEngine(home, **options)
+    try:
+        app = create_app(
+            engine,
+            api_key=api_key,
+            rate_limit=rate_limit,
+            max_body_bytes=max_body_bytes,
+            public_url=root,
+        )
+        _print_banner(
+            out,
+            err,
+            engine,
+            root=root,
+            home=home,
+            api_key=api_key,
+            key_source=key_source,
+            rate_limit=rate_limit,
+        )
+        config = uvicorn.Config(
+            app, log_level=log_level, access_log=log_level in ("debug", "info"), lifespan="on"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        if owns_engine:
+            engine.close()
+
+
+def _print_banner(
+    out: TextIO,
+    err: TextIO,
+    engine: ServedEngine,
+    *,
+    root: str,
+    home: str | os.PathLike[str] | None,
+    api_key: str | None,
+    key_source: str,
+    rate_limit: int | None,
+) -> None:
+    base = f"{root}{API_PREFIX}"
+    engine_home = getattr(engine, "home", None) or home
+    lines = [f"wireflow-nb serve: Executions API at {base}"]
+    if engine_home is not None:
+        lines.append(f"  home:     {Path(engine_home) if not isinstance(engine_home, Path) else engine_home}")
+    try:
+        balance = engine.credits_balance()
+    except Exception:  # the banner never stops the server
+        balance = None
+    if balance is not None:
+        lines.append(f"  credits:  {int(balance) if float(balance).is_integer() else balance}")
+    if api_key:
+        lines.append(
+            f"  auth:     bearer key required (from {key_source}; sha256 fingerprint {key_fingerprint(api_key)[:12]})"
+        )
+    else:
+        lines.append("  auth:     none (loopback clients only)")
+    lines.append(f"  rate:     {rate_limit or DEFAULT_RATE_LIMIT} requests/minute per key")
+    lines.append(f"  openapi:  {base}/openapi.json")
+    auth_header = f' -H "Authorization: Bearer ${API_KEY_ENV}"' if api_key else ""
+    lines.append(f"  try:      curl{auth_header} {base}/developer/usage")
+    lines.append(f"  python:   WireflowClient(base_url={base!r})")
+    lines.append("Press Ctrl+C to stop.")
+    print("\n".join(lines), file=out, flush=True)
+    if not api_key:
+        print(
+            f"warning: no API key (--api-key or {API_KEY_ENV}): serving without authentication, "
+            "to loopback clients only",
+            file=err,
+            flush=True,
+        )
