@@ -1,0 +1,322 @@
+"""Helpers that drive one notebook open in JupyterLab: kernel, Run All, errors, code in
+the kernel, and canvases (pixels, coordinates, frames).
+
+Everything waits on a condition with a deadline; nothing sleeps a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def wait_until(
+    fn: Callable[[], T],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "",
+) -> T:
+    """Call ``fn`` until it returns something truthy; return it, or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while True:
+        try:
+            value = fn()
+            if value:
+                return value
+        except AssertionError as exc:
+            last_exc = exc
+        if time.monotonic() > deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(
+                f"timed out after {timeout} s: {text}" + (f" ({last_exc})" if last_exc else "")
+            )
+        time.sleep(interval)
+
+
+# Run code in the notebook's own kernel from the page, collecting its output. The
+# request goes down the same websocket as the widgets' comm messages, after them, so
+# the kernel handles every mouse event sent before it first.
+_PANEL_JS = """
+const findPanel = (path) => {
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (w.context && w.context.path === path) return w;
+  }
+  throw new Error('no notebook panel for ' + path);
+};
+"""
+_EXECUTE_JS = (
+    _PANEL_JS
+    + """
+async ({path, code, timeoutMs}) => {
+  const panel = findPanel(path);
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel) throw new Error('notebook ' + path + ' has no kernel');
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '', err = null;
+  future.onIOPub = (msg) => {
+    const t = msg.header.msg_type;
+    if (t === 'stream') out += msg.content.text;
+    else if (t === 'execute_result') out += (msg.content.data['text/plain'] || '');
+    else if (t === 'error') err = msg.content.ename + ': ' + msg.content.evalue + '\\n' + msg.content.traceback.join('\\n');
+  };
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('kernel did not answer in ' + timeoutMs + ' ms')), timeoutMs); });
+  try { await Promise.race([future.done, timeout]); } finally { clearTimeout(timer); }
+  return {out, err};
+}
+"""
+)
+
+# Count the frames copied onto visible canvases inside `root` (ipycanvas draws on a
+# detached canvas, then every view copies it with drawImage), and time mouse events.
+_FRAME_PROBE_JS = """
+(rootSelector) => {
+  if (window.__wfProbe) { window.__wfProbe.root = rootSelector; return; }
+  const probe = window.__wfProbe = {root: rootSelector, frames: [], events: []};
+  const orig = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const result = orig.apply(this, args);
+    const c = this.canvas;
+    if (c && c.isConnected && c.closest && c.closest(probe.root)) probe.frames.push(performance.now());
+    return result;
+  };
+  for (const type of ['mousedown', 'mousemove', 'mouseup', 'wheel', 'keydown']) {
+    document.addEventListener(type, (e) => probe.events.push([type, performance.now()]), true);
+  }
+}
+"""
+
+
+class CanvasHandle:
+    """An ipycanvas widget in the page, found by a CSS class given in Python."""
+
+    def __init__(self, page: Any, scope: str, css_class: str) -> None:
+        self.page = page
+        self.selector = f"{scope} .{css_class}"
+        self.root = page.locator(self.selector).first
+        # A Canvas is one <canvas> carrying the class; a MultiCanvas a box of layers, the
+        # last (top) one receiving the events.
+        self.layers_selector = f"{scope} canvas.{css_class}, {scope} .{css_class} canvas"
+        self.top = page.locator(self.layers_selector).last
+
+    # -- geometry -------------------------------------------------------------------
+    def size(self) -> tuple[int, int]:
+        """The canvas size in event units (its ``width``/``height`` attributes)."""
+        w, h = self.top.evaluate("c => [c.width, c.height]")
+        return int(w), int(h)
+
+    def stable_box(self, timeout: float = 10.0) -> dict[str, float]:
+        """The top canvas' bounding box once two reads 100 ms apart agree."""
+        self.top.scroll_into_view_if_needed()
+        prev: dict[str, float] | None = None
+
+        def settled() -> dict[str, float] | None:
+            nonlocal prev
+            box = self.top.bounding_box()
+            same = box is not None and prev is not None and all(abs(box[k] - prev[k]) < 0.5 for k in box)
+            prev = box
+            return box if same and box["width"] > 0 else None
+
+        return wait_until(
+            settled, timeout=timeout, interval=0.1, message=f"{self.selector} box never settled"
+        )
+
+    def to_page(self, x: float, y: float, box: dict[str, float] | None = None) -> tuple[float, float]:
+        """Map event coordinates (canvas units, as ipycanvas reports them) to page pixels."""
+        box = box or self.stable_box()
+        w, h = self.size()
+        return box["x"] + x * box["width"] / w, box["y"] + y * box["height"] / h
+
+    # -- pixels ---------------------------------------------------------------------
+    def pixel_stats(self) -> dict[str, Any]:
+        """Composite every layer; report how much differs from the dominant colour."""
+        return self.root.evaluate(
+            """root => {
+              const layers = root.tagName === 'CANVAS' ? [root] : Array.from(root.querySelectorAll('canvas'));
+              if (!layers.length) return {layers: 0, width: 0, height: 0, distinct: 0, nonBackground: 0, fraction: 0};
+              const w = layers[0].width, h = layers[0].height;
+              const out = document.createElement('canvas'); out.width = w; out.height = h;
+              const ctx = out.getContext('2d');
+              for (const c of layers) ctx.drawImage(c, 0, 0);
+              const d = ctx.getImageData(0, 0, w, h).data;
+              const counts = new Map();
+              for (let i = 0; i < d.length; i += 16) {   // every 4th pixel is plenty
+                const key = (d[i] << 24) ^ (d[i+1] << 16) ^ (d[i+2] << 8) ^ d[i+3];
+                counts.set(key, (counts.get(key) || 0) + 1);
+              }
+              let top = 0, total = 0;
+              for (const v of counts.values()) { total += v; if (v > top) top = v; }
+              return {layers: layers.length, width: w, height: h, distinct: counts.size,
+                      nonBackground: total - top, fraction: (total - top) / Math.max(total, 1)};
+            }"""
+        )
+
+    def wait_nonblank(
+        self, min_fraction: float = 0.002, min_colors: int = 3, timeout: float = 20.0
+    ) -> dict[str, Any]:
+        last: dict[str, Any] = {}
+
+        def ok() -> dict[str, Any] | None:
+            nonlocal last
+            last = self.pixel_stats()
+            return last if last["fraction"] >= min_fraction and last["distinct"] >= min_colors else None
+
+        return wait_until(
+            ok, timeout=timeout, interval=0.1, message=lambda: f"canvas {self.selector} blank: {last}"
+        )
+
+    # -- frames and timing -----------------------------------------------------------
+    def install_probe(self) -> None:
+        self.page.evaluate(_FRAME_PROBE_JS, self.selector)
+
+    def frame_count(self) -> int:
+        return int(self.page.evaluate("() => window.__wfProbe.frames.length"))
+
+    def last_event_time(self, type_: str) -> float:
+        return float(
+            self.page.evaluate(
+                "(t) => { const e = window.__wfProbe.events.filter(x => x[0] === t); return e.length ? e[e.length-1][1] : -1; }",
+                type_,
+            )
+        )
+
+    def wait_frame_after(self, t0: float, timeout: float = 5.0) -> float | None:
+        """Time (ms, page clock) of the first frame drawn after ``t0``, or None."""
+        return self.page.evaluate(
+            """async ([t0, timeoutMs]) => {
+              const end = performance.now() + timeoutMs;
+              while (performance.now() < end) {
+                const f = window.__wfProbe.frames.find(t => t > t0);
+                if (f !== undefined) return f;
+                await new Promise(r => setTimeout(r, 1));
+              }
+              return null;
+            }""",
+            [t0, timeout * 1000],
+        )
+
+
+class NotebookPage:
+    """One notebook open in JupyterLab in ``page``."""
+
+    def __init__(self, page: Any, url: str, path: str) -> None:
+        self.page = page
+        self.url = url
+        self.path = path
+        self.panel = page.locator(PANEL)
+
+    # -- lifecycle ------------------------------------------------------------------
+    def open(self, timeout: float = 60.0) -> None:
+        self.page.goto(self.url)
+        self.panel.wait_for(timeout=timeout * 1000)
+        self.wait_kernel_ready(timeout)
+        # More room for outputs: fold the left sidebar (the file browser).
+        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+
+    def save(self) -> None:
+        """Save the notebook (outputs included, so a reload shows the widget views)."""
+        self.page.evaluate(_PANEL_JS + "async (path) => { await findPanel(path).context.save(); }", self.path)
+
+    def reload(self, timeout: float = 60.0) -> None:
+        """Reload the page; the notebook reattaches to its running kernel. Call ``save()``
+        first: a reload shows what the file holds."""
+        self.page.reload()
+        self.panel.wait_for(timeout=timeout * 1000)
+        self.wait_kernel_ready(timeout)
+        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+
+    def wait_kernel_ready(self, timeout: float = 60.0) -> None:
+        def ready() -> bool:
+            status = self.panel.locator(".jp-Notebook-ExecutionIndicator").first
+            name = self.panel.locator(".jp-KernelName").first
+            if not status.count() or not name.count():
+                return False
+            text = (name.text_content() or "").strip()
+            return status.get_attribute("data-status") == "idle" and bool(text) and text != "No Kernel"
+
+        wait_until(ready, timeout=timeout, interval=0.1, message=f"kernel of {self.path} never became idle")
+
+    def run_all(self, timeout: float = 120.0) -> None:
+        """Run > Run All Cells through the menu, then wait until every code cell ran."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        self.wait_cells_done(timeout)
+
+    def cell_prompts(self) -> list[str]:
+        return [t.strip() for t in self.panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()]
+
+    def wait_cells_done(self, timeout: float = 120.0) -> None:
+        def done() -> bool:
+            prompts = self.cell_prompts()
+            return bool(prompts) and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+
+        wait_until(
+            done, timeout=timeout, interval=0.1, message=lambda: f"cells still running: {self.cell_prompts()}"
+        )
+
+    # -- errors ---------------------------------------------------------------------
+    def errors(self) -> list[str]:
+        """Tracebacks, stderr and widget errors shown in the notebook's outputs."""
+        found: list[str] = []
+        for sel in (
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
+            ".jupyter-widgets-error-widget",
+        ):
+            found += [t.strip() for t in self.panel.locator(sel).all_text_contents() if t.strip()]
+        found += [
+            t.strip()
+            for t in self.panel.locator(".jp-OutputArea-output").all_text_contents()
+            if "Error displaying widget" in t or "Traceback (most recent call last)" in t
+        ]
+        return list(dict.fromkeys(found))
+
+    def assert_no_errors(self) -> None:
+        errors = self.errors()
+        assert not errors, "errors shown in the notebook:\n" + "\n---\n".join(errors)
+
+    # -- the kernel -----------------------------------------------------------------
+    def execute(self, code: str, timeout: float = 30.0) -> str:
+        """Run ``code`` in this notebook's kernel (not as a cell); return its output."""
+        result = self.page.evaluate(
+            _EXECUTE_JS, {"path": self.path, "code": code, "timeoutMs": timeout * 1000}
+        )
+        if result["err"]:
+            raise AssertionError(f"kernel error running:\n{code}\n{ANSI.sub('', result['err'])}")
+        return str(result["out"])
+
+    def eval_json(self, expr: str, timeout: float = 30.0) -> Any:
+        """The value of a Python expression in the kernel, through JSON."""
+        out = self.execute(f"import json as _j\nprint('@@JSON@@' + _j.dumps({expr}, default=str))", timeout)
+        line = next(line for line in out.splitlines() if line.startswith("@@JSON@@"))
+        return json.loads(line[len("@@JSON@@") :])
+
+    def wait_python(self, expr: str, predicate: Callable[[Any], bool], timeout: float = 10.0) -> Any:
+        """Poll ``expr`` in the kernel until ``predicate(value)``; return the value."""
+        last: list[Any] = [None]
+
+        def ok() -> bool:
+            last[0] = self.eval_json(expr)
+            return bool(predicate(last[0]))
+
+        wait_until(ok, timeout=timeout, interval=0.05, message=lambda: f"{expr} = {last[0]!r}")
+        return last[0]
+
+    # -- widgets --------------------------------------------------------------------
+    def canvas(self, css_class: str, timeout: float = 30.0) -> CanvasHandle:
+        handle = CanvasHandle(self.page, PANEL, css_class)
+        handle.top.wait_for(timeout=timeout * 1000)
+        return handle
+
+    def widget(self, css_class: str) -> Any:
+        return self.panel.locator(f".{css_class}").first
