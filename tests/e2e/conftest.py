@@ -18,6 +18,10 @@ Fixtures (use them from any ``tests/e2e/test_*.py``; mark tests ``@pytest.mark.e
     cell after the one tagged ``parameters``, opens it and waits for the kernel. Then
     ``nb.run_all()``, ``nb.assert_no_errors()``, ``nb.execute(code)``,
     ``nb.eval_json(expr)``, ``nb.canvas("wf-canvas")`` (see ``lab.py``).
+``open_voila`` (function)
+    ``open_voila("smoke_widgets.ipynb") -> VoilaPage``: the notebook as a Voila page
+    (``.canvas()``, ``.widget()``, ``.assert_no_errors()``; ``lab.console_errors(page,
+    ignore=lab.VOILA_NOISE)`` for the console).
 
 Every kernel started during a test is shut down after it, so tests do not share state.
 """
@@ -42,7 +46,7 @@ from typing import Any
 
 import pytest
 
-from .lab import NotebookPage
+from .lab import NotebookPage, VoilaPage
 
 E2E_DIR = Path(__file__).resolve().parent
 NOTEBOOKS = E2E_DIR / "notebooks"
@@ -310,5 +314,16 @@ def open_notebook(page: Any, jupyter_server: JupyterServer) -> Callable[..., Not
         nb = NotebookPage(page, jupyter_server.lab_url(path), path)
         nb.open()
         return nb
+
+    return open_
+
+
+@pytest.fixture
+def open_voila(page: Any, jupyter_server: JupyterServer) -> Callable[..., VoilaPage]:
+    def open_(name: str, *, parameters: dict[str, Any] | None = None) -> VoilaPage:
+        path = jupyter_server.copy_notebook(name, parameters)
+        view = VoilaPage(page, jupyter_server.voila_url(path), path)
+        view.open()
+        return view
 
     return open_

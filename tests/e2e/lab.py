@@ -206,6 +206,67 @@ class CanvasHandle:
         )
 
 
+def errors_in(scope: Any) -> list[str]:
+    """Tracebacks, stderr output and widget errors ("Error displaying widget", a missing
+    front-end extension) shown inside the locator ``scope``."""
+    found: list[str] = []
+    for sel in (
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+        ".jupyter-widgets-error-widget",
+    ):
+        found += [t.strip() for t in scope.locator(sel).all_text_contents() if t.strip()]
+    found += [
+        t.strip()
+        for t in scope.locator(".jp-OutputArea-output").all_text_contents()
+        if "Error displaying widget" in t or "Traceback (most recent call last)" in t
+    ]
+    return list(dict.fromkeys(found))
+
+
+def assert_no_errors_in(scope: Any, where: str) -> None:
+    errors = errors_in(scope)
+    assert not errors, f"errors shown in {where}:\n" + "\n---\n".join(errors)
+
+
+# Console lines Voila prints offline that mean nothing for the tests.
+VOILA_NOISE = re.compile(
+    r"ERR_NAME_NOT_RESOLVED|Unsatisfied version|No satisfying version|Available versions"
+)
+
+
+def console_errors(page: Any, ignore: re.Pattern[str] | None = None) -> list[str]:
+    """Error lines of the browser console recorded by the ``page`` fixture."""
+    lines = [line for line in getattr(page, "console_log", []) if line.startswith(("[error]", "[pageerror]"))]
+    return [line for line in lines if not (ignore and ignore.search(line))]
+
+
+class VoilaPage:
+    """A notebook rendered as a standalone page by Voila (it runs the notebook on GET)."""
+
+    def __init__(self, page: Any, url: str, path: str) -> None:
+        self.page = page
+        self.url = url
+        self.path = path
+        self.body = page.locator("body")
+
+    def open(self, timeout: float = 60.0) -> None:
+        self.page.goto(self.url, timeout=timeout * 1000)
+
+    def errors(self) -> list[str]:
+        return errors_in(self.body)
+
+    def assert_no_errors(self) -> None:
+        assert_no_errors_in(self.body, f"Voila page {self.path}")
+
+    def canvas(self, css_class: str, timeout: float = 30.0) -> CanvasHandle:
+        handle = CanvasHandle(self.page, "body", css_class)
+        handle.top.wait_for(timeout=timeout * 1000)
+        return handle
+
+    def widget(self, css_class: str) -> Any:
+        return self.page.locator(f".{css_class}").first
+
+
 class NotebookPage:
     """One notebook open in JupyterLab in ``page``."""
 
@@ -267,23 +328,10 @@ class NotebookPage:
     # -- errors ---------------------------------------------------------------------
     def errors(self) -> list[str]:
         """Tracebacks, stderr and widget errors shown in the notebook's outputs."""
-        found: list[str] = []
-        for sel in (
-            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
-            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
-            ".jupyter-widgets-error-widget",
-        ):
-            found += [t.strip() for t in self.panel.locator(sel).all_text_contents() if t.strip()]
-        found += [
-            t.strip()
-            for t in self.panel.locator(".jp-OutputArea-output").all_text_contents()
-            if "Error displaying widget" in t or "Traceback (most recent call last)" in t
-        ]
-        return list(dict.fromkeys(found))
+        return errors_in(self.panel)
 
     def assert_no_errors(self) -> None:
-        errors = self.errors()
-        assert not errors, "errors shown in the notebook:\n" + "\n---\n".join(errors)
+        assert_no_errors_in(self.panel, self.path)
 
     # -- the kernel -----------------------------------------------------------------
     def execute(self, code: str, timeout: float = 30.0) -> str:

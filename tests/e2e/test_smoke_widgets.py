@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .lab import VOILA_NOISE, console_errors
+
 pytestmark = pytest.mark.e2e
 
 
@@ -41,3 +43,12 @@ def test_canvas_redraws_after_page_reload(open_notebook):
     stats = nb.canvas("wf-smoke-canvas").wait_nonblank()
     assert stats["fraction"] > 0.05
     nb.assert_no_errors()
+
+
+def test_notebook_renders_and_draws_under_voila(open_voila, page):
+    view = open_voila("smoke_widgets.ipynb")
+    view.canvas("wf-smoke-canvas").wait_nonblank()
+    view.widget("wf-smoke-button").click()
+    page.locator(".wf-smoke-label", has_text="presses: 1").wait_for()
+    view.assert_no_errors()
+    assert not console_errors(page, ignore=VOILA_NOISE)
