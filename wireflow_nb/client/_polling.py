@@ -122,16 +122,22 @@ class RequestPacer:
 
     def delay(self, now: float) -> float:
         """Seconds from ``now`` before the next request may go out (0 if at once)."""
-        if self._last_slot is None:
+        rate_limit = self.rate_limit
+        if self._last_slot is None or rate_limit is None:
             return 0.0
-        # measure from the later of the last request and the headers' arrival: the
-        # remaining budget is what was left at that moment
-        base = self._last_slot
-        if self.rate_limit is not None:
-            base = max(base, self.rate_limit.observed_at)
+        base = max(self._last_slot, rate_limit.observed_at)
+        until = rate_limit.seconds_until_reset(base)
+        if until is None:
+            return 0.0
+        if until <= 0:
+            # the last slot is already in the next window, whose budget is fresh: only
+            # the stale headers' window needed spacing, so go with (not before) that slot
+            return max(0.0, base - now)
+        # the spacing is fixed when the headers arrive: requests booked since then have not
+        # been counted in ``remaining`` yet, so each steps one spacing past the last slot
         interval = min_request_interval(
-            self.rate_limit,
-            base,
+            rate_limit,
+            rate_limit.observed_at,
             low_fraction=self.low_fraction,
             margin=self.margin,
             max_interval=self.max_interval,
