@@ -443,6 +443,10 @@ def _cell(value: Any) -> str:
 
 
 def cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if not 1 <= args.limit <= 100:
+        raise UsageError(f"--limit must be between 1 and 100, got {args.limit}")
+    if args.offset < 0:
+        raise UsageError(f"--offset must be at least 0, got {args.offset}")
     backend = _open_backend(args)
     try:
         rows = backend.list_executions(args.workflow_id, limit=args.limit, offset=args.offset)
