@@ -13,8 +13,9 @@ What this module owns:
 - Where the coroutine runs: as an asyncio task on the notebook kernel's loop when one is
   running (the cell returns at once, the canvas keeps answering, widget updates happen on
   the kernel's thread), else on a shared background thread with its own loop. A sync
-  backend's blocking calls go through ``asyncio.to_thread``; an ``AsyncBackend`` is
-  awaited directly.
+  backend's blocking calls go through ``asyncio.to_thread``. An ``AsyncBackend`` is
+  awaited, always on the background loop, so that its connection pool only ever sees
+  one loop (``call_blocking`` sends the widgets' other calls there too).
 - ``run_sync``: run a coroutine to completion from sync code even inside Jupyter's
   running loop, on a worker thread with its own loop (no nest-asyncio patching).
 """
@@ -53,7 +54,9 @@ __all__ = [
     "PollPolicy",
     "RunState",
     "batch_size",
+    "backend_name",
     "call_backend",
+    "call_blocking",
     "estimate_credits",
     "final_node_ids",
     "is_async_backend",
@@ -193,6 +196,18 @@ async def call_backend(backend: Any, method: str, /, *args: Any, **kwargs: Any) 
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+def call_blocking(
+    backend: Any, method: str, /, *args: Any, timeout: float | None = None, **kwargs: Any
+) -> Any:
+    """``backend.method(...)`` from sync code: a direct call for a blocking backend; for an
+    ``AsyncBackend``, awaited on the widgets' background loop (every widget call to an
+    async backend goes to that one loop, so its connection pool sees a single loop)."""
+    fn = getattr(backend, method)
+    if not inspect.iscoroutinefunction(fn):
+        return fn(*args, **kwargs)
+    return shared_loop().call(fn(*args, **kwargs), timeout=timeout)
 
 
 def backend_name(backend: Any) -> str:
@@ -667,9 +682,10 @@ class BackgroundRun:
         if self._future is not None:
             raise RuntimeError("this run was already started")
         loop = running_loop()
-        if mode == "task" and loop is None:
-            raise RuntimeError("mode='task' needs a running event loop in this thread")
-        if mode != "thread" and loop is not None:
+        if mode == "task" and (loop is None or is_async_backend(self.backend)):
+            raise RuntimeError("mode='task' needs a running event loop in this thread and a blocking backend")
+        # an AsyncBackend always runs on the background loop: see call_blocking
+        if mode != "thread" and loop is not None and not is_async_backend(self.backend):
             self.mode = "task"
             self._loop = loop
             self._future = loop.create_task(self._drive())

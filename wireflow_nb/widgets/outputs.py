@@ -15,7 +15,6 @@ loaded), ``wf-app-output-folder``, ``wf-app-save-outputs``, ``wf-app-output-mess
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import concurrent.futures
@@ -35,7 +34,7 @@ from urllib.parse import unquote_to_bytes
 import ipywidgets as widgets
 
 from ..models import NodeRun, images_of, text_of, videos_of
-from ._runner import RunState, is_async_backend, running_loop, shared_loop
+from ._runner import RunState, call_blocking
 
 __all__ = [
     "MediaFetcher",
@@ -67,9 +66,8 @@ def _decode_data_url(url: str) -> bytes:
 class MediaFetcher:
     """Bytes of output URLs through a backend, cached (least recently used first out).
 
-    ``fetch`` blocks: call it from a worker thread. For an ``AsyncBackend`` the coroutine
-    runs on the loop that was running when the fetcher was made (the kernel's), else on
-    the widgets' background loop, so an async client is used from one loop.
+    ``fetch`` blocks (the view calls it from worker threads). An ``AsyncBackend`` is
+    awaited on the widgets' background loop, like every other call the widgets make.
     """
 
     def __init__(self, backend: Any = None, *, max_bytes: int = 256 * 1024 * 1024) -> None:
@@ -78,7 +76,6 @@ class MediaFetcher:
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
-        self._loop = running_loop()
         self.fetches = 0
 
     def cached(self, url: str) -> bytes | None:
@@ -108,15 +105,7 @@ class MediaFetcher:
         if self.backend is None:
             raise RuntimeError("no backend to fetch outputs with")
         self.fetches += 1
-        if is_async_backend(self.backend):
-            loop = self._loop if self._loop is not None and self._loop.is_running() else shared_loop().loop
-            if running_loop() is loop:
-                raise RuntimeError(
-                    "MediaFetcher.fetch would block the loop it needs; call it from a worker thread"
-                )
-            future = asyncio.run_coroutine_threadsafe(self.backend.fetch_bytes(url), loop)
-            return bytes(future.result(_FETCH_TIMEOUT))
-        return bytes(self.backend.fetch_bytes(url))
+        return bytes(call_blocking(self.backend, "fetch_bytes", url, timeout=_FETCH_TIMEOUT))
 
 
 def media_format(data: bytes, fallback: str = "png") -> str:
