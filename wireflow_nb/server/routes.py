@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -285,10 +286,30 @@ def _query_int(
 # -- endpoints ------------------------------------------------------------------------------
 
 
+#: How long an ``Idempotency-Key`` is remembered (the engine keeps the same 24 h).
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+_MAX_REMEMBERED = 10_000
+
+
 @dataclass
 class _Replay:
-    body_digest: str
+    """A 201 answered for an ``Idempotency-Key``: replayed as it was for the same body."""
+
+    request_digest: str
+    body: dict[str, Any]
+    headers: dict[str, str]
     request_id: str
+    at: float
+
+
+def _remember(replays: dict[tuple[str, str], _Replay], key: tuple[str, str], replay: _Replay) -> None:
+    if len(replays) >= _MAX_REMEMBERED:
+        horizon = replay.at - IDEMPOTENCY_WINDOW_SECONDS
+        for old in [k for k, v in replays.items() if v.at < horizon]:
+            del replays[old]
+        while len(replays) >= _MAX_REMEMBERED:
+            del replays[next(iter(replays))]
+    replays[key] = replay
 
 
 async def execute(request: Request) -> Response:
@@ -303,9 +324,30 @@ async def execute(request: Request) -> Response:
         )
     _ensure_artifact_base_url(request)
     scope: str = request.state.idempotency_scope
+    replays: dict[tuple[str, str], _Replay] = request.app.state.idempotent_replays
+    request_digest = hashlib.sha256(
+        json.dumps([workflow_id, payload], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    now = time.time()
+    if key is not None:
+        seen = replays.get((scope, key))
+        if (
+            seen is not None
+            and seen.request_digest == request_digest
+            and now - seen.at < IDEMPOTENCY_WINDOW_SECONDS
+        ):
+            # the original status, body and headers; nothing new starts
+            replayed = {
+                **seen.headers,
+                "Idempotent-Replayed": "true",
+                "X-Original-Request-Id": seen.request_id,
+            }
+            return JSONResponse(seen.body, status_code=201, headers=replayed)
     engine = _engine(request)
 
     def run() -> Any:
+        # a key reused with another body: the engine answers 422; after a restart it
+        # replays what it stored
         return engine.execute(
             workflow_id,
             execute_request,
@@ -320,14 +362,9 @@ async def execute(request: Request) -> Response:
     if runs:
         headers["Location"] = str(request.url_for("poll", execution_id=runs[0]["id"]))
     if key is not None:
-        replays: dict[tuple[str, str], _Replay] = request.app.state.idempotent_replays
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        seen = replays.get((scope, key))
-        if seen is not None and seen.body_digest == digest:
-            headers["Idempotent-Replayed"] = "true"
-            headers["X-Original-Request-Id"] = seen.request_id
-        else:
-            replays[(scope, key)] = _Replay(digest, request.state.request_id)
+        _remember(
+            replays, (scope, key), _Replay(request_digest, body, dict(headers), request.state.request_id, now)
+        )
     return JSONResponse(body, status_code=201, headers=headers)
 
 
