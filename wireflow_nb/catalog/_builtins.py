@@ -21,7 +21,8 @@ BUILTINS: tuple[NodeSpec, ...] = (
         inputs=(
             I("text", "text", default="", multiline=True, port=False, help="the text this node outputs"),
         ),
-        outputs=(OutputSpec("text", "text"),),
+        # the hosted app names the same output `out-prompt` too (HOSTED-NOTES.md)
+        outputs=(OutputSpec("text", "text"), OutputSpec("prompt", "text")),
         kind="input",
         executor=f"{_N}:input_text",
         description="A piece of text, e.g. a prompt.",
@@ -62,6 +63,7 @@ BUILTINS: tuple[NodeSpec, ...] = (
         outputs=(OutputSpec("data", "json"),),
         kind="input",
         executor=f"{_N}:trigger",
+        extra={"dynamic_outputs": True},
         description="Outputs the fields of triggerData (connect from any field name).",
     ),
     # text -----------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""Executors of the input nodes: ``input:text``, ``input:number``, ``input:image`` and
+``trigger``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..scheduler import NodeError
+from ._media import stored_image_item
+
+
+def input_text(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``text`` -> ``text`` (also as ``prompt``, the port the hosted app names)."""
+    value = inputs.get("text")
+    text = "" if value is None else value if isinstance(value, str) else str(value)
+    return {"text": text, "prompt": text}
+
+
+def input_number(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    value = inputs.get("value", 0)
+    if isinstance(value, bool) or value is None:
+        number: int | float = int(bool(value))
+    elif isinstance(value, (int, float)):
+        number = value
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise NodeError(f"{value!r} is not a number") from None
+        if number.is_integer():
+            number = int(number)
+    return {"value": number}
+
+
+def input_image(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """An image from an http(s) URL, a local path, a data: URL or bytes, stored as an output."""
+    source = inputs.get("image")
+    if source is None or source == "":
+        raise NodeError("no image was given: set a URL, a file path or bytes")
+    try:
+        data = ctx.load_bytes(source)
+    except FileNotFoundError as exc:
+        raise NodeError(str(exc)) from None
+    except OSError as exc:
+        raise NodeError(f"could not read the image {str(source)[:200]!r}: {exc}") from None
+    return {"images": [stored_image_item(ctx, data)]}
+
+
+def trigger(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The fields of triggerData, each an output port (and all of them as ``data``)."""
+    data = dict(ctx.trigger_data or {})
+    return {**data, "data": data} if "data" not in data else data

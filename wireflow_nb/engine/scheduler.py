@@ -1,0 +1,500 @@
+"""The scheduler: runs one ``RunPlan`` on the engine's asyncio loop.
+
+A node starts as soon as every node feeding it is done (a ready set, as with
+``graphlib.TopologicalSorter``): async executors run on the loop, sync ones on the
+engine's thread pool, and the simulated latency of model nodes is an ``asyncio.sleep``,
+so latency-bound nodes cost no thread. An engine-wide semaphore bounds how many nodes
+run at once. Cached nodes complete inline; two runs that need the same uncached key at
+once compute it once (the second waits and is served from the cache).
+
+Failure rules (DECISIONS.md): a failing node fails the execution and its dependants are
+SKIPPED while independent branches finish; on cancel, running nodes are stopped
+(CANCELLED) and nodes not started are SKIPPED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .artifacts import ARTIFACT_PREFIX, ArtifactStore, read_source
+from .cache import MISSING, OutputCache
+from .credits import CreditsLedger, Reservation
+from .events import EngineEvent, EventBus
+from .graph import PlannedNode, RunPlan
+from .runs import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    NodeRunState,
+    RunRecord,
+    utc_now_iso,
+)
+
+__all__ = ["NodeCancelled", "NodeContext", "NodeError", "RunScheduler", "Services"]
+
+
+class NodeError(Exception):
+    """An executor's failure whose message is meant for the user as it is."""
+
+
+class NodeCancelled(Exception):
+    """Raised by ``ctx.sleep`` (and ``ctx.check_cancelled``) once the run is cancelled."""
+
+
+@dataclass
+class Services:
+    """What a scheduler uses of its engine."""
+
+    loop: asyncio.AbstractEventLoop
+    pool: Executor
+    semaphore: asyncio.Semaphore
+    artifacts: ArtifactStore
+    cache: OutputCache
+    ledger: CreditsLedger
+    events: EventBus
+    #: the current ``artifact_base_url`` (None: file:// URIs)
+    base_url: Callable[[], str | None]
+    #: the current simulated latency of model nodes, in seconds
+    latency: Callable[[], float]
+    #: cache key -> future of the run computing it now
+    inflight: dict[str, asyncio.Future[Any]]
+    #: the thread running ``loop`` (``ctx.sleep`` refuses to block it)
+    loop_thread: threading.Thread | None = None
+
+
+class NodeContext:
+    """What an executor gets as ``ctx``: the artifact store, trigger data, seed, latency,
+    cancellation and progress of its node run."""
+
+    def __init__(self, scheduler: RunScheduler, planned: PlannedNode, state: NodeRunState) -> None:
+        self._scheduler = scheduler
+        self._planned = planned
+        self._state = state
+        self._services = scheduler.services
+        self.node_id = planned.id
+        self.node_type = planned.node_type
+        self.label = planned.label
+        self.execution_id = scheduler.record.id
+        self.workflow_id = scheduler.record.workflow_id
+        self.trigger_data: dict[str, Any] = scheduler.plan.trigger_data
+        self.seed: int | None = planned.seed
+        self.latency: float = self._services.latency() if planned.generative else 0.0
+        self._cancel_event = scheduler.record.cancel_event
+
+    # -- files -------------------------------------------------------------------------------
+    def save_bytes(self, data: bytes, content_type: str | None = None) -> str:
+        """Store an output file; returns its URL."""
+        name = self._services.artifacts.save(data, content_type)
+        return self._services.artifacts.url(name, self._services.base_url())
+
+    def load_bytes(self, source: Any) -> bytes:
+        """The bytes of an input: an output URL, a media dict, a data: URL, a local path,
+        an http(s) URL or bytes."""
+        return read_source(source, self._services.artifacts, self._services.base_url())
+
+    def artifact_path(self, url: str) -> Path | None:
+        """The local file of an output URL, when it is one of this engine's."""
+        name = self._services.artifacts.name_of(url, self._services.base_url())
+        return (
+            None
+            if name is None or not self._services.artifacts.exists(name)
+            else self._services.artifacts.root / name
+        )
+
+    # -- cancellation and progress ----------------------------------------------------------------
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel_event.is_set():
+            raise NodeCancelled("the execution was cancelled")
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds`` (in a sync executor); raises ``NodeCancelled`` at once on cancel."""
+        if threading.current_thread() is self._services.loop_thread:
+            raise RuntimeError("ctx.sleep blocks: in an async executor use 'await ctx.asleep(seconds)'")
+        if self._cancel_event.wait(max(0.0, seconds)):
+            raise NodeCancelled("the execution was cancelled")
+
+    async def asleep(self, seconds: float) -> None:
+        """Sleep without blocking (in an async executor); cancelled with the run."""
+        self.check_cancelled()
+        await asyncio.sleep(max(0.0, seconds))
+        self.check_cancelled()
+
+    def progress(self, fraction: float) -> None:
+        """Report how far the node is (0..1); shown on its node run while it runs."""
+        self._state.progress = min(1.0, max(0.0, float(fraction)))
+        self._scheduler.record.version += 1
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, NodeError):
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _jsonable(value: Any, ctx: NodeContext) -> Any:
+    """An executor's output as JSON: bytes and PIL images become stored files."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, ctx) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, ctx) for v in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return ctx.save_bytes(bytes(value))
+    if type(value).__module__.startswith("PIL."):
+        from .nodes._media import image_output
+
+        return image_output(ctx, value)
+    item = getattr(value, "item", None)
+    if callable(item):  # numpy scalars
+        try:
+            return _jsonable(item(), ctx)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+class RunScheduler:
+    """Runs one execution run to its end."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        record: RunRecord,
+        reservation: Reservation,
+        services: Services,
+    ) -> None:
+        self.plan = plan
+        self.record = record
+        self.reservation = reservation
+        self.services = services
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._remaining: dict[str, int] = {}
+        self._open = 0
+        self._finished: asyncio.Future[None] | None = None
+
+    # -- events and state ------------------------------------------------------------------
+    def _emit(self, kind: str, state: NodeRunState | None = None) -> None:
+        services = self.services
+        if not services.events.active:
+            return
+        record = self.record
+        if state is None:
+            event = EngineEvent(
+                kind,
+                record.id,
+                record.workflow_id,
+                status=record.status,
+                error=record.error,
+                timestamp=utc_now_iso(),
+            )
+        else:
+            output = state.output
+            if state.has_refs:
+                output = services.artifacts.render(output, services.base_url())
+            event = EngineEvent(
+                kind,
+                record.id,
+                record.workflow_id,
+                node_id=state.node_id,
+                status=state.status,
+                output=output,
+                error=state.error,
+                cached=state.cached,
+                timestamp=utc_now_iso(),
+            )
+        services.events.emit(event)
+
+    def _changed(self, state: NodeRunState) -> None:
+        record = self.record
+        record.dirty.add(state.node_id)
+        record.version += 1
+
+    def _finish_node(
+        self,
+        state: NodeRunState,
+        status: str,
+        *,
+        output: Any = None,
+        has_refs: bool = False,
+        error: str | None = None,
+        cached: bool = False,
+    ) -> None:
+        state.output = output
+        state.has_refs = has_refs
+        state.error = error
+        state.cached = cached
+        state.progress = None
+        state.completed_at = utc_now_iso()
+        state.status = status
+        self._changed(state)
+        kind = {COMPLETED: "node_finished", FAILED: "node_failed"}.get(status, "node_skipped")
+        self._emit(kind, state)
+
+    def _fail(self, planned: PlannedNode, state: NodeRunState, message: str) -> None:
+        self._finish_node(state, FAILED, error=message)
+        record = self.record
+        if record.error is None:
+            who = (
+                f"Node {planned.id!r}"
+                if planned.label == planned.id
+                else f"Node {planned.label!r} ({planned.id})"
+            )
+            record.error = f"{who} failed: {message}"
+            record.error_node = planned.id
+
+    # -- the run ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        record = self.record
+        plan = self.plan
+        record.status = RUNNING
+        record.version += 1
+        self._emit("run_started")
+        self._remaining = {node_id: len(pn.preds) for node_id, pn in plan.nodes.items()}
+        self._open = len(plan.nodes)
+        self._finished = self.services.loop.create_future()
+        if self._open:
+            self._release(plan.roots)
+            await self._finished
+        self._end()
+
+    def cancel(self) -> None:
+        """Stop the run: running nodes are cancelled, the others will be skipped."""
+        self.record.cancel_event.set()
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    def _end(self) -> None:
+        record = self.record
+        statuses = [s.status for s in record.node_runs.values()]
+        if record.cancel_event.is_set() and not all(s == COMPLETED for s in statuses):
+            record.status = CANCELLED
+            record.error = "The execution was cancelled"
+        elif FAILED in statuses:
+            record.status = FAILED
+        else:
+            record.status = COMPLETED
+        now = time.time()
+        record.completed_at = utc_now_iso(now)
+        record.execution_time = round((time.monotonic() - record.started_mono) * 1000)
+        record.version += 1
+        self._emit("run_finished")
+
+    def _node_done(self, node_id: str) -> list[str]:
+        """Count ``node_id`` as done; returns the nodes it made ready."""
+        self._open -= 1
+        ready = []
+        remaining = self._remaining
+        for succ in self.plan.nodes[node_id].succs:
+            remaining[succ] -= 1
+            if not remaining[succ]:
+                ready.append(succ)
+        if not self._open and self._finished is not None and not self._finished.done():
+            self._finished.set_result(None)
+        return ready
+
+    def _skip_reason(self, planned: PlannedNode) -> str | None:
+        if self.record.cancel_event.is_set():
+            return "not run: the execution was cancelled"
+        node_runs = self.record.node_runs
+        for pred in planned.preds:
+            status = node_runs[pred].status
+            if status != COMPLETED:
+                what = "failed" if status == FAILED else "did not run"
+                return f"not run: its input node {pred!r} {what}"
+        return None
+
+    def _release(self, ready: list[str]) -> None:
+        """Start (or skip, or serve from the cache) every node of ``ready``, and whatever
+        that makes ready in turn; iterative, so a 10,000-node chain of cache hits is fine."""
+        queue = deque(ready)
+        nodes = self.plan.nodes
+        node_runs = self.record.node_runs
+        cache = self.services.cache
+        loop = self.services.loop
+        while queue:
+            node_id = queue.popleft()
+            planned = nodes[node_id]
+            state = node_runs[node_id]
+            reason = self._skip_reason(planned)
+            if reason is not None:
+                self._finish_node(state, SKIPPED, error=reason)
+                queue.extend(self._node_done(node_id))
+                continue
+            if planned.cacheable:
+                output = cache.get(planned.key)
+                if output is not MISSING:
+                    self._finish_node(
+                        state, COMPLETED, output=output, has_refs=_has_refs(output), cached=True
+                    )
+                    queue.extend(self._node_done(node_id))
+                    continue
+            self._tasks[node_id] = loop.create_task(self._run_node(planned, state))
+
+    async def _run_node(self, planned: PlannedNode, state: NodeRunState) -> None:
+        services = self.services
+        future: asyncio.Future[Any] | None = None
+        try:
+            if planned.cacheable:
+                waiting = services.inflight.get(planned.key)
+                if waiting is not None:
+                    output = await asyncio.shield(waiting)
+                    if output is not MISSING:
+                        self._finish_node(
+                            state, COMPLETED, output=output, has_refs=_has_refs(output), cached=True
+                        )
+                        return
+                future = services.loop.create_future()
+                services.inflight[planned.key] = future
+            result = await self._compute(planned, state)
+            if future is not None:
+                future.set_result(result)
+        except asyncio.CancelledError:
+            if state.status == RUNNING:
+                self._finish_node(state, CANCELLED, error="cancelled while running")
+            elif state.status not in (COMPLETED, FAILED):
+                self._finish_node(state, SKIPPED, error="not run: the execution was cancelled")
+        except Exception as exc:  # a bug of the engine itself: never leave the node RUNNING
+            self._fail(planned, state, f"internal engine error: {_error_text(exc)}")
+        finally:
+            if future is not None:
+                if not future.done():
+                    future.set_result(MISSING)
+                if services.inflight.get(planned.key) is future:
+                    del services.inflight[planned.key]
+            self._tasks.pop(planned.id, None)
+            self._release(self._node_done(planned.id))
+
+    async def _compute(self, planned: PlannedNode, state: NodeRunState) -> Any:
+        """Run the executor; returns the stored output, or MISSING when the node did not
+        complete (failed or cancelled)."""
+        services = self.services
+        if planned.price and not services.ledger.can_charge(self.reservation, planned.price):
+            self._fail(
+                planned,
+                state,
+                f"insufficient credits: this node costs {planned.price:g} credits and "
+                f"{services.ledger.available:g} are available; add credits and run it again",
+            )
+            return MISSING
+        try:
+            inputs = self._inputs(planned)
+        except Exception as exc:
+            self._fail(planned, state, _error_text(exc))
+            return MISSING
+        ctx = NodeContext(self, planned, state)
+        async with services.semaphore:
+            if self.record.cancel_event.is_set():
+                self._finish_node(state, SKIPPED, error="not run: the execution was cancelled")
+                return MISSING
+            state.started_at = utc_now_iso()
+            state.status = RUNNING
+            self._changed(state)
+            self._emit("node_started", state)
+            try:
+                if ctx.latency > 0:
+                    await asyncio.sleep(ctx.latency)
+                if planned.is_async:
+                    raw = await planned.executor(ctx, inputs)
+                else:
+                    raw = await services.loop.run_in_executor(services.pool, planned.executor, ctx, inputs)
+            except NodeCancelled:
+                self._finish_node(state, CANCELLED, error="cancelled while running")
+                return MISSING
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._fail(planned, state, _error_text(exc))
+                return MISSING
+        if self.record.cancel_event.is_set():
+            self._finish_node(state, CANCELLED, error="cancelled while running")
+            return MISSING
+        try:
+            output = raw if isinstance(raw, dict) else ({} if raw is None else {"output": raw})
+            output = _jsonable(output, ctx)
+            if planned.generative:
+                output.setdefault("seed", planned.seed)
+                output.setdefault("provider", "local-preview")
+            stored, has_refs = services.artifacts.to_refs(output, services.base_url())
+        except Exception as exc:
+            self._fail(planned, state, f"its output could not be stored: {_error_text(exc)}")
+            return MISSING
+        if planned.price:
+            services.ledger.charge(self.reservation, planned.price)
+            self.record.credits_used += planned.price
+        if planned.cacheable:
+            services.cache.put(planned.key, planned.node_type, stored)
+        self._finish_node(state, COMPLETED, output=stored, has_refs=has_refs)
+        return stored
+
+    def _inputs(self, planned: PlannedNode) -> dict[str, Any]:
+        """Literal inputs merged with edge-fed values (an edge wins; a ``multiple``
+        input gets the list of everything fed to it; a single image input fed a list of
+        images gets the first)."""
+        services = self.services
+        base_url = services.base_url()
+        artifacts = services.artifacts
+        inputs: dict[str, Any] = {}
+        for name, value in planned.literals.items():
+            if isinstance(value, str):
+                inputs[name] = (
+                    artifacts.url(value[len(ARTIFACT_PREFIX) :], base_url)
+                    if value.startswith(ARTIFACT_PREFIX)
+                    else value
+                )
+            elif isinstance(value, (list, dict)):
+                inputs[name] = artifacts.render(value, base_url)
+            else:
+                inputs[name] = value
+        if not planned.feeds:
+            return inputs
+        node_runs = self.record.node_runs
+        for port, sources in planned.feeds.items():
+            values = []
+            for source, source_port in sources:
+                state = node_runs[source]
+                output = state.output
+                value = output.get(source_port) if isinstance(output, dict) else output
+                if state.has_refs:
+                    value = artifacts.render(value, base_url)
+                values.append(value)
+            spec = planned.spec.input(port)
+            if spec is not None and spec.multiple:
+                flat: list[Any] = []
+                for value in values:
+                    if isinstance(value, list):
+                        flat.extend(value)
+                    elif value is not None:
+                        flat.append(value)
+                inputs[port] = flat
+            else:
+                value = values[-1]
+                if spec is not None and spec.kind in ("image", "video") and isinstance(value, list):
+                    value = value[0] if value else None
+                inputs[port] = value
+        return inputs
+
+
+def _has_refs(output: Any) -> bool:
+    if isinstance(output, dict):
+        return any(_has_refs(v) for v in output.values())
+    if isinstance(output, list):
+        return any(_has_refs(v) for v in output)
+    return isinstance(output, str) and output.startswith(ARTIFACT_PREFIX)

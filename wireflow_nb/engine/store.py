@@ -1,0 +1,368 @@
+"""The engine's SQLite store (stdlib ``sqlite3``, WAL): execution history, node runs,
+workflow snapshots, idempotency keys, the output cache index and the credits balance.
+
+One connection guarded by a lock serves the engine thread and callers alike; node runs
+are written in batches (``save_node_runs``) so a 10,000-node run costs a few
+``executemany`` calls, not 10,000 commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .artifacts import ARTIFACT_PREFIX
+from .runs import FAILED, PENDING, RUNNING, SKIPPED, NodeRunState, RunRecord
+
+__all__ = ["SCHEMA_VERSION", "Store"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    workflow_id TEXT NOT NULL,
+    batch_id TEXT,
+    run_index INTEGER NOT NULL DEFAULT 0,
+    input_index INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    triggered_by TEXT NOT NULL DEFAULT 'manual',
+    trigger_data TEXT,
+    target_node_id TEXT,
+    error TEXT,
+    error_node TEXT,
+    started_at TEXT,
+    completed_at TEXT,
+    execution_time INTEGER,
+    credits_used REAL NOT NULL DEFAULT 0,
+    owner TEXT,
+    snapshot TEXT
+);
+CREATE INDEX IF NOT EXISTS executions_by_workflow ON executions (workflow_id, seq);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE TABLE IF NOT EXISTS node_runs (
+    execution_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    node_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cached INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    completed_at TEXT,
+    PRIMARY KEY (execution_id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    node_type TEXT NOT NULL,
+    output TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+_RUN_COLUMNS = (
+    "id, workflow_id, batch_id, run_index, input_index, status, triggered_by, trigger_data, "
+    "target_node_id, error, error_node, started_at, completed_at, execution_time, credits_used, owner"
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _output_json(state: NodeRunState) -> str | None:
+    return None if state.output is None else _dumps(state.output)
+
+
+class Store:
+    """Persistence of one engine home. ``path=None`` keeps everything in memory."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        target = ":memory:" if path is None else str(path)
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            if target != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- meta ----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def set_metas(self, values: dict[str, str]) -> None:
+        with self._transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+
+    # -- executions ------------------------------------------------------------------------
+    def insert_runs(self, records: Iterable[tuple[RunRecord, str]]) -> None:
+        """Store new runs (each with its workflow snapshot JSON) and their node runs."""
+        with self._transaction() as conn:
+            for record, snapshot in records:
+                conn.execute(
+                    f"INSERT INTO executions ({_RUN_COLUMNS}, snapshot) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*self._run_row(record), snapshot),
+                )
+                conn.executemany(
+                    "INSERT INTO node_runs (execution_id, position, node_id, status, output, error, cached, "
+                    "started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            record.id,
+                            s.position,
+                            s.node_id,
+                            s.status,
+                            _output_json(s),
+                            s.error,
+                            int(s.cached),
+                            s.started_at,
+                            s.completed_at,
+                        )
+                        for s in record.node_runs.values()
+                    ],
+                )
+
+    @staticmethod
+    def _run_row(record: RunRecord) -> tuple[Any, ...]:
+        return (
+            record.id,
+            record.workflow_id,
+            record.batch_id,
+            record.run_index,
+            record.input_index,
+            record.status,
+            record.triggered_by,
+            _dumps(record.trigger_data),
+            record.target_node_id,
+            record.error,
+            record.error_node,
+            record.started_at,
+            record.completed_at,
+            record.execution_time,
+            record.credits_used,
+            record.owner,
+        )
+
+    def save_run(self, record: RunRecord, node_states: Iterable[NodeRunState] = ()) -> None:
+        """Write a run's own fields and the given node runs, in one transaction."""
+        rows = [
+            (
+                s.status,
+                _output_json(s),
+                s.error,
+                int(s.cached),
+                s.started_at,
+                s.completed_at,
+                record.id,
+                s.position,
+            )
+            for s in node_states
+        ]
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE executions SET status = ?, error = ?, error_node = ?, completed_at = ?, "
+                "execution_time = ?, credits_used = ? WHERE id = ?",
+                (
+                    record.status,
+                    record.error,
+                    record.error_node,
+                    record.completed_at,
+                    record.execution_time,
+                    record.credits_used,
+                    record.id,
+                ),
+            )
+            if rows:
+                conn.executemany(
+                    "UPDATE node_runs SET status = ?, output = ?, error = ?, cached = ?, started_at = ?, "
+                    "completed_at = ? WHERE execution_id = ? AND position = ?",
+                    rows,
+                )
+
+    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        record = RunRecord(
+            row[0],
+            row[1],
+            batch_id=row[2],
+            run_index=row[3],
+            input_index=row[4],
+            status=row[5],
+            triggered_by=row[6],
+            trigger_data=json.loads(row[7]) if row[7] else {},
+            target_node_id=row[8],
+            started_at=row[11],
+            owner=row[15],
+        )
+        record.error = row[9]
+        record.error_node = row[10]
+        record.completed_at = row[12]
+        record.execution_time = row[13]
+        record.credits_used = row[14] or 0
+        return record
+
+    def load_run(self, execution_id: str, *, with_node_runs: bool = True) -> RunRecord | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            record = self._record(row)
+            if with_node_runs:
+                nodes = self._conn.execute(
+                    "SELECT position, node_id, status, output, error, cached, started_at, completed_at "
+                    "FROM node_runs WHERE execution_id = ? ORDER BY position",
+                    (execution_id,),
+                ).fetchall()
+        if with_node_runs:
+            for position, node_id, status, output, error, cached, started_at, completed_at in nodes:
+                state = NodeRunState(node_id, position, status)
+                if output is not None:
+                    state.output = json.loads(output)
+                    state.has_refs = ARTIFACT_PREFIX in output
+                state.error = error
+                state.cached = bool(cached)
+                state.started_at = started_at
+                state.completed_at = completed_at
+                record.node_runs[node_id] = state
+        return record
+
+    def load_snapshot(self, execution_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT snapshot FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        value = json.loads(row[0])
+        return value if isinstance(value, dict) else None
+
+    def list_runs(self, workflow_id: str, *, limit: int, offset: int) -> list[RunRecord]:
+        """Runs of a workflow, most recent first (without node runs)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM executions WHERE workflow_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
+                (workflow_id, limit, offset),
+            ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def recover(self, is_alive: Callable[[str | None], bool], *, now_iso: str, message: str) -> list[str]:
+        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone; its
+        running node runs become FAILED and its pending ones SKIPPED. Returns their ids."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, owner FROM executions WHERE status IN (?, ?)", (PENDING, RUNNING)
+            ).fetchall()
+        dead = [execution_id for execution_id, owner in rows if not is_alive(owner)]
+        if not dead:
+            return []
+        with self._transaction() as conn:
+            for execution_id in dead:
+                conn.execute(
+                    "UPDATE executions SET status = ?, error = ?, completed_at = ? WHERE id = ?",
+                    (FAILED, message, now_iso, execution_id),
+                )
+                conn.execute(
+                    "UPDATE node_runs SET status = CASE status WHEN ? THEN ? ELSE ? END, error = ?, "
+                    "completed_at = ? WHERE execution_id = ? AND status IN (?, ?)",
+                    (RUNNING, FAILED, SKIPPED, message, now_iso, execution_id, PENDING, RUNNING),
+                )
+        return dead
+
+    # -- idempotency -------------------------------------------------------------------------
+    def get_idempotent(self, scope: str, key: str, *, since: float) -> tuple[str, str] | None:
+        """``(body_hash, response_json)`` of a key used after ``since`` (epoch seconds)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body_hash, response FROM idempotency WHERE scope = ? AND key = ? AND created_at >= ?",
+                (scope, key, since),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def put_idempotent(
+        self, scope: str, key: str, body_hash: str, response: str, *, created_at: float
+    ) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO idempotency (scope, key, body_hash, response, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (scope, key, body_hash, response, created_at),
+            )
+
+    def prune_idempotency(self, *, before: float) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM idempotency WHERE created_at < ?", (before,))
+
+    # -- output cache ------------------------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT output FROM cache WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_keys(self) -> list[str]:
+        with self._lock:
+            return [str(row[0]) for row in self._conn.execute("SELECT key FROM cache")]
+
+    def cache_put_many(self, rows: Iterable[tuple[str, str, str, float]]) -> None:
+        """``(key, node_type, output_json, created_at)`` rows."""
+        batch = list(rows)
+        if not batch:
+            return
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO cache (key, node_type, output, created_at) VALUES (?, ?, ?, ?)", batch
+            )
+
+    def cache_delete(self, keys: Iterable[str]) -> None:
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM cache WHERE key = ?", [(k,) for k in keys])
+
+    def cache_prune(self, *, keep: int) -> None:
+        """Keep only the ``keep`` most recent cache entries."""
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM cache WHERE key NOT IN (SELECT key FROM cache ORDER BY created_at DESC LIMIT ?)",
+                (keep,),
+            )
