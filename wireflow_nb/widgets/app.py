@@ -965,8 +965,8 @@ class WorkflowApp(widgets.VBox):
             )
         elif isinstance(error, APIConnectionError):
             text += (
-                f"\nCould not reach {self.base_url}. Check: is the server running (`wireflow-nb serve`)? "
-                "Is the base URL right (WIREFLOW_BASE_URL)? Is a proxy or firewall in the way?"
+                f"\nWhat to check: is the server at {self.base_url} running (`wireflow-nb serve` for a local "
+                "one)? Is the base URL right (WIREFLOW_BASE_URL)? Is a proxy or firewall in the way?"
             )
         elif isinstance(error, AuthenticationError):
             text += "\nCheck WIREFLOW_API_KEY: is it set, current and for this server?"

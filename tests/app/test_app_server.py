@@ -1,0 +1,149 @@
+"""WorkflowApp on a WireflowClient talking to a real ``wireflow-nb serve`` on loopback:
+the same behaviours as on the LocalEngine, through HTTP and polling (no engine events)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests._servers import RunningServer, running_server, wait_until
+from wireflow_nb import Workflow
+from wireflow_nb.widgets._runner import PollPolicy
+from wireflow_nb.widgets.app import WorkflowApp
+
+from ._helpers import FakeEditor, image_workflow
+
+FAST = PollPolicy(initial=0.05, factor=1.5, maximum=0.3)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("app-serve"), model_latency=0.02) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("app-serve-slow"), model_latency=30) as running:
+        yield running
+
+
+def make_app(server: RunningServer, workflow: Workflow, workflow_id: str) -> Any:
+    client = server.client()
+    return WorkflowApp(client, editor=FakeEditor(workflow), workflow_id=workflow_id, poll_policy=FAST)
+
+
+def status_of(app: Any) -> str:
+    value: str = app.status_label.value
+    return value.split('data-status="', 1)[1].split('"', 1)[0]
+
+
+def test_run_through_the_api(server: RunningServer) -> None:
+    app = make_app(server, image_workflow(size=80), "srv-run")
+    assert app.wait_idle(10)
+    assert "WireflowClient" in app.backend_label.value and server.base_url in app.backend_label.value
+    assert "credits: <b>" in app.credits_label.value
+    assert "10 credits" in app.estimate_label.value  # from the catalog: a client has no estimate
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    assert status_of(app) == "COMPLETED"
+    assert app.node_badges == {"prompt": "COMPLETED", "image": "COMPLETED"}
+    [image] = app.outputs.image_widgets
+    with Image.open(io.BytesIO(image.value)) as png:
+        assert png.format == "PNG" and png.size == (80, 80)
+    assert app.editor.thumbnails["image"]
+    assert len(app.history.rows) == 1
+    assert server.base_url in app.export_curl.value
+
+
+def test_run_selected_batch_and_restore(server: RunningServer) -> None:
+    wf = image_workflow("first")
+    wf.add_node("image:filter", id="gray")
+    wf.connect("image", "images", "gray", "image")
+    app = make_app(server, wf, "srv-batch")
+    app.editor.select("image")
+    app.run_selected(wait=True)
+    assert set(app.node_badges) == {"prompt", "image"}
+    [poll] = app.results
+    assert sorted(r.node_id for r in poll.node_runs) == ["image", "prompt"]
+
+    app.editor.select()
+    app.workflow.set_input("prompt", "text", "second")
+    app.set_batch("image", "seed", [1, 2])
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    assert status_of(app) == "COMPLETED"
+    assert len(app.outputs.groups) == 2 and len(app.outputs.image_widgets) == 2
+    assert (app.progress.value, app.progress.max) == (6, 6)
+
+    app.history.refresh()
+    oldest = app.history.rows[-1]
+    app.history.select(oldest.id)
+    app.history.restore_selected()
+    assert app.workflow.node("prompt").inputs["text"] == "first"
+
+
+def test_402_from_the_server(server: RunningServer) -> None:
+    app = make_app(server, image_workflow(), "srv-402")
+    app.set_batch("image", "seed", list(range(150)))  # 1500 credits > the balance
+    app.run(wait=True)
+    assert status_of(app) == "ERROR"
+    assert "wf-app-credits-table" in app.message.value
+    assert "Nothing ran" in app.message.value
+    assert app.history.rows == []
+
+
+def test_failing_node_and_server_side_validation(server: RunningServer, tmp_path: Path) -> None:
+    wf = Workflow("x")
+    wf.add_node("input:image", id="img", image=str(tmp_path / "missing.png"))
+    wf.add_node("image:filter", id="f")
+    wf.connect("img", "images", "f", "image")
+    wf.add_node("input:text", id="ok", text="fine")
+    app = make_app(server, wf, "srv-fail")
+    app.run(wait=True)
+    assert status_of(app) == "FAILED"
+    assert app.node_badges == {"img": "FAILED", "f": "SKIPPED", "ok": "COMPLETED"}
+    assert app.editor.highlighted == (["img"], "#c62828")
+    app.editor.select("img")
+    assert "neither a URL nor an existing file" in app.node_detail.value
+
+    # a required input missing: the client cannot tell, the server's 400 lists it
+    bad = Workflow("y")
+    bad.add_node("image:filter", id="lonely")
+    app.workflow = bad
+    app.run(wait=True)
+    assert status_of(app) == "ERROR"
+    assert "wf-app-problems" in app.message.value and "lonely" in app.message.value
+    assert app.editor.highlighted[0] == ["lonely"]
+
+
+def test_cancel_through_the_api(slow_server: RunningServer) -> None:
+    app = make_app(slow_server, image_workflow(), "srv-cancel")
+    app.run()
+    wait_until(lambda: app.node_badges.get("image") == "RUNNING", timeout=20, message="image RUNNING")
+    assert app.run() is None and "already going" in app.message.value
+    app.cancel()
+    state = app.wait(20)
+    assert state is not None and state.status == "CANCELLED"
+    assert app.node_badges["image"] == "SKIPPED"
+
+
+def test_connection_problems_say_what_to_check() -> None:
+    from tests._servers import free_port
+    from wireflow_nb.client import WireflowClient
+
+    client = WireflowClient(
+        api_key="sk-test-0000", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0
+    )
+    app = WorkflowApp(client, editor=FakeEditor(image_workflow()), workflow_id="down", poll_policy=FAST)
+    app.run(wait=True)
+    assert status_of(app) == "ERROR"
+    assert "What to check: is the server at" in app.message.value
+    assert app.wait_idle(10)
+    assert "unavailable" in app.credits_label.value
+    assert "Could not load the history" in app.history.message.value
