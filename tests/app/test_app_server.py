@@ -147,3 +147,31 @@ def test_connection_problems_say_what_to_check() -> None:
     assert app.wait_idle(10)
     assert "unavailable" in app.credits_label.value
     assert "Could not load the history" in app.history.message.value
+
+
+def test_async_client_backend(server: RunningServer) -> None:
+    import asyncio
+
+    client = server.async_client()
+    app = WorkflowApp(
+        client, editor=FakeEditor(image_workflow(size=72)), workflow_id="srv-async", poll_policy=FAST
+    )
+    assert app.wait_idle(10)
+    assert "credits: <b>" in app.credits_label.value
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    assert status_of(app) == "COMPLETED"
+    [image] = app.outputs.image_widgets
+    assert Image.open(io.BytesIO(image.value)).size == (72, 72)
+    assert len(app.history.rows) == 1
+
+    async def in_a_notebook() -> None:
+        app.workflow.set_input("prompt", "text", "again")
+        run = app.run()
+        # an async client always runs on the widgets' background loop, never this one
+        assert run is not None and run.mode == "thread"
+        state = await app.wait_async(20)
+        assert state is not None and state.status == "COMPLETED"
+
+    asyncio.run(in_a_notebook())
+    assert len(app.history.rows) == 2

@@ -648,6 +648,7 @@ class WorkflowApp(widgets.VBox):
             self._run.wait(None)
             if self._ticker_stop is not None:
                 self._ticker_stop.set()
+            self.wait_idle(timeout if timeout is not None else 60)
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
@@ -871,7 +872,8 @@ class WorkflowApp(widgets.VBox):
             self._clear_message()
         self.refresh_credits()
         self.refresh_estimate()
-        self.history.refresh()
+        # off this thread: it may be the background loop an async backend needs
+        self._submit(asyncio.to_thread(self.history.refresh))
 
     # -- messages -----------------------------------------------------------------------------------
     def _clear_message(self) -> None:
