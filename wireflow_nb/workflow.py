@@ -201,12 +201,16 @@ class Workflow:
         self.touch("add_node")
         return node_id
 
-    def add(self, node: Node | Mapping[str, Any]) -> str:
-        """Add a node model (or its JSON dict) as it is; returns its id."""
+    def add(self, node: Node | Mapping[str, Any], *, index: int | None = None) -> str:
+        """Add a node model (or its JSON dict) as it is (at list position ``index``, or
+        last); returns its id."""
         model = node if isinstance(node, Node) else Node.model_validate(node)
         if self.has_node(model.id):
             raise ValueError(f"a node with id {model.id!r} already exists")
-        self._nodes.append(model)
+        if index is None:
+            self._nodes.append(model)
+        else:
+            self._nodes.insert(index, model)
         self.touch("add_node")
         return model.id
 
@@ -243,9 +247,12 @@ class Workflow:
         self.touch("connect")
         return edge_id
 
-    def add_edge(self, edge: Edge | Mapping[str, Any]) -> str:
+    def add_edge(self, edge: Edge | Mapping[str, Any], *, index: int | None = None) -> str:
         model = edge if isinstance(edge, Edge) else Edge.model_validate(edge)
-        self._edges.append(model)
+        if index is None:
+            self._edges.append(model)
+        else:
+            self._edges.insert(index, model)
         self.touch("connect")
         return model.id or ""
 
@@ -256,7 +263,14 @@ class Workflow:
         self._edges = [e for e in self._edges if e.source != node_id and e.target != node_id]
         self.touch("remove_node")
 
-    def remove_edge(self, edge_id: str) -> None:
+    def remove_edge(self, edge_id: str | Edge) -> None:
+        """Remove the edge with this id (or this very ``Edge``, for edges without an id)."""
+        if isinstance(edge_id, Edge):
+            if not any(e is edge_id for e in self._edges):
+                raise KeyError(f"edge {edge_id.id!r} is not in workflow {self.id!r}")
+            self._edges = [e for e in self._edges if e is not edge_id]
+            self.touch("remove_edge")
+            return
         self.edge(edge_id)
         self._edges = [e for e in self._edges if e.id != edge_id]
         self.touch("remove_edge")

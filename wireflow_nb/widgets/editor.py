@@ -1,0 +1,690 @@
+"""``GraphEditor``: build a workflow by hand on an ipycanvas canvas.
+
+``GraphEditor(workflow=None, *, catalog=None, width=960, height=600, pixel_ratio=2)``
+shows a toolbar, a palette of node types, the canvas and an inspector. ``editor.workflow``
+is the live ``Workflow``: gestures change it, and changes made to it from Python redraw
+the canvas.
+
+Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
+
+- click a node to select it, drag it (or the whole selection) to move it;
+- drag from an output port to an input port (or the other way) to connect: compatible
+  ports light up green, a refused drop says why (kind mismatch, cycle, input already
+  fed); a drop on empty space cancels; click an edge to select it;
+- drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
+  button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
+- keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
+  Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, F (fit), + / - / 0 (zoom),
+  arrows (nudge; Shift: by 100), S (snap), Shift+L (layout). Cmd works as Ctrl.
+
+Coordinates: the browser reports mouse positions in canvas *buffer* pixels (the
+canvas's ``width``/``height`` attributes), which are CSS pixels times ``pixel_ratio``
+(2 by default, for sharp drawing on high-DPI screens). ``node_bounds``,
+``port_position`` and ``wireflow_nb.testing.EditorDriver`` all use those event
+coordinates; a browser test maps them to the page with
+``box.x + x * box.width / canvas.width``.
+
+CSS classes (for tests and styling):
+``wf-editor`` (the whole widget), ``wf-canvas`` (the ipycanvas ``MultiCanvas``; its top
+layer receives the events), ``wf-toolbar``, toolbar buttons ``wf-btn-undo``,
+``wf-btn-redo``, ``wf-btn-fit``, ``wf-btn-zoom-in``, ``wf-btn-zoom-out``,
+``wf-btn-layout``, ``wf-btn-mode``, ``wf-btn-snap``, ``wf-btn-save``, ``wf-btn-load``,
+``wf-btn-delete``; ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
+label), ``wf-status`` (the last message: added, connected, refused: why, ...),
+``wf-palette``, ``wf-palette-search``, ``wf-palette-<category>`` (a category heading),
+``wf-palette-<nodeType with every ':' replaced by '-'>`` (e.g.
+``wf-palette-model-fal-text-to-image``), ``wf-inspector`` and its fields (see
+``inspector.py``).
+
+Hooks for an app built on top: ``set_node_status``, ``set_node_thumbnail``,
+``highlight_nodes``, ``selected_node_ids``, ``on_selection_change``, ``view``,
+``batch()``, ``toolbar`` (an ``HBox`` to extend), ``on_workflow_replaced``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+from ipycanvas import MultiCanvas, hold_canvas
+
+from ..catalog import Catalog, default_catalog
+from ..models import Node
+from ..workflow import Workflow
+from . import _draw
+from ._state import EditorState, Redraw, View
+from .inspector import NodeInspector, css_name
+
+log = logging.getLogger(__name__)
+
+#: Layer order, bottom to top; the last receives the events.
+LAYERS = ("grid", "edges", "live_edges", "nodes", "live_nodes", "overlay")
+
+SelectionListener = Callable[[list[str]], None]
+WorkflowListener = Callable[[Workflow], None]
+
+
+def _button(name: str, description: str, tooltip: str, width: str = "auto") -> widgets.Button:
+    b = widgets.Button(description=description, tooltip=tooltip, layout=widgets.Layout(width=width))
+    b.add_class(f"wf-btn-{name}")
+    return b
+
+
+class GraphEditor(widgets.VBox):
+    """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
+
+    def __init__(
+        self,
+        workflow: Workflow | None = None,
+        *,
+        catalog: Catalog | None = None,
+        width: int = 960,
+        height: int = 600,
+        pixel_ratio: float = 2.0,
+    ) -> None:
+        wf = workflow if workflow is not None else Workflow()
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self.width = int(width)
+        self.height = int(height)
+        #: canvas buffer pixels per CSS pixel
+        self.pixel_ratio = float(pixel_ratio)
+        self.state = EditorState(wf, self.catalog, width=self.width, height=self.height)
+        self._workflow = wf
+        self._unsubscribe: Callable[[], None] | None = None
+        self._selection_listeners: list[SelectionListener] = []
+        self._workflow_listeners: list[WorkflowListener] = []
+        self._images: dict[str, tuple[widgets.Image, tuple[int, int]]] = {}
+        self._batch_depth = 0
+        self._pending = Redraw.NONE
+        self._holding = False
+        self._live_drawn = False
+        self._external_pending = False
+        self._view_dirty = False
+        self._loaded_view: tuple[float, float, float] | None = None
+        self._last_selection: list[str] = []
+
+        pr = self.pixel_ratio
+        self.canvas = MultiCanvas(
+            len(LAYERS),
+            width=round(self.width * pr),
+            height=round(self.height * pr),
+            layout=widgets.Layout(width=f"{self.width}px", height=f"{self.height}px", flex="0 0 auto"),
+        )
+        self.canvas.add_class("wf-canvas")
+        self.layers = {name: self.canvas[i] for i, name in enumerate(LAYERS)}
+        self.canvas.on_mouse_down(self._on_mouse_down)
+        self.canvas.on_mouse_move(self._on_mouse_move)
+        self.canvas.on_mouse_up(self._on_mouse_up)
+        self.canvas.on_mouse_out(self._on_mouse_out)
+        self.canvas.on_mouse_wheel(self._on_wheel)
+        self.canvas.on_key_down(self._on_key)
+        self.canvas.on_client_ready(self._on_client_ready)
+
+        self.inspector = NodeInspector(self.catalog, on_edit=self._inspector_edit)
+        self.inspector.layout.max_height = f"{self.height}px"
+        self.status = widgets.Label(value="")
+        self.status.add_class("wf-status")
+        self.zoom_label = widgets.Label(value="100%", layout=widgets.Layout(width="48px"))
+        self.zoom_label.add_class("wf-zoom")
+        self.path = widgets.Text(
+            value=f"{wf.id}.json", placeholder="workflow.json", layout=widgets.Layout(width="180px")
+        )
+        self.path.add_class("wf-path")
+        self.toolbar = self._make_toolbar()
+        self.palette = self._make_palette()
+        body = widgets.HBox(
+            [self.palette, self.canvas, self.inspector], layout=widgets.Layout(align_items="flex-start")
+        )
+        super().__init__(children=[self.toolbar, body, self.status])
+        self.add_class("wf-editor")
+        self._bind(wf)
+        self._initial_view()
+        self.redraw()
+        self._sync_side_panels(force=True)
+
+    # -- building the widgets -------------------------------------------------------------------
+    def _make_toolbar(self) -> widgets.HBox:
+        spec = [
+            ("undo", "Undo", "Undo (Ctrl+Z)", self.undo),
+            ("redo", "Redo", "Redo (Ctrl+Shift+Z / Ctrl+Y)", self.redo),
+            ("delete", "Delete", "Delete the selection (Delete)", self.delete_selection),
+            ("fit", "Fit", "Fit the graph in view (F)", self.fit),
+            ("zoom-out", "\u2212", "Zoom out (-)", self.zoom_out),
+            ("zoom-in", "+", "Zoom in (+)", self.zoom_in),
+            ("layout", "Layout", "Arrange the nodes left to right (Shift+L)", self.auto_layout),
+            ("mode", "Mode: Select", "Drag on empty space selects (V) or pans (H)", self.toggle_mode),
+            ("snap", "Snap: off", "Snap to the grid while dragging (S)", self.toggle_snap),
+            ("save", "Save", "Save to the file named on the right", self._save_clicked),
+            ("load", "Load", "Load the file named on the right", self._load_clicked),
+        ]
+        self.buttons: dict[str, widgets.Button] = {}
+        for name, desc, tip, action in spec:
+            b = _button(name, desc, tip)
+            b.on_click(lambda _b, action=action: self._guarded(action))
+            self.buttons[name] = b
+        bar = widgets.HBox([*self.buttons.values(), self.zoom_label, self.path])
+        bar.layout.flex_flow = "row wrap"
+        bar.add_class("wf-toolbar")
+        return bar
+
+    def _make_palette(self) -> widgets.VBox:
+        self.search = widgets.Text(
+            placeholder="search nodes", continuous_update=True, layout=widgets.Layout(width="100%")
+        )
+        self.search.add_class("wf-palette-search")
+        self.palette_buttons: dict[str, widgets.Button] = {}
+        self._palette_groups: list[tuple[widgets.HTML, list[str]]] = []
+        for category, specs in self.catalog.by_category().items():
+            heading = widgets.HTML(f"<b>{category.title()}</b>")
+            heading.add_class(f"wf-palette-{css_name(category)}")
+            names = []
+            for spec in specs:
+                b = widgets.Button(
+                    description=spec.label,
+                    tooltip=f"{spec.node_type}: {spec.description}".strip(": "),
+                    layout=widgets.Layout(width="100%"),
+                )
+                b.add_class(f"wf-palette-{spec.node_type.replace(':', '-')}")
+                b.on_click(lambda _b, t=spec.node_type: self._guarded(lambda: self.add_node(t)))
+                self.palette_buttons[spec.node_type] = b
+                names.append(spec.node_type)
+            self._palette_groups.append((heading, names))
+        self._palette_list = widgets.VBox(
+            layout=widgets.Layout(overflow_y="auto", max_height=f"{self.height - 40}px")
+        )
+        self.search.observe(lambda ch: self._filter_palette(ch["new"]), names="value")
+        box = widgets.VBox(
+            [self.search, self._palette_list], layout=widgets.Layout(width="180px", padding="0 6px 0 0")
+        )
+        box.add_class("wf-palette")
+        self._filter_palette("")
+        return box
+
+    def _filter_palette(self, query: str) -> None:
+        matches = {s.node_type for s in self.catalog.search(query)} if query.strip() else None
+        children: list[widgets.Widget] = []
+        for heading, names in self._palette_groups:
+            shown = [n for n in names if matches is None or n in matches]
+            if shown:
+                children.append(heading)
+                children.extend(self.palette_buttons[n] for n in shown)
+        if not children:
+            children = [widgets.HTML("<i>no node type matches</i>")]
+        self._palette_list.children = children
+
+    def _guarded(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as exc:  # a button must not leave a traceback in the output area
+            log.exception("editor action failed")
+            self._set_message(f"error: {exc}")
+
+    # -- the workflow -----------------------------------------------------------------------------
+    @property
+    def workflow(self) -> Workflow:
+        """The live workflow. Assign another to edit it instead (history is cleared)."""
+        return self._workflow
+
+    @workflow.setter
+    def workflow(self, wf: Workflow) -> None:
+        if not isinstance(wf, Workflow):
+            raise TypeError(f"workflow must be a Workflow, not {type(wf).__name__}")
+        self._workflow = wf
+        self.state.set_workflow(wf)
+        self._images.clear()
+        self._bind(wf)
+        self._initial_view()
+        self.path.value = f"{wf.id}.json" if not self.path.value else self.path.value
+        self.redraw()
+        self._sync_side_panels(force=True)
+        for cb in list(self._workflow_listeners):
+            cb(wf)
+
+    def on_workflow_replaced(self, callback: WorkflowListener, remove: bool = False) -> None:
+        """Call ``callback(workflow)`` when ``editor.workflow`` is replaced (Load)."""
+        if remove:
+            if callback in self._workflow_listeners:
+                self._workflow_listeners.remove(callback)
+        else:
+            self._workflow_listeners.append(callback)
+
+    def _bind(self, wf: Workflow) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = wf.observe(self._on_workflow_event)
+
+    def _on_workflow_event(self, wf: Workflow, what: str) -> None:
+        if self.state.applying or wf is not self._workflow:
+            return
+        # changes from Python: in a kernel, redraw once after the running cell (a loop that
+        # adds 500 nodes must not redraw 500 times); without an event loop, at once
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._apply_external()
+            return
+        if not self._external_pending:
+            self._external_pending = True
+            loop.call_soon(self._apply_external)
+
+    def _apply_external(self) -> None:
+        self._external_pending = False
+        if self.state.gesture is not None:
+            self.state.cancel()
+        self.state.moving.clear()
+        self.state.sync(force=True)
+        self._render(Redraw.SCENE)
+        self._sync_side_panels()
+
+    # -- rendering --------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several hook calls (statuses, thumbnails, highlights) into one redraw."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._pending:
+                flags, self._pending = self._pending, Redraw.NONE
+                self._render(flags)
+
+    def redraw(self) -> None:
+        """Draw every layer from the state (what a new browser view needs)."""
+        self._live_drawn = True  # force the live layers to be cleared too
+        self._render(Redraw.SCENE | Redraw.VIEW)
+
+    def _render(self, flags: Redraw) -> None:
+        if self._batch_depth:
+            self._pending |= flags
+            return
+        s, pr, layers = self.state, self.pixel_ratio, self.layers
+        draw = flags & Redraw.SCENE
+        if draw:
+            error: BaseException | None = None
+            with hold_canvas():
+                # hold_canvas does not flush or restore on an exception: catch inside
+                try:
+                    if flags & Redraw.GRID:
+                        _draw.draw_grid(layers["grid"], s, pr)
+                    if flags & Redraw.EDGES:
+                        _draw.draw_edges(layers["edges"], s, pr, live=False)
+                    if flags & Redraw.NODES:
+                        _draw.draw_nodes(layers["nodes"], s, pr, images=self._images)
+                    if flags & Redraw.LIVE:
+                        if s.moving:
+                            _draw.draw_edges(layers["live_edges"], s, pr, live=True)
+                            _draw.draw_nodes(layers["live_nodes"], s, pr, s.moving, images=self._images)
+                            self._live_drawn = True
+                        elif self._live_drawn:
+                            _draw.clear(layers["live_edges"], pr)
+                            _draw.clear(layers["live_nodes"], pr)
+                            self._live_drawn = False
+                    if flags & Redraw.OVERLAY:
+                        _draw.draw_overlay(layers["overlay"], s, pr)
+                except Exception as exc:
+                    error = exc
+            if error is not None:
+                raise error
+        if flags & Redraw.VIEW:
+            self.zoom_label.value = f"{round(s.view.zoom * 100)}%"
+        if flags & Redraw.STATUS:
+            self.status.value = s.message
+        if flags & (Redraw.SELECTION | Redraw.WORKFLOW):
+            self._sync_side_panels()
+
+    def _sync_side_panels(self, force: bool = False) -> None:
+        ids = self.state.selected_ids
+        edge = None
+        if not ids and len(self.state.edge_selection) == 1:
+            edge = self.state.edge_by_key(next(iter(self.state.edge_selection)))
+        shown = (ids, id(edge) if edge is not None else None)
+        if force or shown != getattr(self, "_shown", None):
+            self._shown = shown
+            self.inspector.show(self._workflow, ids, edge)
+        else:
+            self.inspector.refresh()
+        self.buttons["undo"].disabled = not self.state.history.can_undo
+        self.buttons["redo"].disabled = not self.state.history.can_redo
+        if ids != self._last_selection:
+            self._last_selection = list(ids)
+            for cb in list(self._selection_listeners):
+                try:
+                    cb(list(ids))
+                except Exception:
+                    log.exception("selection listener failed")
+
+    def _do(self, flags: Redraw) -> None:
+        if flags & Redraw.VIEW:
+            self._view_dirty = True
+        self._render(flags)
+
+    # -- browser events ---------------------------------------------------------------------------
+    def _on_mouse_down(self, x: float, y: float) -> None:
+        pr = self.pixel_ratio
+        self._do(self.state.pointer_down(x / pr, y / pr))
+
+    def _on_mouse_move(self, x: float, y: float) -> None:
+        pr = self.pixel_ratio
+        self._do(self.state.pointer_move(x / pr, y / pr))
+
+    def _on_mouse_up(self, x: float, y: float) -> None:
+        pr = self.pixel_ratio
+        self._do(self.state.pointer_up(x / pr, y / pr))
+
+    def _on_mouse_out(self, x: float, y: float) -> None:
+        pr = self.pixel_ratio
+        self._do(self.state.pointer_out(x / pr, y / pr))
+
+    def _on_wheel(self, dx: float, dy: float) -> None:
+        # ipycanvas sends the wheel's deltaX/deltaY as "x"/"y", without a position
+        self._do(self.state.wheel(dy))
+
+    def _on_key(self, key: str, shift: bool, ctrl: bool, meta: bool) -> None:
+        self._do(self.state.key(key, shift, ctrl, meta))
+
+    def _on_client_ready(self) -> None:
+        # A new browser view (page reload, Voila, a late front-end) starts blank and the
+        # canvas manager may still think a layer is current: forget it, redraw all.
+        manager = getattr(self.canvas, "_canvas_manager", None)
+        if manager is not None:
+            manager._current_canvas = None
+        self.redraw()
+
+    # -- actions (also the toolbar's) -------------------------------------------------------------
+    def undo(self) -> None:
+        self._do(self.state.undo())
+
+    def redo(self) -> None:
+        self._do(self.state.redo())
+
+    def delete_selection(self) -> None:
+        self._do(self.state.delete_selection())
+
+    def select_all(self) -> None:
+        self._do(self.state.select(self.state.boxes))
+
+    def copy(self) -> None:
+        self._do(self.state.copy_selection())
+
+    def paste(self) -> None:
+        self._do(self.state.paste())
+
+    def duplicate(self) -> None:
+        self._do(self.state.duplicate())
+
+    def fit(self) -> None:
+        self._do(self.state.fit())
+
+    def zoom_in(self) -> None:
+        self._do(self.state.zoom_by(1.2))
+
+    def zoom_out(self) -> None:
+        self._do(self.state.zoom_by(1 / 1.2))
+
+    def auto_layout(self) -> None:
+        self._do(self.state.auto_layout())
+
+    def toggle_mode(self) -> None:
+        self.set_mode("pan" if self.state.mode == "select" else "select")
+
+    def set_mode(self, mode: str) -> None:
+        """``"select"``: drag on empty space draws a selection box; ``"pan"``: it pans."""
+        self._do(self.state.set_mode(mode))
+        self.buttons["mode"].description = f"Mode: {self.state.mode.title()}"
+
+    def toggle_snap(self) -> None:
+        self._do(self.state.toggle_snap())
+        self.buttons["snap"].description = f"Snap: {'on' if self.state.snap else 'off'}"
+
+    @property
+    def mode(self) -> str:
+        return self.state.mode
+
+    @property
+    def snap(self) -> bool:
+        return self.state.snap
+
+    def add_node(self, node_type: str, *, position: tuple[float, float] | None = None, **inputs: Any) -> str:
+        """Add a node (undoable) at ``position`` (world units) or a free spot in view."""
+        node_id, flags = self.state.add_node(node_type, position=position, **inputs)
+        self._do(flags)
+        return node_id
+
+    def connect(self, source: str, source_handle: str, target: str, target_handle: str) -> bool:
+        """Connect as a drag would (checked, undoable); False and a message if refused."""
+        before = len(self._workflow.edges)
+        self._do(self.state.connect(source, source_handle, target, target_handle))
+        return len(self._workflow.edges) > before
+
+    def _set_message(self, text: str) -> None:
+        self.state.message = text
+        self._render(Redraw.STATUS)
+
+    # -- inspector --------------------------------------------------------------------------------
+    def _inspector_edit(self, node_id: str, key: str, mutate: Callable[[Node], None]) -> None:
+        flags = self.state.edit_data(node_id, mutate, key)
+        # the inspector already shows the new value: redraw the canvas, refresh the rest
+        self._render(flags & ~Redraw.WORKFLOW & ~Redraw.LIVE & ~Redraw.GRID & ~Redraw.OVERLAY)
+        if flags:
+            self.inspector.refresh()
+            self.buttons["undo"].disabled = not self.state.history.can_undo
+            self.buttons["redo"].disabled = not self.state.history.can_redo
+
+    # -- selection --------------------------------------------------------------------------------
+    @property
+    def selected_node_ids(self) -> list[str]:
+        """Selected node ids, in workflow order."""
+        return self.state.selected_ids
+
+    @selected_node_ids.setter
+    def selected_node_ids(self, ids: Iterable[str]) -> None:
+        self.select(ids)
+
+    def select(self, ids: Iterable[str]) -> None:
+        self._do(self.state.select(list(ids)))
+
+    @property
+    def selected_edge_ids(self) -> list[str]:
+        return sorted(self.state.edge_selection)
+
+    def on_selection_change(self, callback: SelectionListener, remove: bool = False) -> Callable[[], None]:
+        """Call ``callback(selected_node_ids)`` when the node selection changes; returns an
+        unsubscribe function (or pass ``remove=True``)."""
+        if remove:
+            if callback in self._selection_listeners:
+                self._selection_listeners.remove(callback)
+            return lambda: None
+        self._selection_listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._selection_listeners:
+                self._selection_listeners.remove(callback)
+
+        return unsubscribe
+
+    # -- hooks for apps -------------------------------------------------------------------------------
+    def set_node_status(self, node_id: str, status: str | None) -> None:
+        """Show a status badge on a node (``RUNNING``, ``COMPLETED``, ``FAILED``, ...;
+        any string) or remove it with ``None``. A failed node gets a red outline."""
+        if status is None or str(status) == "":
+            if self.state.statuses.pop(node_id, None) is None:
+                return
+        else:
+            text = str(getattr(status, "value", status))
+            if self.state.statuses.get(node_id) == text:
+                return
+            self.state.statuses[node_id] = text
+        self._render(Redraw.NODES | (Redraw.LIVE if node_id in self.state.moving else Redraw.NONE))
+
+    def set_node_statuses(self, statuses: Mapping[str, str | None]) -> None:
+        with self.batch():
+            for node_id, status in statuses.items():
+                self.set_node_status(node_id, status)
+
+    def clear_node_statuses(self) -> None:
+        if self.state.statuses:
+            self.state.statuses.clear()
+            self._render(Redraw.NODES | Redraw.LIVE)
+
+    @property
+    def node_statuses(self) -> dict[str, str]:
+        return dict(self.state.statuses)
+
+    def set_node_thumbnail(self, node_id: str, png: bytes | None) -> None:
+        """Show a picture (PNG/JPEG bytes) in a node, below its ports; ``None`` removes it."""
+        if png is None:
+            if node_id not in self.state.thumbs:
+                return
+            self.state.thumbs.discard(node_id)
+            self._images.pop(node_id, None)
+        else:
+            data, size, fmt = _thumbnail(png, self.pixel_ratio)
+            image = widgets.Image(value=data, format=fmt)
+            self._images[node_id] = (image, size)
+            self.state.thumbs.add(node_id)
+        self.state.sync(force=True)
+        self._render(Redraw.STATIC | Redraw.LIVE)
+
+    def highlight_nodes(self, ids: Iterable[str], color: str = "#f59e0b") -> None:
+        """Outline ``ids`` in ``color`` (replacing earlier highlights; ``[]`` clears)."""
+        self.state.highlights = {n: color for n in ids}
+        self._render(Redraw.NODES | Redraw.LIVE)
+
+    def clear_highlights(self) -> None:
+        self.highlight_nodes(())
+
+    @property
+    def view(self) -> View:
+        """Pan and zoom (a copy): ``screen_css = world * zoom + (x, y)``."""
+        return self.state.view.copy()
+
+    @view.setter
+    def view(self, value: View | Mapping[str, float] | tuple[float, float, float]) -> None:
+        if isinstance(value, View):
+            x, y, z = value.x, value.y, value.zoom
+        elif isinstance(value, Mapping):
+            x, y, z = float(value["x"]), float(value["y"]), float(value.get("zoom", 1.0))
+        else:
+            x, y, z = value
+        self._do(self.state.set_view(x, y, z))
+
+    # -- geometry for scripts and tests (event coordinates) ---------------------------------------------
+    def node_bounds(self, node_id: str) -> tuple[float, float, float, float]:
+        """``(x, y, w, h)`` of a node in event coordinates (canvas buffer pixels)."""
+        box = self.state.boxes.get(node_id)
+        if box is None:
+            raise KeyError(
+                f"no node {node_id!r} in the editor; nodes: {', '.join(self.state.boxes) or '(none)'}"
+            )
+        pr, v = self.pixel_ratio, self.state.view
+        sx, sy = v.to_screen(box.x, box.y)
+        return (sx * pr, sy * pr, box.w * v.zoom * pr, box.h * v.zoom * pr)
+
+    def port_position(self, node_id: str, handle: str, side: str | None = None) -> tuple[float, float]:
+        """Centre of a port in event coordinates. ``handle`` may carry ``in-``/``out-``;
+        a plain name is looked up among outputs first (``side="in"`` to choose)."""
+        if node_id not in self.state.boxes:
+            raise KeyError(f"no node {node_id!r} in the editor")
+        sx, sy = self.state.port_screen(node_id, handle, side)
+        return (sx * self.pixel_ratio, sy * self.pixel_ratio)
+
+    def node_at(self, x: float, y: float) -> str | None:
+        """The node under an event-coordinate point, if any."""
+        hit = self.state.hit(x / self.pixel_ratio, y / self.pixel_ratio)
+        return hit.node_id or None
+
+    # -- files --------------------------------------------------------------------------------------------
+    def _initial_view(self) -> None:
+        vp = self._workflow.extra.get("viewport")
+        self._view_dirty = False
+        self._loaded_view = None
+        if isinstance(vp, Mapping):
+            try:
+                x, y, z = float(vp["x"]), float(vp["y"]), float(vp.get("zoom", 1.0))
+            except (KeyError, TypeError, ValueError):
+                pass
+            else:
+                if all(math.isfinite(v) for v in (x, y, z)) and z > 0:
+                    self.state.set_view(x, y, z)
+                    self._loaded_view = (x, y, z)
+                    return
+        self.state.fit()
+
+    def _store_view(self) -> None:
+        """Write pan/zoom to ``extra["viewport"]`` (React Flow's shape) when the user moved
+        the view or the file had one; an untouched view leaves the file as it was."""
+        v = self.state.view
+        current = (v.x, v.y, v.zoom)
+        if self._loaded_view is not None and all(
+            math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
+            for a, b in zip(current, self._loaded_view, strict=False)
+        ):
+            return
+        if not self._view_dirty and self._loaded_view is None:
+            return
+        vp = self._workflow.extra.get("viewport")
+        merged = dict(vp) if isinstance(vp, Mapping) else {}
+        merged.update(v.as_viewport())
+        self._workflow.extra["viewport"] = merged
+        self._loaded_view = current
+
+    def save(self, path: str | Path) -> Path:
+        """Save the workflow (every field kept) with the current view as ``viewport``."""
+        self._store_view()
+        target = self._workflow.save(path)
+        self._set_message(f"saved {len(self._workflow)} nodes to {target}")
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs: Any) -> GraphEditor:
+        """An editor of the workflow file at ``path`` (its saved view restored)."""
+        editor = cls(Workflow.load(path), **kwargs)
+        editor.path.value = str(path)
+        return editor
+
+    def open_file(self, path: str | Path) -> None:
+        """Replace the edited workflow by the file at ``path``."""
+        self.workflow = Workflow.load(path)
+        self.path.value = str(path)
+        self._set_message(f"loaded {len(self._workflow)} nodes from {path}")
+
+    def _save_clicked(self) -> None:
+        self.save(self.path.value.strip() or f"{self._workflow.id}.json")
+
+    def _load_clicked(self) -> None:
+        path = self.path.value.strip()
+        if not path or not Path(path).exists():
+            self._set_message(f"no file {path!r} to load")
+            return
+        self.open_file(path)
+
+    def __repr__(self) -> str:
+        return f"GraphEditor({self._workflow!r})"
+
+
+def _thumbnail(data: bytes, ratio: float) -> tuple[bytes, tuple[int, int], str]:
+    """A small PNG of an image (so the widget state stays light) and its size."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(io.BytesIO(data)) as im:
+            im.load()
+            size = im.size
+            limit = (int(204 * ratio), int(124 * ratio))
+            if im.width > limit[0] or im.height > limit[1]:
+                im.thumbnail(limit)
+                out = io.BytesIO()
+                im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB").save(out, format="PNG")
+                return out.getvalue(), size, "png"
+            fmt = (im.format or "png").lower()
+            return data, size, fmt
+    except Exception:
+        return data, (0, 0), "png"

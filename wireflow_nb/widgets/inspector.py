@@ -1,0 +1,373 @@
+"""``NodeInspector``: the form of the selected node, generated from its catalog entry.
+
+Text areas for multiline prompts, bounded number fields, dropdowns for choices,
+checkboxes; an input fed by an edge shows where from (``from node-1.text``) instead of a
+field. Node types the catalog does not know (hosted workflows) get their ``data`` as raw
+JSON, editable. Every edit goes through ``on_edit(node_id, key, mutate)`` so the editor
+makes it one undoable step; alone, the inspector writes to the workflow directly.
+
+CSS classes: ``wf-inspector`` (the panel), ``wf-inspector-title``, ``wf-field-<name>``
+(the field of input ``name``; ``wf-field-label`` edits the node's label),
+``wf-fed-<name>`` (an input fed by an edge), ``wf-field-json`` (raw JSON of ``data``),
+``wf-inspector-error``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from ..models import Edge, Node, port_name
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog, InputSpec
+    from ..workflow import Workflow
+
+#: ``on_edit(node_id, key, mutate)``: apply ``mutate(node)`` as one undoable edit.
+EditHandler = Callable[[str, str, Callable[[Node], None]], None]
+
+
+def css_name(name: str) -> str:
+    """A name made safe for a CSS class (``model:fal:x`` -> ``model-fal-x``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+class NodeInspector(widgets.VBox):
+    """The form of one selected node (or a summary of a multiple selection or an edge)."""
+
+    def __init__(self, catalog: Catalog | None = None, *, on_edit: EditHandler | None = None) -> None:
+        super().__init__()
+        self.add_class("wf-inspector")
+        self.layout.width = "300px"
+        self.layout.padding = "0 6px"
+        self.layout.overflow_y = "auto"
+        self.catalog = catalog
+        self.on_edit = on_edit
+        self.workflow: Workflow | None = None
+        self.node_id: str | None = None
+        self.edge: Edge | None = None
+        self.count = 0
+        self.fields: dict[str, widgets.Widget] = {}
+        self._signature: tuple[Any, ...] = ()
+        self._guard = False
+        self._error = widgets.HTML()
+        self._error.add_class("wf-inspector-error")
+        self._render_empty("Select a node to edit its inputs.")
+
+    # -- what to show ----------------------------------------------------------------------
+    def show(self, workflow: Workflow | None, node_ids: list[str], edge: Edge | None = None) -> None:
+        self.workflow = workflow
+        self.node_id = node_ids[0] if len(node_ids) == 1 else None
+        self.edge = edge if not node_ids else None
+        self.count = len(node_ids)
+        self._signature = ()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the workflow's current values; rebuild only if the form's shape changed,
+        so a field being typed in keeps its focus."""
+        wf = self.workflow
+        if wf is None:
+            self._render_empty("Select a node to edit its inputs.")
+            return
+        if self.node_id is None or not wf.has_node(self.node_id):
+            if self.count > 1:
+                self._render_empty(
+                    f"{self.count} nodes selected. Delete removes them; Ctrl+C / Ctrl+D copy them."
+                )
+            elif self.edge is not None and any(e is self.edge for e in wf.edges):
+                e = self.edge
+                self._render_empty(
+                    f"Edge from <b>{html.escape(e.source)}</b>.{html.escape(str(e.source_port))} "
+                    f"to <b>{html.escape(e.target)}</b>.{html.escape(str(e.target_port))}. "
+                    "Press Delete to remove it.",
+                    raw=True,
+                )
+            else:
+                self.node_id = None
+                self._render_empty("Select a node to edit its inputs.")
+            return
+        node = wf.node(self.node_id)
+        signature = self._shape(node)
+        if signature != self._signature:
+            self._build(node)
+            self._signature = signature
+        else:
+            self._update_values(node)
+
+    # -- building ------------------------------------------------------------------------------
+    def _render_empty(self, text: str, *, raw: bool = False) -> None:
+        note = widgets.HTML(text if raw else html.escape(text))
+        note.add_class("wf-inspector-note")
+        self.fields = {}
+        self._signature = ()
+        self.children = [note]
+
+    def _spec_fields(self, node: Node) -> list[InputSpec]:
+        spec = self.catalog.get(node.node_type) if self.catalog is not None else None
+        if spec is None:
+            return []
+        fields = list(spec.inputs)
+        known = {s.name for s in fields}
+        fields += [p for p in spec.input_ports(node) if p.name not in known]
+        return fields
+
+    def _feeders(self, node: Node) -> dict[str, list[str]]:
+        assert self.workflow is not None
+        out: dict[str, list[str]] = {}
+        for e in self.workflow.edges_into(node.id):
+            out.setdefault(e.target_port or "", []).append(f"{e.source}.{e.source_port}")
+        return out
+
+    def _shape(self, node: Node) -> tuple[Any, ...]:
+        fields = self._spec_fields(node)
+        feeders = self._feeders(node)
+        return (
+            node.id,
+            node.node_type,
+            tuple((f.name, f.type) for f in fields),
+            tuple(sorted((k, tuple(v)) for k, v in feeders.items())),
+        )
+
+    def _build(self, node: Node) -> None:
+        self.fields = {}
+        spec = self.catalog.get(node.node_type) if self.catalog is not None else None
+        title = widgets.HTML(
+            f"<b>{html.escape(node.label)}</b><br><code>{html.escape(node.node_type)}</code> "
+            f"<span style='color:#6b7280'>id {html.escape(node.id)}</span>"
+            + (
+                ""
+                if spec is not None
+                else "<br><span style='color:#b45309'>not in the catalog: shown and saved as it is; "
+                "edit its data as JSON</span>"
+            )
+        )
+        title.add_class("wf-inspector-title")
+        rows: list[widgets.Widget] = [title]
+        label = widgets.Text(value=node.label, description="label", continuous_update=True)
+        label.add_class("wf-field-label")
+        label.observe(lambda ch: self._write_label(ch["new"]), names="value")
+        self.fields["label"] = label
+        rows.append(label)
+        feeders = self._feeders(node)
+        values = node.inputs
+        for f in self._spec_fields(node):
+            if f.name in feeders:
+                fed = widgets.HTML(
+                    f"<span style='color:#374151'>{html.escape(f.name)}</span>: "
+                    f"<span style='color:#2563eb'>from {html.escape(', '.join(feeders[f.name]))}</span>"
+                )
+                fed.add_class(f"wf-fed-{css_name(f.name)}")
+                rows.append(fed)
+                continue
+            widget = self._field(f, values.get(f.name, f.default))
+            widget.add_class(f"wf-field-{css_name(f.name)}")
+            self.fields[f.name] = widget
+            rows.append(widget)
+            if f.help:
+                hint = widgets.HTML(f"<small style='color:#6b7280'>{html.escape(f.help)}</small>")
+                rows.append(hint)
+        if spec is None:
+            # hosted types: the whole of data as JSON; ports fed by edges listed above it
+            for name, sources in feeders.items():
+                fed = widgets.HTML(
+                    f"{html.escape(name)}: <span style='color:#2563eb'>from {html.escape(', '.join(sources))}</span>"
+                )
+                fed.add_class(f"wf-fed-{css_name(name)}")
+                rows.append(fed)
+            raw = self._json_area(node)
+            self.fields["__json__"] = raw
+            rows.append(raw)
+        else:
+            raw = self._json_area(node)
+            self.fields["__json__"] = raw
+            box = widgets.Accordion(children=[raw])
+            box.set_title(0, "data as JSON")
+            box.selected_index = None
+            rows.append(box)
+        self._error.value = ""
+        rows.append(self._error)
+        self.children = rows
+
+    def _json_area(self, node: Node) -> widgets.Textarea:
+        area = widgets.Textarea(value=_json_text(node.data), continuous_update=False, rows=12)
+        area.layout.width = "100%"
+        area.add_class("wf-field-json")
+        area.observe(lambda ch: self._write_json(ch["new"]), names="value")
+        return area
+
+    def _field(self, f: InputSpec, value: Any) -> widgets.Widget:
+        name = f.name
+        desc = name + (" *" if f.required else "")
+        style = {"description_width": "110px"}
+        w: widgets.Widget
+        if f.type == "choice" and f.choices:
+            options = list(f.choices)
+            if value not in options:
+                value = options[0] if value is None else value
+                if value not in options:
+                    options.append(value)
+            w = widgets.Dropdown(options=options, value=value, description=desc, style=style)
+        elif f.type == "boolean":
+            w = widgets.Checkbox(value=bool(value), description=desc, indent=False)
+        elif f.type in ("number", "integer") and not (
+            f.default is None and value is None and f.type == "integer"
+        ):
+            integer = f.type == "integer"
+            lo = f.minimum if f.minimum is not None else -(10**12)
+            hi = f.maximum if f.maximum is not None else 10**12
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                value = f.default if isinstance(f.default, (int, float)) else lo if lo > 0 else 0
+            if integer:
+                w = widgets.BoundedIntText(
+                    value=int(value), min=math.ceil(lo), max=math.floor(hi), description=desc, style=style
+                )
+            else:
+                w = widgets.BoundedFloatText(
+                    value=float(value), min=float(lo), max=float(hi), description=desc, style=style
+                )
+        elif f.type == "integer":
+            # an optional integer (a seed): empty means "not set"
+            w = widgets.Text(
+                value="" if value is None else str(value),
+                placeholder="empty: not set",
+                description=desc,
+                style=style,
+            )
+        elif f.type == "json":
+            w = widgets.Textarea(
+                value="" if value is None else _json_text(value),
+                description=desc,
+                continuous_update=False,
+                style=style,
+            )
+        elif f.multiline:
+            w = widgets.Textarea(
+                value="" if value is None else str(value), description=desc, rows=4, style=style
+            )
+            w.layout.width = "100%"
+        else:
+            w = widgets.Text(value="" if value is None else str(value), description=desc, style=style)
+        w.layout.width = "100%"
+        if f.help:
+            w.tooltip = f.help
+        w.observe(lambda ch, f=f: self._write_field(f, ch["new"]), names="value")
+        return w
+
+    def _update_values(self, node: Node) -> None:
+        self._guard = True
+        try:
+            values = node.inputs
+            for name, w in self.fields.items():
+                if name == "label":
+                    new: Any = node.label
+                elif name == "__json__":
+                    new = _json_text(node.data)
+                else:
+                    spec_field = next((f for f in self._spec_fields(node) if f.name == name), None)
+                    raw = values.get(name, spec_field.default if spec_field else None)
+                    new = self._display(w, spec_field, raw)
+                if new is not None and getattr(w, "value", None) != new:
+                    try:
+                        w.value = new  # type: ignore[attr-defined]
+                    except Exception:  # a value the widget refuses (out of its options)
+                        pass
+        finally:
+            self._guard = False
+
+    @staticmethod
+    def _display(w: widgets.Widget, f: InputSpec | None, raw: Any) -> Any:
+        if isinstance(w, widgets.Checkbox):
+            return bool(raw)
+        if isinstance(w, (widgets.BoundedIntText, widgets.IntText)):
+            return int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        if isinstance(w, (widgets.BoundedFloatText, widgets.FloatText)):
+            return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        if isinstance(w, widgets.Dropdown):
+            return raw if raw in w.options else None
+        if f is not None and f.type == "json":
+            return "" if raw is None else _json_text(raw)
+        return "" if raw is None else str(raw)
+
+    # -- writing -----------------------------------------------------------------------------
+    def _apply(self, key: str, mutate: Callable[[Node], None]) -> None:
+        if self._guard or self.workflow is None or self.node_id is None:
+            return
+        if self.on_edit is not None:
+            self.on_edit(self.node_id, key, mutate)
+        else:
+            mutate(self.workflow.node(self.node_id))
+            self.workflow.touch("set_input")
+
+    def _write_label(self, value: str) -> None:
+        def mutate(node: Node) -> None:
+            node.data["label"] = value
+
+        self._apply("label", mutate)
+
+    def _write_field(self, f: InputSpec, value: Any) -> None:
+        if self._guard:
+            return
+        self._error.value = ""
+        if f.type == "integer" and isinstance(value, str):
+            text = value.strip()
+            if text == "":
+                self._apply(f.name, lambda node: node.remove_input(f.name))
+                return
+            try:
+                value = int(text)
+            except ValueError:
+                self._error.value = f"<span style='color:#c62828'>{html.escape(f.name)}: {html.escape(text)!s} is not a whole number</span>"
+                return
+        elif f.type == "json" and isinstance(value, str):
+            text = value.strip()
+            if text == "":
+                self._apply(f.name, lambda node: node.remove_input(f.name))
+                return
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                self._error.value = f"<span style='color:#c62828'>{html.escape(f.name)}: not JSON ({html.escape(exc.msg)})</span>"
+                return
+
+        def mutate(node: Node, value: Any = value) -> None:
+            node.set_input(f.name, value)
+
+        self._apply(f.name, mutate)
+
+    def _write_json(self, text: str) -> None:
+        if self._guard:
+            return
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            self._error.value = (
+                f"<span style='color:#c62828'>not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                f"{html.escape(exc.msg)}; nothing was changed</span>"
+            )
+            return
+        if not isinstance(data, dict):
+            self._error.value = (
+                "<span style='color:#c62828'>data must be a JSON object; nothing was changed</span>"
+            )
+            return
+        self._error.value = ""
+
+        def mutate(node: Node) -> None:
+            node.data.clear()
+            node.data.update(data)
+
+        self._apply("__json__", mutate)
+
+
+__all__ = ["NodeInspector", "css_name", "port_name"]
