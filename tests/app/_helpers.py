@@ -16,39 +16,32 @@ def image_workflow(prompt: str = "a red fox", *, size: int = 64, seed: int = 1) 
     return wf
 
 
-class FakeEditor:
-    """Stands in for ``GraphEditor`` (its app hooks), recording what the app asked."""
+def RecordingEditor(workflow: Workflow | None = None) -> Any:
+    """The real ``GraphEditor``, recording what the app asked of it."""
+    from wireflow_nb.widgets.editor import GraphEditor
 
-    def __new__(cls, workflow: Workflow | None = None) -> Any:
-        import ipywidgets as widgets
+    class _Recording(GraphEditor):  # type: ignore[misc]
+        def __init__(self, workflow: Workflow | None) -> None:
+            self.status_history: list[tuple[str, str | None]] = []
+            self.thumbnails: dict[str, bytes | None] = {}
+            self.highlighted: tuple[list[str], str | None] = ([], None)
+            super().__init__(workflow, width=640, height=400)
 
-        class _Editor(widgets.VBox):
-            def __init__(self, workflow: Workflow | None) -> None:
-                super().__init__()
-                self.workflow = workflow or Workflow("demo")
-                self.statuses: dict[str, str | None] = {}
-                self.status_history: list[tuple[str, str | None]] = []
-                self.thumbnails: dict[str, bytes | None] = {}
-                self.highlighted: tuple[list[str], str | None] = ([], None)
-                self.selected_node_ids: list[str] = []
-                self._selection_callbacks: list[Any] = []
+        def set_node_status(self, node_id: str, status: str | None) -> None:
+            self.status_history.append((node_id, status))
+            super().set_node_status(node_id, status)
 
-            def set_node_status(self, node_id: str, status: str | None) -> None:
-                self.statuses[node_id] = status
-                self.status_history.append((node_id, status))
+        def set_node_thumbnail(self, node_id: str, png: bytes | None) -> None:
+            self.thumbnails[node_id] = png
+            super().set_node_thumbnail(node_id, png)
 
-            def set_node_thumbnail(self, node_id: str, png: bytes | None) -> None:
-                self.thumbnails[node_id] = png
+        def highlight_nodes(self, ids: Any, color: str = "#f59e0b") -> None:
+            self.highlighted = (list(ids), color)
+            super().highlight_nodes(ids, color)
 
-            def highlight_nodes(self, ids: list[str], color: str | None = None) -> None:
-                self.highlighted = (list(ids), color)
+    return _Recording(workflow)
 
-            def on_selection_change(self, callback: Any) -> None:
-                self._selection_callbacks.append(callback)
 
-            def select(self, *ids: str) -> None:
-                self.selected_node_ids = list(ids)
-                for callback in self._selection_callbacks:
-                    callback(self.selected_node_ids)
-
-        return _Editor(workflow)
+def select(app: Any, *ids: str) -> None:
+    """Select nodes in the app's editor, as a click would."""
+    app.editor.select(list(ids))

@@ -20,13 +20,13 @@ from wireflow_nb.catalog import default_catalog
 from wireflow_nb.widgets._runner import PollPolicy
 from wireflow_nb.widgets.app import WorkflowApp, parse_batch_values, parse_trigger
 
-from ._helpers import FakeEditor, image_workflow
+from ._helpers import RecordingEditor, image_workflow, select
 
 FAST = PollPolicy(initial=0.05, factor=1.5, maximum=0.5)
 
 
 def make_app(engine: Any, workflow: Workflow | None = None, **kw: Any) -> Any:
-    editor = FakeEditor(workflow or image_workflow())
+    editor = RecordingEditor(workflow or image_workflow())
     return WorkflowApp(engine, editor=editor, workflow_id="demo", poll_policy=FAST, **kw)
 
 
@@ -101,7 +101,7 @@ def test_run_selected_sends_target_node(engine: Any) -> None:
     app = make_app(engine, wf)
     app.run_selected()
     assert "Select one node" in app.message.value
-    app.editor.select("image")
+    select(app, "image")
     run = app.run_selected(wait=True)
     assert run is not None and run.request.target_node_id == "image"
     assert app.node_badges == {"prompt": "COMPLETED", "image": "COMPLETED"}
@@ -166,7 +166,7 @@ def test_failing_node_is_outlined_with_its_error(engine: Any, exploding: str) ->
     assert app.node_badges["image"] == "COMPLETED"  # an independent branch still finishes
     assert app.editor.highlighted == (["boom"], "#c62828")
     assert "cannot handle" in app.message.value
-    app.editor.select("boom")
+    select(app, "boom")
     assert "wf-app-node-error" in app.node_detail.value
     assert "cannot handle &#x27;a red fox&#x27;" in app.node_detail.value
 

@@ -16,7 +16,7 @@ from wireflow_nb import Workflow
 from wireflow_nb.widgets._runner import PollPolicy
 from wireflow_nb.widgets.app import WorkflowApp
 
-from ._helpers import FakeEditor, image_workflow
+from ._helpers import RecordingEditor, image_workflow, select
 
 FAST = PollPolicy(initial=0.05, factor=1.5, maximum=0.3)
 
@@ -35,7 +35,7 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
 
 def make_app(server: RunningServer, workflow: Workflow, workflow_id: str) -> Any:
     client = server.client()
-    return WorkflowApp(client, editor=FakeEditor(workflow), workflow_id=workflow_id, poll_policy=FAST)
+    return WorkflowApp(client, editor=RecordingEditor(workflow), workflow_id=workflow_id, poll_policy=FAST)
 
 
 def status_of(app: Any) -> str:
@@ -66,13 +66,13 @@ def test_run_selected_batch_and_restore(server: RunningServer) -> None:
     wf.add_node("image:filter", id="gray")
     wf.connect("image", "images", "gray", "image")
     app = make_app(server, wf, "srv-batch")
-    app.editor.select("image")
+    select(app, "image")
     app.run_selected(wait=True)
     assert set(app.node_badges) == {"prompt", "image"}
     [poll] = app.results
     assert sorted(r.node_id for r in poll.node_runs) == ["image", "prompt"]
 
-    app.editor.select()
+    select(app)
     app.workflow.set_input("prompt", "text", "second")
     app.set_batch("image", "seed", [1, 2])
     app.run(wait=True)
@@ -109,7 +109,7 @@ def test_failing_node_and_server_side_validation(server: RunningServer, tmp_path
     assert status_of(app) == "FAILED"
     assert app.node_badges == {"img": "FAILED", "f": "SKIPPED", "ok": "COMPLETED"}
     assert app.editor.highlighted == (["img"], "#c62828")
-    app.editor.select("img")
+    select(app, "img")
     assert "neither a URL nor an existing file" in app.node_detail.value
 
     # a required input missing: the client cannot tell, the server's 400 lists it
@@ -140,7 +140,7 @@ def test_connection_problems_say_what_to_check() -> None:
     client = WireflowClient(
         api_key="sk-test-0000", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0
     )
-    app = WorkflowApp(client, editor=FakeEditor(image_workflow()), workflow_id="down", poll_policy=FAST)
+    app = WorkflowApp(client, editor=RecordingEditor(image_workflow()), workflow_id="down", poll_policy=FAST)
     app.run(wait=True)
     assert status_of(app) == "ERROR"
     assert "What to check: is the server at" in app.message.value
@@ -154,7 +154,7 @@ def test_async_client_backend(server: RunningServer) -> None:
 
     client = server.async_client()
     app = WorkflowApp(
-        client, editor=FakeEditor(image_workflow(size=72)), workflow_id="srv-async", poll_policy=FAST
+        client, editor=RecordingEditor(image_workflow(size=72)), workflow_id="srv-async", poll_policy=FAST
     )
     assert app.wait_idle(10)
     assert "credits: <b>" in app.credits_label.value

@@ -237,12 +237,28 @@ class WorkflowApp(widgets.VBox):
             "Cancel", "stop", "wf-app-cancel", lambda: self.cancel(), style="danger"
         )
         self.cancel_button.disabled = True
-        self.path_text = widgets.Text(
-            value=path or f"{workflow_id}.json", layout=widgets.Layout(width="200px"), tooltip="workflow file"
-        )
+        # the editor's own Save/Load (and file name) when it has them, else ours
+        editor_path = getattr(self.editor, "path", None)
+        if isinstance(editor_path, widgets.Text):
+            self.path_text = editor_path
+            if path is not None:
+                self.path_text.value = path
+        else:
+            self.path_text = widgets.Text(
+                value=path or f"{workflow_id}.json",
+                layout=widgets.Layout(width="200px"),
+                tooltip="workflow file",
+            )
         self.path_text.add_class("wf-app-path")
-        self.save_button = self._button("Save", "save", "wf-app-save", lambda: self.save())
-        self.load_button = self._button("Load", "folder-open", "wf-app-load", lambda: self.load())
+        editor_save, editor_load = self._editor_button("wf-btn-save"), self._editor_button("wf-btn-load")
+        own_file_buttons = editor_save is None or editor_load is None
+        if editor_save is None or editor_load is None:
+            self.save_button = self._button("Save", "save", "wf-app-save", lambda: self.save())
+            self.load_button = self._button("Load", "folder-open", "wf-app-load", lambda: self.load())
+        else:
+            self.save_button, self.load_button = editor_save, editor_load
+            self.save_button.add_class("wf-app-save")
+            self.load_button.add_class("wf-app-load")
         self.status_label = widgets.HTML()
         self.status_label.add_class("wf-app-status")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="180px"))
@@ -269,10 +285,14 @@ class WorkflowApp(widgets.VBox):
             ],
             layout=widgets.Layout(gap="6px", align_items="center", flex_flow="row wrap"),
         )
-        file_row = widgets.HBox(
-            [self.path_text, self.save_button, self.load_button], layout=widgets.Layout(gap="6px")
-        )
-        toolbar = widgets.VBox([info_row, action_row, file_row])
+        rows: list[widgets.Widget] = [info_row, action_row]
+        if own_file_buttons:
+            rows.append(
+                widgets.HBox(
+                    [self.path_text, self.save_button, self.load_button], layout=widgets.Layout(gap="6px")
+                )
+            )
+        toolbar = widgets.VBox(rows)
         toolbar.add_class("wf-app-toolbar")
 
         # -- tabs --------------------------------------------------------------------------
@@ -321,6 +341,9 @@ class WorkflowApp(widgets.VBox):
         on_selection = getattr(self.editor, "on_selection_change", None)
         if callable(on_selection):
             on_selection(lambda *_: self._selection_changed())
+        on_replaced = getattr(self.editor, "on_workflow_replaced", None)
+        if callable(on_replaced):
+            on_replaced(lambda *_: self._workflow_replaced())  # the editor's Load
         self._observe_workflow()
         self._set_status(None)
         self.refresh_estimate()
@@ -385,6 +408,17 @@ class WorkflowApp(widgets.VBox):
                 self.trigger_text,
             ]
         )
+
+    def _editor_button(self, css: str) -> widgets.Button | None:
+        """A button of the editor's toolbar with CSS class ``css``, if it has one."""
+        toolbar = getattr(self.editor, "toolbar", None)
+        stack: list[Any] = [toolbar] if toolbar is not None else []
+        while stack:
+            item = stack.pop()
+            if isinstance(item, widgets.Button) and css in item._dom_classes:
+                return item
+            stack.extend(getattr(item, "children", ()))
+        return None
 
     # -- the workflow in the editor ----------------------------------------------------------------
     @property
@@ -1022,6 +1056,7 @@ class WorkflowApp(widgets.VBox):
 
     # -- files --------------------------------------------------------------------------------------------
     def save(self, path: str | Path | None = None) -> Path | None:
+        """Save the workflow as JSON (default: the file name in the toolbar)."""
         target = Path(path if path is not None else self.path_text.value).expanduser()
         try:
             saver = getattr(self.editor, "save", None)
@@ -1037,6 +1072,7 @@ class WorkflowApp(widgets.VBox):
         return written
 
     def load(self, path: str | Path | None = None) -> Workflow | None:
+        """Load a workflow file into the editor (default: the file name in the toolbar)."""
         source = Path(path if path is not None else self.path_text.value).expanduser()
         try:
             workflow = Workflow.load(source, id=self.workflow_id)
