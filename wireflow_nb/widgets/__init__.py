@@ -6,5 +6,6 @@ from .app import WorkflowApp
 from .editor import GraphEditor
 from .history import HistoryView
 from .inspector import NodeInspector
+from .outputs import OutputView
 
-__all__ = ["GraphEditor", "HistoryView", "NodeInspector", "WorkflowApp"]
+__all__ = ["GraphEditor", "HistoryView", "NodeInspector", "OutputView", "WorkflowApp"]
