@@ -158,6 +158,11 @@ class Workflow:
     def __repr__(self) -> str:
         return f"Workflow(id={self.id!r}, nodes={len(self._nodes)}, edges={len(self._edges)})"
 
+    def _repr_svg_(self) -> str:
+        from ._svg import workflow_svg
+
+        return workflow_svg(self)
+
     # -- building ------------------------------------------------------------------
     def _new_node_id(self) -> str:
         taken = {n.id for n in self._nodes}

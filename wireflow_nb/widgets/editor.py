@@ -115,7 +115,9 @@ class GraphEditor(widgets.VBox):
             len(LAYERS),
             width=round(self.width * pr),
             height=round(self.height * pr),
-            layout=widgets.Layout(width=f"{self.width}px", height=f"{self.height}px", flex="0 0 auto"),
+            # CSS size = the requested size; in a narrower output area the canvas shrinks
+            # keeping its aspect ratio (events stay in buffer pixels, so nothing breaks)
+            layout=widgets.Layout(width=f"{self.width}px", height="auto", min_width="0", flex="0 1 auto"),
         )
         self.canvas.add_class("wf-canvas")
         self.layers = {name: self.canvas[i] for i, name in enumerate(LAYERS)}
@@ -139,8 +141,13 @@ class GraphEditor(widgets.VBox):
         self.path.add_class("wf-path")
         self.toolbar = self._make_toolbar()
         self.palette = self._make_palette()
+        # palette and canvas side by side; the inspector goes right of them when the output
+        # area is wide enough, else below
+        main = widgets.HBox(
+            [self.palette, self.canvas], layout=widgets.Layout(align_items="flex-start", min_width="0")
+        )
         body = widgets.HBox(
-            [self.palette, self.canvas, self.inspector], layout=widgets.Layout(align_items="flex-start")
+            [main, self.inspector], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
         )
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
@@ -201,7 +208,8 @@ class GraphEditor(widgets.VBox):
         )
         self.search.observe(lambda ch: self._filter_palette(ch["new"]), names="value")
         box = widgets.VBox(
-            [self.search, self._palette_list], layout=widgets.Layout(width="180px", padding="0 6px 0 0")
+            [self.search, self._palette_list],
+            layout=widgets.Layout(width="160px", min_width="160px", flex="0 0 160px", padding="0 6px 0 0"),
         )
         box.add_class("wf-palette")
         self._filter_palette("")

@@ -49,6 +49,8 @@ class NodeInspector(widgets.VBox):
         super().__init__()
         self.add_class("wf-inspector")
         self.layout.width = "300px"
+        self.layout.min_width = "300px"
+        self.layout.flex = "0 0 300px"
         self.layout.padding = "0 6px"
         self.layout.overflow_y = "auto"
         self.catalog = catalog
