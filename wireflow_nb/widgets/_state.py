@@ -148,6 +148,7 @@ class NodeBox:
     #: inputs fed by an edge
     fed: frozenset[str] = frozenset()
     thumb: bool = False
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def port_y(self, index: int) -> float:
         return self.y + HEADER_HEIGHT + BODY_PAD + ROW_HEIGHT * (index + 0.5)
@@ -162,11 +163,13 @@ class NodeBox:
         ports = self.inputs if side == "in" else self.outputs
         if name is None:
             return 0 if ports else None
-        plain = port_name(name)
-        for i, port in enumerate(ports):
-            if port.name == plain:
-                return i
-        return None
+        index = self._index.get(side)
+        if index is None or len(index) != len(ports):
+            index = {}
+            for i, port in enumerate(ports):
+                index.setdefault(port.name, i)
+            self._index[side] = index
+        return index.get(port_name(name) or "")
 
     def port_point(self, side: str, name: str | None) -> tuple[float, float]:
         """Where an edge attaches: the port, or the middle of the side without one."""
