@@ -390,11 +390,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for index, run in enumerate(runs):
             prefix = f"[{index + 1}/{len(runs)}] " if len(runs) > 1 else ""
             on_update = progress.updater(run.id, prefix)
-            try:
-                poll = backend.wait(run.id, timeout=args.timeout, on_update=on_update)
-            except (ExecutionFailedError, ExecutionCancelledError) as exc:
-                poll = exc.poll
+            # later runs of a batch often ended while we waited for the earlier ones
+            poll = backend.poll(run.id)
+            if poll.is_terminal:
                 on_update(poll)
+            else:
+                try:
+                    poll = backend.wait(run.id, timeout=args.timeout, on_update=on_update)
+                except (ExecutionFailedError, ExecutionCancelledError) as exc:
+                    poll = exc.poll
+                    on_update(poll)
             if poll.state != "COMPLETED":
                 failures += 1
                 print(

@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,9 +134,10 @@ def run_curl(command: str) -> Answer:
     if curl is not None:
         argv = shlex.split(command.replace("\\\n", " "))
         done = subprocess.run(
-            [curl, "-sS", "-D", "-", *argv[1:]], capture_output=True, text=True, timeout=60, check=True
+            [curl, "-sS", "-D", "-", *argv[1:]], capture_output=True, timeout=60, check=True
         )
-        head, _, body = done.stdout.partition("\r\n\r\n")
+        # bytes, not text: universal newlines would hide the \r\n\r\n after the headers
+        head, _, body = done.stdout.decode("utf-8").partition("\r\n\r\n")
         status_line, *header_lines = head.split("\r\n")
         headers = {}
         for line in header_lines:
@@ -213,7 +215,10 @@ def _start(server: RunningServer, body: dict[str, Any]) -> str:
 
 
 def _spec_request() -> dict[str, Any]:
-    return json.loads(parse_curl(CURL_EXECUTE)[3] or "")
+    """The spec's request with a fresh prompt (an unchanged one would come from cache)."""
+    body: dict[str, Any] = json.loads(parse_curl(CURL_EXECUTE)[3] or "")
+    body["nodes"][0]["data"]["prompt"] += f" #{uuid.uuid4().hex[:8]}"
+    return body
 
 
 def _failing_request() -> dict[str, Any]:
