@@ -9,7 +9,8 @@ The server binds ``127.0.0.1`` port 0 (the system picks a free port, so there is
 race between choosing a port and binding it); the helper reads the port from the
 startup banner, polls until the server answers, and always stops it (SIGTERM, then
 SIGKILL) however the test ends. Pytest fixtures ``wireflow_server`` (module scope, with
-a key) and ``open_server`` (module scope, no key) are ready to import.
+a key) and ``open_server`` (module scope, no key) are ready: import them into a
+``conftest.py`` (``from tests._servers import wireflow_server``) as ``tests/server`` does.
 """
 
 from __future__ import annotations

@@ -123,6 +123,10 @@ def test_execute_returns_201_location_and_the_spec_shape(server: RunningServer, 
 
     with Image.open(io.BytesIO(picture.content)) as opened:
         assert opened.size == (64, 64)
+    head = httpx.head(image["url"])
+    assert head.status_code == 200 and int(head.headers["content-length"]) == len(picture.content)
+    part = httpx.get(image["url"], headers={"Range": "bytes=0-7"})  # browsers seek videos so
+    assert part.status_code == 206 and part.content == picture.content[:8]
 
 
 def test_execution_details_and_history(http: httpx.Client) -> None:
@@ -596,3 +600,11 @@ def test_serve_command_prints_help() -> None:
     assert done.returncode == 0
     for option in ("--host", "--port", "--api-key", "--home", "--credits", "--model-latency", "--rate-limit"):
         assert option in done.stdout
+
+
+def test_the_shared_fixtures_serve(wireflow_server: RunningServer, open_server: RunningServer) -> None:
+    with wireflow_server.client() as client:
+        assert client.credits_balance() == 1000
+    assert httpx.get(f"{wireflow_server.base_url}/developer/usage").status_code == 401
+    assert httpx.get(f"{open_server.base_url}/developer/usage").json()["creditsBalance"] == 1000
+    assert wireflow_server.port != open_server.port
