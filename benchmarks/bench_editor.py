@@ -30,13 +30,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ipycanvas import Canvas, hold_canvas  # noqa: E402
+from ipycanvas import Canvas, hold_canvas
 
-from wireflow_nb import Workflow  # noqa: E402
-from wireflow_nb.testing import EditorDriver, count_messages  # noqa: E402
-from wireflow_nb.widgets import GraphEditor  # noqa: E402
-from wireflow_nb.widgets import _draw  # noqa: E402
-from wireflow_nb.widgets._state import EditorState  # noqa: E402
+from wireflow_nb import Workflow
+from wireflow_nb.testing import EditorDriver, count_messages
+from wireflow_nb.widgets import (
+    GraphEditor,
+    _draw,
+)
+from wireflow_nb.widgets._state import EditorState
 
 TYPES = ["input:text", "text:template", "model:fal:text-to-image", "image:resize", "image:caption"]
 
@@ -67,7 +69,9 @@ def make_workflow(n: int) -> Workflow:
 class NaiveEditor:
     """One canvas; every mouse move clears it and redraws the whole graph."""
 
-    def __init__(self, workflow: Workflow, *, width: int = 960, height: int = 600, pixel_ratio: float = 2.0) -> None:
+    def __init__(
+        self, workflow: Workflow, *, width: int = 960, height: int = 600, pixel_ratio: float = 2.0
+    ) -> None:
         from wireflow_nb.catalog import default_catalog
 
         self.pixel_ratio = pixel_ratio
@@ -139,19 +143,35 @@ def run(sizes: list[int], moves: int) -> None:
             node = "n0"
             ours_ms, ours_msgs, ours_bytes = drag_figures(ours, grab_point(ours.state, node, 2.0), moves)
             naive_ms, naive_msgs, naive_bytes = drag_figures(naive, grab_point(naive.state, node, 2.0), moves)
-            ours_full, ours_full_bytes = redraw_figures(ours.redraw)
-            naive_full, naive_full_bytes = redraw_figures(naive.redraw)
+            ours_full, _ours_full_bytes = redraw_figures(ours.redraw)
+            naive_full, _naive_full_bytes = redraw_figures(naive.redraw)
             # pan step (the whole view moves: every layer is redrawn, culled to the view)
             ours.set_mode("pan")
             empty = EditorDriver(ours).empty_point()
-            pan_ms, pan_msgs, pan_bytes = drag_figures(ours, empty, moves)
+            pan_ms, _pan_msgs, _pan_bytes = drag_figures(ours, empty, moves)
             rows.append(
-                (view_name, n, round(ours.state.view.zoom, 2), ours_ms, naive_ms, ours_msgs, naive_msgs,
-                 ours_bytes, naive_bytes, ours_full, naive_full, pan_ms)
+                (
+                    view_name,
+                    n,
+                    round(ours.state.view.zoom, 2),
+                    ours_ms,
+                    naive_ms,
+                    ours_msgs,
+                    naive_msgs,
+                    ours_bytes,
+                    naive_bytes,
+                    ours_full,
+                    naive_full,
+                    pan_ms,
+                )
             )
     print()
-    print("Graph editor: kernel-side time per mouse move while dragging one node (median), by redraw strategy")
-    print("ours = layered canvas, only moving items redrawn; naive = clear + redraw all per move (ipycanvas drag example)")
+    print(
+        "Graph editor: kernel-side time per mouse move while dragging one node (median), by redraw strategy"
+    )
+    print(
+        "ours = layered canvas, only moving items redrawn; naive = clear + redraw all per move (ipycanvas drag example)"
+    )
     print()
     head = (
         f"{'view':>5} {'nodes':>5} {'zoom':>5} | {'ours ms':>8} {'naive ms':>9} {'ratio':>6} | "

@@ -23,16 +23,35 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .widgets.editor import GraphEditor
 
-__all__ = ["EditorDriver", "MessageLog", "count_messages"]
+__all__ = ["EditorDriver", "MessageLog", "SentMessage", "count_messages"]
 
 Point = tuple[float, float]
 
 
 @dataclass
-class MessageLog:
-    """Messages sent to the front-end: ``(widget, content, bytes)`` each."""
+class SentMessage:
+    widget: Any
+    content: dict[str, Any]
+    nbytes: int
+    buffers: list[Any]
 
-    messages: list[tuple[Any, dict[str, Any], int]] = field(default_factory=list)
+    def canvas_commands(self) -> list[Any]:
+        """The drawing commands of an ipycanvas batch (``[]`` for other messages)."""
+        from ipycanvas.canvas import _CanvasManager
+
+        if not isinstance(self.widget, _CanvasManager) or not self.buffers:
+            return []
+        commands = json.loads(bytes(self.buffers[0]).decode("utf-8"))
+        if commands and isinstance(commands[0], list):
+            return list(commands)
+        return [commands]
+
+
+@dataclass
+class MessageLog:
+    """Messages sent to the front-end, with their size in bytes."""
+
+    messages: list[SentMessage] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -40,7 +59,10 @@ class MessageLog:
 
     @property
     def bytes(self) -> int:
-        return sum(n for _, _, n in self.messages)
+        return sum(m.nbytes for m in self.messages)
+
+    def canvas_commands(self) -> list[Any]:
+        return [c for m in self.messages for c in m.canvas_commands()]
 
     def clear(self) -> None:
         self.messages.clear()
@@ -68,7 +90,7 @@ def count_messages() -> Iterator[MessageLog]:
     original = Widget._send
 
     def spy(self: Any, msg: Any, buffers: Any = None) -> Any:
-        log.messages.append((self, msg, _size(msg, buffers)))
+        log.messages.append(SentMessage(self, msg, _size(msg, buffers), list(buffers or ())))
         return original(self, msg, buffers=buffers)
 
     Widget._send = spy  # type: ignore[method-assign]

@@ -647,17 +647,29 @@ class MoveNodes(Command):
         self.before = {k: v[0].model_copy(deep=True) for k, v in moves.items()}
         self.after = {k: (_clean(v[1][0]), _clean(v[1][1])) for k, v in moves.items()}
         self.label = label
+        #: nodes whose file had no ``position``: undo leaves them without one again
+        self._unset: set[str] | None = None
 
     def apply(self, wf: Workflow) -> None:
+        nodes = {n.id: n for n in wf.nodes}
+        if self._unset is None:
+            self._unset = {
+                k for k in self.after if k in nodes and "position" not in nodes[k].model_fields_set
+            }
         for node_id, (x, y) in self.after.items():
-            if wf.has_node(node_id):
-                wf.node(node_id).position = Position(x=x, y=y)
+            node = nodes.get(node_id)
+            if node is not None:
+                node.position = Position(x=x, y=y)
         wf.touch("move_node")
 
     def revert(self, wf: Workflow) -> None:
+        nodes = {n.id: n for n in wf.nodes}
         for node_id, pos in self.before.items():
-            if wf.has_node(node_id):
-                wf.node(node_id).position = pos.model_copy(deep=True)
+            node = nodes.get(node_id)
+            if node is not None:
+                node.position = pos.model_copy(deep=True)
+                if self._unset and node_id in self._unset:
+                    node.model_fields_set.discard("position")
         wf.touch("move_node")
 
 

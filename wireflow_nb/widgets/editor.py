@@ -204,7 +204,7 @@ class GraphEditor(widgets.VBox):
                 names.append(spec.node_type)
             self._palette_groups.append((heading, names))
         self._palette_list = widgets.VBox(
-            layout=widgets.Layout(overflow_y="auto", max_height=f"{self.height - 40}px")
+            layout=widgets.Layout(overflow="auto", max_height=f"{self.height - 40}px")
         )
         self.search.observe(lambda ch: self._filter_palette(ch["new"]), names="value")
         box = widgets.VBox(

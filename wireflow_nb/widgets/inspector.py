@@ -52,7 +52,7 @@ class NodeInspector(widgets.VBox):
         self.layout.min_width = "300px"
         self.layout.flex = "0 0 300px"
         self.layout.padding = "0 6px"
-        self.layout.overflow_y = "auto"
+        self.layout.overflow = "auto"
         self.catalog = catalog
         self.on_edit = on_edit
         self.workflow: Workflow | None = None
@@ -222,9 +222,7 @@ class NodeInspector(widgets.VBox):
             w = widgets.Dropdown(options=options, value=value, description=desc, style=style)
         elif f.type == "boolean":
             w = widgets.Checkbox(value=bool(value), description=desc, indent=False)
-        elif f.type in ("number", "integer") and not (
-            f.default is None and value is None and f.type == "integer"
-        ):
+        elif f.type == "number" or (f.type == "integer" and f.default is not None):
             integer = f.type == "integer"
             lo = f.minimum if f.minimum is not None else -(10**12)
             hi = f.maximum if f.maximum is not None else 10**12
