@@ -608,3 +608,18 @@ def test_the_shared_fixtures_serve(wireflow_server: RunningServer, open_server: 
     assert httpx.get(f"{wireflow_server.base_url}/developer/usage").status_code == 401
     assert httpx.get(f"{open_server.base_url}/developer/usage").json()["creditsBalance"] == 1000
     assert wireflow_server.port != open_server.port
+
+
+def test_sigterm_writes_runs_in_flight_down(tmp_path: Path) -> None:
+    with running_server(tmp_path, model_latency=30) as first, first.http() as http:
+        started = http.post("/workflows/wf-term/execute", json=text_to_image(seed=91))
+        execution_id = started.json()["executionRuns"][0]["id"]
+        assert http.get(f"/workflows/executions/{execution_id}/poll").json()["status"] in (
+            "PENDING",
+            "RUNNING",
+        )
+    # leaving the block sent SIGTERM: the engine was closed during shutdown
+    assert "Traceback" not in first.log
+    with running_server(tmp_path) as second, second.http() as http:
+        record = http.get(f"/workflows/executions/{execution_id}").json()
+        assert record["status"] == "CANCELLED", record

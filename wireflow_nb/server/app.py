@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
@@ -62,6 +63,7 @@ def create_app(
     rate_limit: int | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_url: str | None = None,
+    close_engine: bool | None = None,
 ) -> Starlette:
     """The Executions API over ``engine`` (a new ``LocalEngine()`` when None, closed with
     the app).
@@ -70,8 +72,11 @@ def create_app(
     without one and refuses everyone else. ``rate_limit``: requests per minute per key.
     ``public_url``: the server's root URL (``http://127.0.0.1:8000``); output URLs become
     ``<public_url>/api/v1/files/<name>``. Without it the first request's URL is used.
+    ``close_engine``: close the engine when the app shuts down (default: only the engine
+    the app made). Closing there, not after the server returns, matters: uvicorn
+    re-raises SIGTERM once it has shut down, and nothing after that runs.
     """
-    owns_engine = engine is None
+    owns_engine = engine is None if close_engine is None else close_engine
     if engine is None:
         from ..engine import LocalEngine
 
@@ -85,7 +90,8 @@ def create_app(
             yield
         finally:
             if owns_engine:
-                app.state.engine.close()
+                # runs in flight are cancelled and written down, never left RUNNING
+                await run_in_threadpool(app.state.engine.close)
 
     auth = BearerAuth(api_key)
     limiter = RateLimiter(rate_limit if rate_limit is not None else DEFAULT_RATE_LIMIT)

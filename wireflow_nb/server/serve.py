@@ -111,6 +111,7 @@ def serve(
             rate_limit=rate_limit,
             max_body_bytes=max_body_bytes,
             public_url=root,
+            close_engine=owns_engine,
         )
         _print_banner(
             out,
