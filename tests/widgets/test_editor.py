@@ -427,3 +427,24 @@ def test_replacing_the_workflow(editor):
     assert not editor.state.history.can_undo
     with pytest.raises(TypeError):
         editor.workflow = {"nodes": []}  # type: ignore[assignment]
+
+
+def test_changes_in_a_running_kernel_redraw_once_after_the_cell(editor):
+    import asyncio
+
+    async def cell() -> tuple[int, bool]:
+        with count_messages() as log:
+            for i in range(30):
+                editor.workflow.add_node("input:number", id=f"k{i}", position=(40 + 250 * i, 700))
+            _x, _y, w, _h = editor.node_bounds("k29")  # geometry is current at once
+            assert w > 0
+            during = log.count
+            await asyncio.sleep(0)  # the cell ends: the kernel's loop runs the redraw
+            await asyncio.sleep(0)
+            canvas_batches = [m for m in log.messages if m.canvas_commands()]
+        return during, len(canvas_batches) == 1 and any(
+            c[0] == COMMANDS["fillText"] for c in log.canvas_commands()
+        )
+
+    during, drawn = asyncio.run(cell())
+    assert during == 0 and drawn

@@ -490,6 +490,7 @@ class GraphEditor(widgets.VBox):
     @property
     def selected_node_ids(self) -> list[str]:
         """Selected node ids, in workflow order."""
+        self.state.sync()
         return self.state.selected_ids
 
     @selected_node_ids.setter
@@ -587,6 +588,7 @@ class GraphEditor(widgets.VBox):
     # -- geometry for scripts and tests (event coordinates) ---------------------------------------------
     def node_bounds(self, node_id: str) -> tuple[float, float, float, float]:
         """``(x, y, w, h)`` of a node in event coordinates (canvas buffer pixels)."""
+        self.state.sync()  # a change made in this very cell may not be drawn yet
         box = self.state.boxes.get(node_id)
         if box is None:
             raise KeyError(
@@ -599,6 +601,7 @@ class GraphEditor(widgets.VBox):
     def port_position(self, node_id: str, handle: str, side: str | None = None) -> tuple[float, float]:
         """Centre of a port in event coordinates. ``handle`` may carry ``in-``/``out-``;
         a plain name is looked up among outputs first (``side="in"`` to choose)."""
+        self.state.sync()
         if node_id not in self.state.boxes:
             raise KeyError(f"no node {node_id!r} in the editor")
         sx, sy = self.state.port_screen(node_id, handle, side)
@@ -606,6 +609,7 @@ class GraphEditor(widgets.VBox):
 
     def node_at(self, x: float, y: float) -> str | None:
         """The node under an event-coordinate point, if any."""
+        self.state.sync()
         hit = self.state.hit(x / self.pixel_ratio, y / self.pixel_ratio)
         return hit.node_id or None
 

@@ -64,6 +64,8 @@ class NodeInspector(widgets.VBox):
         self._guard = False
         self._error = widgets.HTML()
         self._error.add_class("wf-inspector-error")
+        self._note = widgets.HTML()
+        self._note.add_class("wf-inspector-note")
         self._render_empty("Select a node to edit its inputs.")
 
     # -- what to show ----------------------------------------------------------------------
@@ -109,11 +111,14 @@ class NodeInspector(widgets.VBox):
 
     # -- building ------------------------------------------------------------------------------
     def _render_empty(self, text: str, *, raw: bool = False) -> None:
-        note = widgets.HTML(text if raw else html.escape(text))
-        note.add_class("wf-inspector-note")
+        value = text if raw else html.escape(text)
         self.fields = {}
         self._signature = ()
-        self.children = [note]
+        if self.children == (self._note,):
+            self._note.value = value  # sends nothing when unchanged
+            return
+        self._note.value = value
+        self.children = [self._note]
 
     def _spec_fields(self, node: Node) -> list[InputSpec]:
         spec = self.catalog.get(node.node_type) if self.catalog is not None else None
