@@ -185,7 +185,9 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         )
         return self._parse_summaries(answer.body)
 
-    async def iter_executions(self, workflow_id: str, *, page_size: int = 50) -> AsyncIterator[ExecutionSummary]:
+    async def iter_executions(
+        self, workflow_id: str, *, page_size: int = 50
+    ) -> AsyncIterator[ExecutionSummary]:
         """Every execution of a workflow, most recent first, fetching page after page."""
         self._check_page(page_size, 0)
         offset = 0

@@ -378,8 +378,10 @@ def error_from_response(
     common: dict[str, Any] = {"status_code": status, "body": body, "request_id": request_id}
     if status == 400:
         return BadRequestError(
-            message("The server refused the request as invalid; fix what is listed and send again.",
-                    with_details=True),
+            message(
+                "The server refused the request as invalid; fix what is listed and send again.",
+                with_details=True,
+            ),
             **common,
         )
     if status == 401:
@@ -397,7 +399,8 @@ def error_from_response(
             for item in parsed.breakdown
         ]
         costs = ", ".join(
-            f"{item.node_label or item.node_id} ({item.node_id}): {_fmt_credits(item.credits)}" for item in breakdown
+            f"{item.node_label or item.node_id} ({item.node_id}): {_fmt_credits(item.credits)}"
+            for item in breakdown
         )
         hint = (
             f"This run needs {_fmt_credits(parsed.required_credits)} credits and the account holds "
@@ -440,7 +443,9 @@ def error_from_response(
         retry_after = parse_retry_after(headers, body, now)
         when = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry later"
         return RateLimitError(
-            message(f"Rate limited by the API: {when}, or poll less often (the plan limits requests per minute)."),
+            message(
+                f"Rate limited by the API: {when}, or poll less often (the plan limits requests per minute)."
+            ),
             retry_after=retry_after,
             **common,
         )
@@ -478,7 +483,7 @@ class RetryPolicy:
         return status in (408, 409, 429) or status >= 500
 
     def backoff(self, retries_done: int) -> float:
-        delay = min(self.maximum, self.initial * (2.0 ** retries_done))
+        delay = min(self.maximum, self.initial * (2.0**retries_done))
         return delay * (1.0 - self.jitter * self.rng.random())
 
     def delay(self, retries_done: int, retry_after: float | None = None) -> float | None:
@@ -499,7 +504,8 @@ def _fingerprint(poll: PollResponse) -> str:
     """What ``on_update`` listens to: status, error, and each node's state and output."""
     states = {s.node_id: s.progress for s in (poll.node_states or [])}
     nodes = [
-        (run.node_id, str(run.state), run.output, run.error, states.get(run.node_id)) for run in poll.node_runs
+        (run.node_id, str(run.state), run.output, run.error, states.get(run.node_id))
+        for run in poll.node_runs
     ]
     return json.dumps([str(poll.state), poll.error, nodes], sort_keys=True, default=str)
 
@@ -771,8 +777,13 @@ class BaseClient(Generic[_HttpT]):
                 f"{tried} ({cause}). Check the network and the base_url ({self.base_url})."
             )
         delay = self._retry.delay(retries)
-        logger.debug("%s %s -> %s%s", request.method, target, type(exc).__name__,
-                     f"; retrying in {delay:.2f} s" if delay is not None else "")
+        logger.debug(
+            "%s %s -> %s%s",
+            request.method,
+            target,
+            type(exc).__name__,
+            f"; retrying in {delay:.2f} s" if delay is not None else "",
+        )
         return error, delay
 
     def _read_response(
@@ -845,7 +856,10 @@ class BaseClient(Generic[_HttpT]):
             run_id = body.get("executionId") or body.get("id") or _id_from_location(answer.response)
             if isinstance(run_id, str) and run_id:
                 status = body.get("status", ExecutionStatus.PENDING)
-                body = {"workflowId": body.get("workflowId", workflow_id), "executionRuns": [{"id": run_id, "status": status}]}
+                body = {
+                    "workflowId": body.get("workflowId", workflow_id),
+                    "executionRuns": [{"id": run_id, "status": status}],
+                }
         if isinstance(body, dict) and "workflowId" not in body:
             body = {**body, "workflowId": workflow_id}
         return ExecuteResponse.model_validate(body)

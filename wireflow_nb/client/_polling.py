@@ -28,9 +28,13 @@ def poll_delays(
     >>> list(islice(poll_delays(), 8))
     [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
     """
+    # checked here, not in the generator, so a bad value fails when the client is built
     if initial < 0 or factor < 1 or maximum < 0:
         raise ValueError("poll delays need initial >= 0, factor >= 1 and maximum >= 0")
-    delay = float(initial)
+    return _delays(float(initial), float(factor), float(maximum))
+
+
+def _delays(delay: float, factor: float, maximum: float) -> Iterator[float]:
     while True:
         yield min(delay, maximum)
         # stop multiplying once capped, so the value never overflows to inf
@@ -102,7 +106,9 @@ class RequestPacer:
     sharing one client (an async batch) are spaced out together, not each on its own.
     """
 
-    def __init__(self, *, low_fraction: float = 0.5, margin: float = 0.5, max_interval: float = 120.0) -> None:
+    def __init__(
+        self, *, low_fraction: float = 0.5, margin: float = 0.5, max_interval: float = 120.0
+    ) -> None:
         self.low_fraction = low_fraction
         self.margin = margin
         self.max_interval = max_interval

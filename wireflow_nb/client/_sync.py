@@ -178,7 +178,9 @@ class WireflowClient(BaseClient[httpx.Client]):
         answer = self._request("GET", f"/workflows/executions/{_seg(execution_id)}")
         return self._parse_execution(answer.body)
 
-    def list_executions(self, workflow_id: str, *, limit: int = 10, offset: int = 0) -> list[ExecutionSummary]:
+    def list_executions(
+        self, workflow_id: str, *, limit: int = 10, offset: int = 0
+    ) -> list[ExecutionSummary]:
         """One page of a workflow's history, most recent first."""
         self._check_page(limit, offset)
         answer = self._request(
