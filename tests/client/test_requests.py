@@ -39,17 +39,23 @@ CREATED = {
 
 
 def created(**headers: str) -> httpx.Response:
-    return httpx.Response(201, json=CREATED, headers={"Location": f"{HOSTED}/workflows/executions/exec_1/poll", **headers})
+    return httpx.Response(
+        201, json=CREATED, headers={"Location": f"{HOSTED}/workflows/executions/exec_1/poll", **headers}
+    )
 
 
 def error(status: int, body: Any = None, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=body if body is not None else {"error": f"status {status}"}, headers=headers)
+    return httpx.Response(
+        status, json=body if body is not None else {"error": f"status {status}"}, headers=headers
+    )
 
 
 # -- execute --------------------------------------------------------------------------
 
 
-def test_execute_sends_the_request_with_key_and_idempotency_key(make_client: Any, request_body: dict[str, Any]) -> None:
+def test_execute_sends_the_request_with_key_and_idempotency_key(
+    make_client: Any, request_body: dict[str, Any]
+) -> None:
     server = Recorder(sequence(created()))
     client = make_client(server)
     response = client.execute("wf-1", request_body, target_node_id="node-1", trigger_data={"x": 1})
@@ -120,7 +126,11 @@ def test_retryable_statuses_are_retried(make_client: Any, request_body: dict[str
     ],
 )
 def test_client_errors_are_never_retried(
-    make_client: Any, fake_time: FakeTime, request_body: dict[str, Any], status: int, exc_type: type[Exception]
+    make_client: Any,
+    fake_time: FakeTime,
+    request_body: dict[str, Any],
+    status: int,
+    exc_type: type[Exception],
 ) -> None:
     server = Recorder(sequence(error(status, request_id="x"), created()))
     with pytest.raises(exc_type) as info:
@@ -131,7 +141,9 @@ def test_client_errors_are_never_retried(
     assert info.value.status_code == status
 
 
-def test_retries_stop_after_max_retries(make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]) -> None:
+def test_retries_stop_after_max_retries(
+    make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]
+) -> None:
     server = Recorder(sequence(error(500, {"error": "boom"}, **{"X-Request-Id": "req-9"})))
     with pytest.raises(InternalServerError) as info:
         make_client(server, max_retries=3).execute("wf-1", request_body)
@@ -193,7 +205,9 @@ def test_retry_after_is_obeyed(
     assert len(server.requests) == 2
 
 
-def test_retry_after_on_503_is_obeyed(make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]) -> None:
+def test_retry_after_on_503_is_obeyed(
+    make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]
+) -> None:
     server = Recorder(sequence(error(503, **{"Retry-After": "4"}), created()))
     make_client(server).execute("wf-1", request_body)
     assert fake_time.sleeps == [4.0]
@@ -201,7 +215,9 @@ def test_retry_after_on_503_is_obeyed(make_client: Any, fake_time: FakeTime, req
 
 def test_rate_limit_error_carries_retry_after(make_client: Any, request_body: dict[str, Any]) -> None:
     # an hour away (a quota): raising beats freezing the notebook for an hour
-    server = Recorder(sequence(error(429, {"error": "Daily execution limit reached"}, **{"Retry-After": "3600"})))
+    server = Recorder(
+        sequence(error(429, {"error": "Daily execution limit reached"}, **{"Retry-After": "3600"}))
+    )
     with pytest.raises(RateLimitError) as info:
         make_client(server).execute("wf-1", request_body)
     assert len(server.requests) == 1
@@ -212,7 +228,9 @@ def test_rate_limit_error_carries_retry_after(make_client: Any, request_body: di
 # -- typed errors -----------------------------------------------------------------------
 
 
-def test_402_is_typed_with_its_breakdown(make_client: Any, spec_dir: Path, request_body: dict[str, Any]) -> None:
+def test_402_is_typed_with_its_breakdown(
+    make_client: Any, spec_dir: Path, request_body: dict[str, Any]
+) -> None:
     body = json.loads((spec_dir / "examples" / "insufficient-credits-402.json").read_text())
     server = Recorder(sequence(httpx.Response(402, json=body, headers={"X-Request-Id": "req-402"})))
     with pytest.raises(InsufficientCreditsError) as info:
@@ -237,7 +255,9 @@ def test_401_names_the_fix(make_client: Any, request_body: dict[str, Any]) -> No
 
 
 def test_nested_error_bodies_are_read(make_client: Any, request_body: dict[str, Any]) -> None:
-    body = {"error": {"type": "permission_error", "message": "Key lacks workflows:execute", "code": "forbidden"}}
+    body = {
+        "error": {"type": "permission_error", "message": "Key lacks workflows:execute", "code": "forbidden"}
+    }
     server = Recorder(sequence(httpx.Response(403, json=body)))
     with pytest.raises(PermissionDeniedError) as info:
         make_client(server).execute("wf-1", request_body)
@@ -275,7 +295,10 @@ def test_422_idempotency_reuse_says_what_to_do(make_client: Any, request_body: d
 def test_400_details_are_listed(make_client: Any, request_body: dict[str, Any]) -> None:
     body = {
         "error": "Invalid workflow",
-        "details": [{"nodeId": "node-1", "field": "prompt", "message": "prompt is required"}, {"message": "x"}],
+        "details": [
+            {"nodeId": "node-1", "field": "prompt", "message": "prompt is required"},
+            {"message": "x"},
+        ],
     }
     server = Recorder(sequence(httpx.Response(400, json=body)))
     with pytest.raises(BadRequestError) as info:
@@ -304,7 +327,9 @@ def _big_request(nodes: int, edges: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("nodes", "edges", "words"), [(101, 0, "101 nodes"), (2, 501, "501 edges")])
-def test_hosted_limits_are_checked_before_sending(make_client: Any, nodes: int, edges: int, words: str) -> None:
+def test_hosted_limits_are_checked_before_sending(
+    make_client: Any, nodes: int, edges: int, words: str
+) -> None:
     server = Recorder(sequence(created()))
     with pytest.raises(WorkflowValidationError) as info:
         make_client(server).execute("wf-1", _big_request(nodes, edges))
@@ -327,7 +352,9 @@ def test_hosted_limits_do_not_apply_to_a_local_server(make_client: Any) -> None:
     ],
     ids=["wrapped", "execution-id-only", "location-only"],
 )
-def test_hosted_execute_variants_parse(make_client: Any, request_body: dict[str, Any], answer: httpx.Response) -> None:
+def test_hosted_execute_variants_parse(
+    make_client: Any, request_body: dict[str, Any], answer: httpx.Response
+) -> None:
     response = make_client(Recorder(sequence(answer))).execute("wf-1", request_body)
     assert response.execution_id == "exec_1"
     assert response.workflow_id == "wf-1"
@@ -336,4 +363,7 @@ def test_hosted_execute_variants_parse(make_client: Any, request_body: dict[str,
 def test_ids_are_one_path_segment(make_client: Any) -> None:
     server = Recorder(sequence(httpx.Response(200, json={"status": "RUNNING"})))
     make_client(server).poll("../../workflows/x")
-    assert server.requests[0].url.raw_path.decode() == "/api/v1/workflows/executions/..%2F..%2Fworkflows%2Fx/poll"
+    assert (
+        server.requests[0].url.raw_path.decode()
+        == "/api/v1/workflows/executions/..%2F..%2Fworkflows%2Fx/poll"
+    )

@@ -30,7 +30,7 @@ def test_poll_delays_configurable_and_validated() -> None:
     assert list(islice(poll_delays(2.0, 2.0, 5.0), 4)) == [2.0, 4.0, 5.0, 5.0]
     assert list(islice(poll_delays(1.0, 1.0, 10.0), 3)) == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError):
-        next(poll_delays(1.0, 0.5, 10.0))
+        poll_delays(1.0, 0.5, 10.0)
 
 
 def _rl(limit: int | None, remaining: int | None, reset_after: float | None, at: float = START) -> RateLimit:

@@ -64,10 +64,18 @@ def test_on_update_fires_only_when_something_changed(make_client: Any) -> None:
         runs = [{"nodeId": "n1", "status": node_status, "output": output}]
         return httpx.Response(200, json=poll_body("RUNNING", node_runs=runs))
 
-    done = poll_body("COMPLETED", node_runs=[{"nodeId": "n1", "status": "COMPLETED", "output": {"text": "hi"}}])
+    done = poll_body(
+        "COMPLETED", node_runs=[{"nodeId": "n1", "status": "COMPLETED", "output": {"text": "hi"}}]
+    )
     server = Recorder(
-        sequence(running("PENDING"), running("PENDING"), running("RUNNING"), running("RUNNING"),
-                 running("RUNNING", {"text": "h"}), httpx.Response(200, json=done))
+        sequence(
+            running("PENDING"),
+            running("PENDING"),
+            running("RUNNING"),
+            running("RUNNING"),
+            running("RUNNING", {"text": "h"}),
+            httpx.Response(200, json=done),
+        )
     )
     seen: list[PollResponse] = []
     make_client(server).wait("exec_1", on_update=seen.append)
@@ -85,7 +93,9 @@ def test_on_update_fires_only_when_something_changed(make_client: Any) -> None:
 
 def test_failed_raises_with_the_failing_nodes(make_client: Any, spec_dir: Path) -> None:
     body = json.loads((spec_dir / "examples" / "poll-failed.json").read_text())
-    server = Recorder(sequence(httpx.Response(200, json=poll_body("RUNNING")), httpx.Response(200, json=body)))
+    server = Recorder(
+        sequence(httpx.Response(200, json=poll_body("RUNNING")), httpx.Response(200, json=body))
+    )
     with pytest.raises(ExecutionFailedError) as info:
         make_client(server).wait("exec_456")
     err = info.value
@@ -118,12 +128,19 @@ def test_unknown_statuses_keep_polling(make_client: Any, fake_time: FakeTime) ->
 
 
 def test_hosted_wrapped_poll_with_lowercase_statuses(make_client: Any) -> None:
-    running = {"data": {"status": "running", "nodeStates": [{"nodeId": "gen", "status": "running", "progress": 0.5}]}}
+    running = {
+        "data": {"status": "running", "nodeStates": [{"nodeId": "gen", "status": "running", "progress": 0.5}]}
+    }
     done = {
         "data": {
             "status": "completed",
             "nodeStates": [
-                {"nodeId": "gen", "label": "Flux", "status": "completed", "outputUrl": "https://cdn.example/a.png"},
+                {
+                    "nodeId": "gen",
+                    "label": "Flux",
+                    "status": "completed",
+                    "outputUrl": "https://cdn.example/a.png",
+                },
                 {"nodeId": "vid", "status": "completed", "outputUrls": ["https://cdn.example/b.mp4"]},
             ],
             "finalOutput": {"url": "https://cdn.example/b.mp4"},
@@ -139,8 +156,13 @@ def test_hosted_wrapped_poll_with_lowercase_statuses(make_client: Any) -> None:
 
 
 def test_hosted_failed_poll_with_nested_error(make_client: Any) -> None:
-    body = {"data": {"status": "failed", "error": {"type": "provider_error", "message": "Provider down"},
-                     "nodeStates": [{"nodeId": "gen", "status": "failed", "error": "HTTP 503 from fal"}]}}
+    body = {
+        "data": {
+            "status": "failed",
+            "error": {"type": "provider_error", "message": "Provider down"},
+            "nodeStates": [{"nodeId": "gen", "status": "failed", "error": "HTTP 503 from fal"}],
+        }
+    }
     with pytest.raises(ExecutionFailedError) as info:
         make_client(Recorder(sequence(httpx.Response(200, json=body)))).wait("exec_1")
     assert "Provider down" in str(info.value) and "gen: HTTP 503 from fal" in str(info.value)
@@ -185,7 +207,9 @@ def test_keyboard_interrupt_leaves_the_run_going(
     with caplog.at_level(logging.WARNING, logger="wireflow_nb.client"), pytest.raises(KeyboardInterrupt):
         client.wait("exec_1")
     assert server.paths() == ["/api/v1/workflows/executions/exec_1/poll"] * 2  # no cancel sent
-    assert "exec_1" in caplog.text and "client.wait('exec_1')" in caplog.text and "keeps running" in caplog.text
+    assert (
+        "exec_1" in caplog.text and "client.wait('exec_1')" in caplog.text and "keeps running" in caplog.text
+    )
 
 
 def test_cancelling_an_async_wait_leaves_the_run_going(caplog: pytest.LogCaptureFixture) -> None:
@@ -216,7 +240,11 @@ def test_cancelling_an_async_wait_leaves_the_run_going(caplog: pytest.LogCapture
 
 
 def test_rate_limit_headers_are_kept(make_client: Any) -> None:
-    headers = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "57", "X-RateLimit-Reset": str(int(START) + 42)}
+    headers = {
+        "X-RateLimit-Limit": "60",
+        "X-RateLimit-Remaining": "57",
+        "X-RateLimit-Reset": str(int(START) + 42),
+    }
     client = make_client(Recorder(sequence(httpx.Response(200, json=poll_body("RUNNING"), headers=headers))))
     assert client.rate_limit is None
     client.poll("exec_1")
@@ -230,8 +258,11 @@ def test_polling_slows_down_when_remaining_runs_low(make_client: Any, fake_time:
 
     def handler(request: httpx.Request) -> httpx.Response:
         left = next(remaining)
-        headers = {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": str(left),
-                   "X-RateLimit-Reset": str(int(START) + 60)}
+        headers = {
+            "X-RateLimit-Limit": "10",
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset": str(int(START) + 60),
+        }
         return httpx.Response(200, json=poll_body("RUNNING" if left > 3 else "COMPLETED"), headers=headers)
 
     make_client(Recorder(handler)).wait("exec_1")
@@ -246,8 +277,11 @@ def test_polling_keeps_the_spec_backoff_with_plenty_of_budget(make_client: Any, 
     statuses = iter(["RUNNING"] * 6 + ["COMPLETED"])
 
     def handler(request: httpx.Request) -> httpx.Response:
-        headers = {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "990",
-                   "X-RateLimit-Reset": str(int(fake_time.now) + 60)}
+        headers = {
+            "X-RateLimit-Limit": "1000",
+            "X-RateLimit-Remaining": "990",
+            "X-RateLimit-Reset": str(int(fake_time.now) + 60),
+        }
         return httpx.Response(200, json=poll_body(next(statuses)), headers=headers)
 
     make_client(Recorder(handler)).wait("exec_1")
@@ -256,8 +290,15 @@ def test_polling_keeps_the_spec_backoff_with_plenty_of_budget(make_client: Any, 
 
 def test_a_429_during_wait_is_waited_out(make_client: Any, fake_time: FakeTime) -> None:
     limited = httpx.Response(429, json={"error": "Too many requests"}, headers={"Retry-After": "3"})
-    server = Recorder(sequence(httpx.Response(200, json=poll_body("RUNNING")), limited, limited, limited,
-                               httpx.Response(200, json=poll_body("COMPLETED"))))
+    server = Recorder(
+        sequence(
+            httpx.Response(200, json=poll_body("RUNNING")),
+            limited,
+            limited,
+            limited,
+            httpx.Response(200, json=poll_body("COMPLETED")),
+        )
+    )
     make_client(server).wait("exec_1")
     # backoff 1 s; two retries of 3 s inside poll; then wait keeps the server's 3 s
     assert fake_time.sleeps == [1.0, 3.0, 3.0, 3.0]
@@ -268,7 +309,9 @@ class FreePlanAPI:
     """A fake hosted API on the free plan: 10 requests per 60 s window (fixed windows, as
     ``X-RateLimit-Reset`` implies), answering 429 past that. Executions take 5 minutes."""
 
-    def __init__(self, time: FakeTime, *, limit: int = 10, window: int = 60, run_seconds: float = 300) -> None:
+    def __init__(
+        self, time: FakeTime, *, limit: int = 10, window: int = 60, run_seconds: float = 300
+    ) -> None:
         self.time = time
         self.limit = limit
         self.window = window
@@ -292,12 +335,18 @@ class FreePlanAPI:
         }
         if used > self.limit:
             self.rejected += 1
-            return httpx.Response(429, json={"error": "Rate limit exceeded", "retryAfter": reset},
-                                  headers={**headers, "Retry-After": str(math.ceil(reset - now))})
+            return httpx.Response(
+                429,
+                json={"error": "Rate limit exceeded", "retryAfter": reset},
+                headers={**headers, "Retry-After": str(math.ceil(reset - now))},
+            )
         if request.url.path.endswith("/execute"):
             self.started = now
-            return httpx.Response(201, json={"workflowId": "wf", "executionRuns": [{"id": "exec_v", "status": "RUNNING"}]},
-                                  headers=headers)
+            return httpx.Response(
+                201,
+                json={"workflowId": "wf", "executionRuns": [{"id": "exec_v", "status": "RUNNING"}]},
+                headers=headers,
+            )
         self.polls += 1
         assert self.started is not None
         done = now - self.started >= self.run_seconds
@@ -346,8 +395,10 @@ class BatchAPI:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/execute"):
-            runs = [{"id": rid, "status": "PENDING", "runIndexInBatch": i, "inputIndex": i}
-                    for i, rid in enumerate(self.polls_needed)]
+            runs = [
+                {"id": rid, "status": "PENDING", "runIndexInBatch": i, "inputIndex": i}
+                for i, rid in enumerate(self.polls_needed)
+            ]
             return httpx.Response(201, json={"workflowId": "wf", "batchId": "b", "executionRuns": runs})
         rid = request.url.path.split("/")[-2]
         self.polled.append(rid)
@@ -355,14 +406,18 @@ class BatchAPI:
             return httpx.Response(200, json={"status": "FAILED", "error": f"{rid} broke"})
         done = self.polled.count(rid) >= self.polls_needed[rid]
         output = {"nodeId": "n", "status": "COMPLETED", "output": {"text": rid}}
-        return httpx.Response(200, json=poll_body("COMPLETED" if done else "RUNNING", node_runs=[output] if done else []))
+        return httpx.Response(
+            200, json=poll_body("COMPLETED" if done else "RUNNING", node_runs=[output] if done else [])
+        )
 
 
 def test_run_waits_for_every_run_of_the_batch(make_client: Any, request_body: dict[str, Any]) -> None:
     api = BatchAPI({"r0": 2, "r1": 1, "r2": 3})
     updates: list[PollResponse] = []
     results = make_client(Recorder(api)).run(
-        "wf", request_body, iterator_configs=[{"nodeId": "node-1", "field": "prompt", "values": ["a", "b", "c"]}],
+        "wf",
+        request_body,
+        iterator_configs=[{"nodeId": "node-1", "field": "prompt", "values": ["a", "b", "c"]}],
         on_update=updates.append,
     )
     assert [r.node_runs[0].text for r in results] == ["r0", "r1", "r2"]
@@ -380,17 +435,28 @@ def test_run_raises_on_the_first_failure(make_client: Any, request_body: dict[st
     assert api.polled == ["r0", "r1"]
 
 
-def test_run_uses_end_states_already_in_the_execute_answer(make_client: Any, request_body: dict[str, Any]) -> None:
-    body = {"workflowId": "wf", "executionRuns": [
-        {"id": "e1", "status": "COMPLETED", "nodeRuns": [{"nodeId": "n", "status": "COMPLETED", "output": {"text": "x"}}]}
-    ]}
+def test_run_uses_end_states_already_in_the_execute_answer(
+    make_client: Any, request_body: dict[str, Any]
+) -> None:
+    body = {
+        "workflowId": "wf",
+        "executionRuns": [
+            {
+                "id": "e1",
+                "status": "COMPLETED",
+                "nodeRuns": [{"nodeId": "n", "status": "COMPLETED", "output": {"text": "x"}}],
+            }
+        ],
+    }
     server = Recorder(sequence(httpx.Response(201, json=body)))
     [result] = make_client(server).run("wf", request_body)
     assert result.node_runs[0].text == "x"
     assert len(server.requests) == 1
 
 
-def test_run_timeout_bounds_the_whole_batch(make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]) -> None:
+def test_run_timeout_bounds_the_whole_batch(
+    make_client: Any, fake_time: FakeTime, request_body: dict[str, Any]
+) -> None:
     api = BatchAPI({"r0": 4, "r1": 100})
     with pytest.raises(WaitTimeoutError) as info:
         make_client(Recorder(api)).run("wf", request_body, timeout=12)
