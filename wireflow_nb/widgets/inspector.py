@@ -45,6 +45,8 @@ def _json_text(value: Any) -> str:
 class NodeInspector(widgets.VBox):
     """The form of one selected node (or a summary of a multiple selection or an edge)."""
 
+    children: Any  # the VBox trait (annotated for mypy only)
+
     def __init__(self, catalog: Catalog | None = None, *, on_edit: EditHandler | None = None) -> None:
         super().__init__()
         self.add_class("wf-inspector")
@@ -114,11 +116,9 @@ class NodeInspector(widgets.VBox):
         value = text if raw else html.escape(text)
         self.fields = {}
         self._signature = ()
-        if self.children == (self._note,):
-            self._note.value = value  # sends nothing when unchanged
-            return
-        self._note.value = value
-        self.children = [self._note]
+        self._note.value = value  # sends nothing when unchanged
+        if tuple(self.children) != (self._note,):
+            self.children = [self._note]
 
     def _spec_fields(self, node: Node) -> list[InputSpec]:
         spec = self.catalog.get(node.node_type) if self.catalog is not None else None
