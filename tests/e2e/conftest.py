@@ -18,6 +18,10 @@ Fixtures (use them from any ``tests/e2e/test_*.py``; mark tests ``@pytest.mark.e
     cell after the one tagged ``parameters``, opens it and waits for the kernel. Then
     ``nb.run_all()``, ``nb.assert_no_errors()``, ``nb.execute(code)``,
     ``nb.eval_json(expr)``, ``nb.canvas("wf-canvas")`` (see ``lab.py``).
+``module_page`` (module) and ``open_notebook_on(page, server, name)``
+    One notebook for all the tests of a module, reset from Python between tests (much
+    faster than a fresh JupyterLab page and kernel per test); failures still leave their
+    artifacts. See ``test_editor_browser.py``.
 ``open_voila`` (function)
     ``open_voila("smoke_widgets.ipynb") -> VoilaPage``: the notebook as a Voila page
     (``.canvas()``, ``.widget()``, ``.assert_no_errors()``; ``lab.console_errors(page,
@@ -87,6 +91,12 @@ def artifact_dir(node: pytest.Item) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_artifacts() -> None:
+    """Artifacts of this run only (``test-artifacts/e2e/<test>/``)."""
+    shutil.rmtree(ARTIFACTS / "e2e", ignore_errors=True)
+
+
 # -- JupyterLab ---------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -132,12 +142,21 @@ class JupyterServer:
         (self.root / target).write_text(json.dumps(nb, indent=1))
         return target
 
-    def shutdown_kernels(self) -> None:
+    def kernel_ids(self) -> set[str]:
+        try:
+            return {k["id"] for k in self.api("GET", "/api/kernels")}
+        except (urllib.error.URLError, OSError):
+            return set()
+
+    def shutdown_kernels(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Shut down every kernel (and its session) but those in ``keep``."""
         try:
             for session in self.api("GET", "/api/sessions"):
-                self.api("DELETE", f"/api/sessions/{session['id']}")
+                if (session.get("kernel") or {}).get("id") not in keep:
+                    self.api("DELETE", f"/api/sessions/{session['id']}")
             for kernel in self.api("GET", "/api/kernels"):
-                self.api("DELETE", f"/api/kernels/{kernel['id']}")
+                if kernel["id"] not in keep:
+                    self.api("DELETE", f"/api/kernels/{kernel['id']}")
         except (urllib.error.URLError, OSError):
             pass
 
@@ -273,11 +292,9 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def page(browser: Any, jupyter_server: JupyterServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+def _new_page(browser: Any) -> tuple[Any, Any]:
     context = browser.new_context(viewport=VIEWPORT)
-    trace = os.environ.get("WIREFLOW_E2E_TRACE") == "1"
-    if trace:
+    if os.environ.get("WIREFLOW_E2E_TRACE") == "1":
         context.tracing.start(screenshots=True, snapshots=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -285,35 +302,94 @@ def page(browser: Any, jupyter_server: JupyterServer, request: pytest.FixtureReq
     page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
     page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
     page.console_log = console  # type: ignore[attr-defined]
+    return context, page
+
+
+def _save_artifacts(node: pytest.Item, page: Any, server: JupyterServer, log_start: int) -> None:
+    out = artifact_dir(node)
+    try:
+        page.screenshot(path=str(out / "screenshot.png"), full_page=True)
+    except Exception as exc:  # the page may be gone; keep the other artifacts
+        (out / "screenshot-error.txt").write_text(repr(exc))
+    (out / "console.log").write_text("\n".join(getattr(page, "console_log", [])) + "\n")
+    log = server.log_text()
+    (out / "jupyter-server.log").write_text(log)
+    (out / "jupyter-server-this-test.log").write_text(log[log_start:])
+
+
+def _close(context: Any, trace_to: Path | None) -> None:
+    if os.environ.get("WIREFLOW_E2E_TRACE") == "1":
+        context.tracing.stop(**({"path": str(trace_to)} if trace_to else {}))
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Any, jupyter_server: JupyterServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page for one test; the kernels it started are shut down after it."""
+    context, page = _new_page(browser)
     log_start = len(jupyter_server.log_text())
+    kernels_before = jupyter_server.kernel_ids()
     try:
         yield page
     finally:
-        if _failed(request.node):
-            out = artifact_dir(request.node)
-            try:
-                page.screenshot(path=str(out / "screenshot.png"), full_page=True)
-            except Exception as exc:  # the page may be gone; keep the other artifacts
-                (out / "screenshot-error.txt").write_text(repr(exc))
-            (out / "console.log").write_text("\n".join(console) + "\n")
-            log = jupyter_server.log_text()
-            (out / "jupyter-server.log").write_text(log)
-            (out / "jupyter-server-this-test.log").write_text(log[log_start:])
-            if trace:
-                context.tracing.stop(path=str(out / "trace.zip"))
-        elif trace:
-            context.tracing.stop()
-        context.close()
-        jupyter_server.shutdown_kernels()
+        failed = _failed(request.node)
+        if failed:
+            _save_artifacts(request.node, page, jupyter_server, log_start)
+        _close(context, artifact_dir(request.node) / "trace.zip" if failed else None)
+        jupyter_server.shutdown_kernels(keep=kernels_before)
+
+
+# Pages shared by the tests of a module (see ``module_page``), for failure artifacts.
+_SHARED_PAGES: list[Any] = []
+
+
+@pytest.fixture(scope="module")
+def module_page(browser: Any, jupyter_server: JupyterServer) -> Iterator[Any]:
+    """A page shared by the tests of one module, to open a notebook once and reset its
+    state from Python between tests (``open_notebook_on(module_page, ...)``). A failing
+    test still gets its screenshot, console and server log."""
+    context, page = _new_page(browser)
+    kernels_before = jupyter_server.kernel_ids()
+    _SHARED_PAGES.append(page)
+    try:
+        yield page
+    finally:
+        _SHARED_PAGES.remove(page)
+        _close(context, None)
+        jupyter_server.shutdown_kernels(keep=kernels_before)
+
+
+@pytest.fixture(autouse=True)
+def _shared_page_artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
+    server: JupyterServer | None = None
+    if "module_page" in request.fixturenames:
+        server = request.getfixturevalue("jupyter_server")
+    log_start = len(server.log_text()) if server else 0
+    yield
+    if server is not None and _failed(request.node):
+        for page in list(_SHARED_PAGES):
+            _save_artifacts(request.node, page, server, log_start)
+
+
+def open_notebook_on(
+    page: Any,
+    server: JupyterServer,
+    name: str,
+    *,
+    parameters: dict[str, Any] | None = None,
+    fresh: bool = True,
+) -> NotebookPage:
+    """Open ``notebooks/name`` (a fresh copy, so a fresh kernel, unless ``fresh=False``)."""
+    path = server.copy_notebook(name, parameters) if fresh or parameters else name
+    nb = NotebookPage(page, server.lab_url(path), path)
+    nb.open()
+    return nb
 
 
 @pytest.fixture
 def open_notebook(page: Any, jupyter_server: JupyterServer) -> Callable[..., NotebookPage]:
     def open_(name: str, *, parameters: dict[str, Any] | None = None, fresh: bool = True) -> NotebookPage:
-        path = jupyter_server.copy_notebook(name, parameters) if fresh or parameters else name
-        nb = NotebookPage(page, jupyter_server.lab_url(path), path)
-        nb.open()
-        return nb
+        return open_notebook_on(page, jupyter_server, name, parameters=parameters, fresh=fresh)
 
     return open_
 

@@ -72,7 +72,7 @@ async ({path, code, timeoutMs}) => {
   let timer;
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('kernel did not answer in ' + timeoutMs + ' ms')), timeoutMs); });
   try { await Promise.race([future.done, timeout]); } finally { clearTimeout(timer); }
-  return {out, err};
+  return {out, err, t: performance.now()};
 }
 """
 )
@@ -84,10 +84,16 @@ _FRAME_PROBE_JS = """
   if (window.__wfProbe) { window.__wfProbe.root = rootSelector; return; }
   const probe = window.__wfProbe = {root: rootSelector, frames: [], events: []};
   const orig = CanvasRenderingContext2D.prototype.drawImage;
+  probe.drawMs = [];  // [end time, duration] of each copy onto a visible layer
   CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const t = performance.now();
     const result = orig.apply(this, args);
     const c = this.canvas;
-    if (c && c.isConnected && c.closest && c.closest(probe.root)) probe.frames.push(performance.now());
+    if (c && c.isConnected && c.closest && c.closest(probe.root)) {
+      const end = performance.now();
+      probe.frames.push(end);
+      probe.drawMs.push([end, end - t]);
+    }
     return result;
   };
   for (const type of ['mousedown', 'mousemove', 'mouseup', 'wheel', 'keydown']) {
@@ -139,7 +145,8 @@ class CanvasHandle:
 
     # -- pixels ---------------------------------------------------------------------
     def pixel_stats(self) -> dict[str, Any]:
-        """Composite every layer; report how much differs from the dominant colour."""
+        """Composite every layer; report how much differs from the dominant colour, and a
+        ``hash`` of the picture (to wait for a change)."""
         return self.root.evaluate(
             """root => {
               const layers = root.tagName === 'CANVAS' ? [root] : Array.from(root.querySelectorAll('canvas'));
@@ -156,8 +163,10 @@ class CanvasHandle:
               }
               let top = 0, total = 0;
               for (const v of counts.values()) { total += v; if (v > top) top = v; }
+              let hash = 0;   // of every 4th pixel: tells two frames apart
+              for (let i = 0; i < d.length; i += 16) hash = (Math.imul(hash, 31) + d[i] + (d[i+1] << 8) + (d[i+2] << 16)) | 0;
               return {layers: layers.length, width: w, height: h, distinct: counts.size,
-                      nonBackground: total - top, fraction: (total - top) / Math.max(total, 1)};
+                      nonBackground: total - top, fraction: (total - top) / Math.max(total, 1), hash};
             }"""
         )
 
@@ -175,12 +184,45 @@ class CanvasHandle:
             ok, timeout=timeout, interval=0.1, message=lambda: f"canvas {self.selector} blank: {last}"
         )
 
+    def wait_changed(self, since: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the picture differs from ``since`` (an earlier ``pixel_stats()``)."""
+        return wait_until(
+            lambda: (lambda st: st if st["hash"] != since["hash"] else None)(self.pixel_stats()),
+            timeout=timeout,
+            interval=0.1,
+            message=f"canvas {self.selector} did not change",
+        )
+
     # -- frames and timing -----------------------------------------------------------
     def install_probe(self) -> None:
         self.page.evaluate(_FRAME_PROBE_JS, self.selector)
 
     def frame_count(self) -> int:
         return int(self.page.evaluate("() => window.__wfProbe.frames.length"))
+
+    def dispatch_moves(self, points: list[tuple[float, float]]) -> float:
+        """Fire ``mousemove`` events at page ``points`` on the top layer all at once (as
+        a fast hand does; Playwright's mouse waits for each one); returns the page time."""
+        return float(
+            self.top.evaluate(
+                """(c, pts) => {
+                  for (const [x, y] of pts) {
+                    c.dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: y, bubbles: true}));
+                  }
+                  return performance.now();
+                }""",
+                [list(p) for p in points],
+            )
+        )
+
+    def draw_ms_since(self, t0: float) -> list[float]:
+        """Durations (ms) of the copies onto visible layers since page time ``t0``."""
+        return list(
+            self.page.evaluate("(t0) => window.__wfProbe.drawMs.filter(x => x[0] > t0).map(x => x[1])", t0)
+        )
+
+    def now(self) -> float:
+        return float(self.page.evaluate("() => performance.now()"))
 
     def last_event_time(self, type_: str) -> float:
         return float(
@@ -343,6 +385,14 @@ class NotebookPage:
             raise AssertionError(f"kernel error running:\n{code}\n{ANSI.sub('', result['err'])}")
         return str(result["out"])
 
+    def kernel_sync(self, timeout: float = 30.0) -> float:
+        """Page-clock time (ms) at which the kernel answered a no-op sent now: by then it
+        has handled every widget message the page sent before."""
+        result = self.page.evaluate(
+            _EXECUTE_JS, {"path": self.path, "code": "pass", "timeoutMs": timeout * 1000}
+        )
+        return float(result["t"])
+
     def eval_json(self, expr: str, timeout: float = 30.0) -> Any:
         """The value of a Python expression in the kernel, through JSON."""
         out = self.execute(f"import json as _j\nprint('@@JSON@@' + _j.dumps({expr}, default=str))", timeout)
@@ -368,3 +418,92 @@ class NotebookPage:
 
     def widget(self, css_class: str) -> Any:
         return self.panel.locator(f".{css_class}").first
+
+
+class EditorHandle:
+    """A ``GraphEditor`` shown in a notebook, known in the kernel as ``expr``.
+
+    Geometry comes from the editor itself (``node_bounds``, ``port_position``: event
+    coordinates, i.e. canvas buffer pixels = CSS px x ``pixel_ratio``), mapped to page
+    pixels through the canvas' on-screen box, so the tests hold whatever the zoom, the
+    pan, the CSS stretching or the pixel ratio.
+    """
+
+    def __init__(self, nb: NotebookPage, expr: str = "editor", css_class: str = "wf-canvas") -> None:
+        self.nb = nb
+        self.expr = expr
+        self.css_class = css_class
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Find the canvas again (after a reload)."""
+        self.canvas = self.nb.canvas(self.css_class)
+        self.pixel_ratio = float(self.nb.eval_json(f"{self.expr}.pixel_ratio"))
+
+    # -- geometry -------------------------------------------------------------------
+    def to_page(self, x: float, y: float) -> tuple[float, float]:
+        """Event coordinates -> page pixels."""
+        return self.canvas.to_page(x, y)
+
+    def page_to_world_scale(self) -> float:
+        """World units per page pixel at the current zoom."""
+        box = self.canvas.stable_box()
+        buffer_w, _ = self.canvas.size()
+        return buffer_w / box["width"] / self.pixel_ratio / self.zoom()
+
+    def bounds(self, node_id: str) -> tuple[float, float, float, float]:
+        x, y, w, h = self.nb.eval_json(f"{self.expr}.node_bounds({node_id!r})")
+        return float(x), float(y), float(w), float(h)
+
+    def node_grab_point(self, node_id: str) -> tuple[float, float]:
+        """Page point in the middle of a node's body (away from its ports)."""
+        x, y, w, h = self.bounds(node_id)
+        return self.to_page(x + w / 2, y + h / 2)
+
+    def port_point(self, node_id: str, handle: str, side: str | None = None) -> tuple[float, float]:
+        x, y = self.nb.eval_json(f"{self.expr}.port_position({node_id!r}, {handle!r}, {side!r})")
+        return self.to_page(float(x), float(y))
+
+    def empty_point(self) -> tuple[float, float]:
+        """Event coordinates of a point on no node, edge or port."""
+        e = self.expr
+        x, y = self.nb.eval_json(
+            f"next([x, y] for y in range(40, int({e}.height * {e}.pixel_ratio), 40) "
+            f"for x in range(40, int({e}.width * {e}.pixel_ratio), 40) "
+            f"if {e}.state.hit(x / {e}.pixel_ratio, y / {e}.pixel_ratio).kind == 'none')"
+        )
+        return float(x), float(y)
+
+    # -- state ----------------------------------------------------------------------
+    def node_ids(self) -> list[str]:
+        return list(self.nb.eval_json(f"[n.id for n in {self.expr}.workflow.nodes]"))
+
+    def positions(self) -> dict[str, list[float]]:
+        return dict(
+            self.nb.eval_json(f"{{n.id: [n.position.x, n.position.y] for n in {self.expr}.workflow.nodes}}")
+        )
+
+    def edges_into(self, node_id: str) -> list[list[str]]:
+        return list(
+            self.nb.eval_json(
+                f"[[e.source, e.source_handle, e.target, e.target_handle] "
+                f"for e in {self.expr}.workflow.edges if e.target == {node_id!r}]"
+            )
+        )
+
+    def zoom(self) -> float:
+        return float(self.nb.eval_json(f"{self.expr}.view.zoom"))
+
+    def selection(self) -> list[str]:
+        return sorted(self.nb.eval_json(f"{self.expr}.selected_node_ids"))
+
+    # -- gestures -------------------------------------------------------------------
+    def click(self, point: tuple[float, float]) -> None:
+        self.nb.page.mouse.click(*point)
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 10) -> None:
+        mouse = self.nb.page.mouse
+        mouse.move(*start)
+        mouse.down()
+        mouse.move(*end, steps=steps)
+        mouse.up()
