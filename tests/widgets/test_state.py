@@ -561,3 +561,30 @@ def test_edges_without_ids_can_be_selected_and_deleted():
     assert wf.to_dict()["edges"] == [
         {"source": "a", "target": "b", "sourceHandle": "images", "targetHandle": "image"}
     ]
+
+
+def test_dragging_a_fed_input_moves_the_end_of_its_edge(state, wf):
+    wf.add_node("model:fal:text-to-video", id="vid", position=(360, 200))
+    state.sync()
+    target = state.boxes["vid"].input_point(0)
+    state.pointer_down(361, 101)  # image.prompt, fed by prompt.text
+    g = state.gesture
+    assert isinstance(g, Connect) and g.replacing is not None and g.side == "out" and g.node_id == "prompt"
+    assert state.hidden_edge == "e-prompt-text-image-prompt"
+    assert {(c[0], c[1]): c[4].ok for c in g.candidates}[("image", "prompt")]  # may go back
+    state.pointer_move(*target)
+    state.pointer_up(*target)
+    assert [(e.id, e.source, e.target, e.target_handle) for e in wf.edges] == [
+        ("e-prompt-text-image-prompt", "prompt", "vid", "prompt")
+    ]
+    assert state.hidden_edge is None
+    state.undo()  # one step
+    assert [(e.source, e.target) for e in wf.edges] == [("prompt", "image")]
+
+
+def test_a_picked_up_edge_end_dropped_on_empty_space_or_home_stays(state, wf):
+    before = wf.to_dict()
+    drag(state, (361, 101), (800, 560))
+    assert wf.to_dict() == before
+    drag(state, (361, 101), (362, 102))
+    assert wf.to_dict() == before and not state.history.can_undo

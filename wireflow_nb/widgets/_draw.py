@@ -199,8 +199,11 @@ def edge_geometry(
     p3: list[tuple[float, float]] = []
     kinds: list[str] = []
     moving = state.moving
+    hidden = state.hidden_edge
     for key, edge in state.edges:
         if live is not None and ((edge.source in moving or edge.target in moving) != live):
+            continue
+        if key == hidden:
             continue
         ends = state.edge_points(edge)
         if ends is None:

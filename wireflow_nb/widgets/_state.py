@@ -791,6 +791,9 @@ class Connect:
     candidates: list[tuple[str, str, float, float, ConnectCheck]] = field(default_factory=list)
     xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     hover: int = -1
+    #: the edge whose end was picked up from a fed input (moved on drop, kept on cancel)
+    replacing: Edge | None = None
+    replacing_key: str = ""
 
 
 @dataclass
@@ -1173,7 +1176,8 @@ class EditorState:
             n = len(moves)
             return self.execute(MoveNodes(moves, label=f"move {n} node{'s' if n != 1 else ''}"))
         if isinstance(g, Connect):
-            return Redraw.OVERLAY | self._finish_connect(g, sx, sy)
+            shown_again = Redraw.EDGES if g.replacing is not None else Redraw.NONE
+            return Redraw.OVERLAY | shown_again | self._finish_connect(g, sx, sy)
         if isinstance(g, BoxSelect):
             if not g.moved:
                 return self.select() | Redraw.OVERLAY
@@ -1190,7 +1194,7 @@ class EditorState:
         g = self.gesture
         if isinstance(g, Connect):
             self.gesture = None
-            return Redraw.OVERLAY
+            return Redraw.OVERLAY | (Redraw.EDGES if g.replacing is not None else Redraw.NONE)
         if g is None:
             return Redraw.NONE
         return self.pointer_up(sx, sy)
@@ -1207,6 +1211,8 @@ class EditorState:
         if isinstance(g, Pan):
             self.view = g.view
             return Redraw.SCENE | Redraw.VIEW
+        if isinstance(g, Connect) and g.replacing is not None:
+            return Redraw.OVERLAY | Redraw.EDGES
         return Redraw.OVERLAY
 
     def _drag_nodes(self, g: NodeDrag, sx: float, sy: float) -> Redraw:
@@ -1232,9 +1238,31 @@ class EditorState:
     # connecting ----------------------------------------------------------------------------
     def _start_connect(self, hit: Hit, sx: float, sy: float) -> Redraw:
         box = self.boxes[hit.node_id]
+        edges = [e for _, e in self.edges]
+        flags = Redraw.OVERLAY
+        replacing: tuple[str, Edge] | None = None
+        if hit.side == "in":
+            i = box.find_port("in", hit.port)
+            into = [(k, e) for k, e in self.edges if e.target == hit.node_id and e.target_port == hit.port]
+            if (
+                len(into) == 1
+                and i is not None
+                and not box.inputs[i].multiple
+                and into[0][1].source in self.boxes
+            ):
+                # a fed input: pick up the end of its edge to move it (React Flow's
+                # edge update); the drag continues from the edge's source output
+                replacing = into[0]
+        if replacing is not None:
+            key, edge = replacing
+            hit = Hit("port", edge.source, "out", edge.source_port or "")
+            box = self.boxes[edge.source]
+            edges = [e for e in edges if e is not edge]
+            flags |= Redraw.EDGES  # hide the edge being moved
         origin = box.port_point(hit.side, hit.port)
         g = Connect(hit.node_id, hit.side, hit.port, origin, (sx, sy))
-        edges = [e for _, e in self.edges]
+        if replacing is not None:
+            g.replacing_key, g.replacing = replacing
         other = "in" if hit.side == "out" else "out"
         # reachability once per gesture, so each candidate costs O(1) + its own edges
         succ: dict[str, list[str]] = {}
@@ -1259,7 +1287,13 @@ class EditorState:
                 g.candidates.append((b.id, port.name, wx, wy, check))
         g.xy = np.array([(c[2], c[3]) for c in g.candidates], dtype=np.float64).reshape(-1, 2)
         self.gesture = g
-        return Redraw.OVERLAY
+        return flags
+
+    @property
+    def hidden_edge(self) -> str | None:
+        """The edge whose end is being dragged elsewhere (not drawn meanwhile)."""
+        g = self.gesture
+        return g.replacing_key if isinstance(g, Connect) and g.replacing is not None else None
 
     def _quick_check(
         self,
@@ -1333,7 +1367,7 @@ class EditorState:
         if not check.ok:
             return self._refuse(g, node_id, port, check)
         if g.side == "out":
-            return self.connect(g.node_id, g.port, node_id, port)
+            return self.connect(g.node_id, g.port, node_id, port, replacing=g.replacing)
         return self.connect(node_id, port, g.node_id, g.port)
 
     def _refuse(self, g: Connect, node_id: str, port: str, check: ConnectCheck) -> Redraw:
@@ -1341,7 +1375,8 @@ class EditorState:
             src, sp, dst, dp = (
                 (g.node_id, g.port, node_id, port) if g.side == "out" else (node_id, port, g.node_id, g.port)
             )
-            full = check_connection(self.boxes, [e for _, e in self.edges], src, sp, dst, dp)
+            others = [e for _, e in self.edges if e is not g.replacing]
+            full = check_connection(self.boxes, others, src, sp, dst, dp)
             if not full.ok:
                 check = full
         self.message = "refused: " + check.reason
@@ -1354,11 +1389,13 @@ class EditorState:
                 return ("out-", "in-")
         return ("", "")
 
-    def connect(self, source: str, source_port: str, target: str, target_port: str) -> Redraw:
-        """Add an edge after checking it; a refusal only sets ``message``."""
-        check = check_connection(
-            self.boxes, [e for _, e in self.edges], source, source_port, target, target_port
-        )
+    def connect(
+        self, source: str, source_port: str, target: str, target_port: str, *, replacing: Edge | None = None
+    ) -> Redraw:
+        """Add an edge after checking it (or move ``replacing`` there: one undo step); a
+        refusal only sets ``message``."""
+        others = [e for _, e in self.edges if e is not replacing]
+        check = check_connection(self.boxes, others, source, source_port, target, target_port)
         if not check.ok:
             self.message = "refused: " + check.reason
             return Redraw.STATUS
@@ -1368,6 +1405,22 @@ class EditorState:
         edge_id = _unique(f"e-{source}-{port_name(sh)}-{target}-{port_name(th)}", taken)
         edge = {"id": edge_id, "source": source, "target": target, "sourceHandle": sh, "targetHandle": th}
         self.message = f"connected {source}.{port_name(sh)} -> {target}.{port_name(th)}"
+        if replacing is not None:
+            same = (replacing.source, replacing.source_port, replacing.target, replacing.target_port)
+            if same == (source, port_name(sh), target, port_name(th)):
+                self.message = ""
+                return Redraw.EDGES  # dropped back where it was
+            # the moved edge keeps its own fields (id, animated, ...) and gets its new end
+            moved = replacing.to_wire()
+            moved["target"] = target
+            moved["targetHandle"] = in_prefix + (port_name(target_port) or "")
+            index = next(i for i, (_, e) in enumerate(self.edges) if e is replacing)
+            command = Compound(
+                [RemoveItems(self.workflow, (), [replacing]), AddItems(edges=[(index, moved)])],
+                label="reconnect",
+            )
+            self.message = f"moved edge {source}.{port_name(sh)} to {target}.{port_name(th)}"
+            return self.execute(command) | Redraw.STATUS
         flags = self.execute(AddItems(edges=[(None, edge)], label="connect"))
         return flags | Redraw.STATUS
 

@@ -10,7 +10,8 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
 - click a node to select it, drag it (or the whole selection) to move it;
 - drag from an output port to an input port (or the other way) to connect: compatible
   ports light up green, a refused drop says why (kind mismatch, cycle, input already
-  fed); a drop on empty space cancels; click an edge to select it;
+  fed); a drop on empty space cancels; click an edge to select it; drag from an input
+  that already has an edge to move that edge's end elsewhere;
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,

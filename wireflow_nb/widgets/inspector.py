@@ -161,7 +161,13 @@ class NodeInspector(widgets.VBox):
         )
         title.add_class("wf-inspector-title")
         rows: list[widgets.Widget] = [title]
-        label = widgets.Text(value=node.label, description="label", continuous_update=True)
+        label = widgets.Text(
+            value=node.label,
+            description="label",
+            continuous_update=True,
+            style={"description_width": "110px"},
+            layout=widgets.Layout(width="100%"),
+        )
         label.add_class("wf-field-label")
         label.observe(lambda ch: self._write_label(ch["new"]), names="value")
         self.fields["label"] = label
