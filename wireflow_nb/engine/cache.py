@@ -116,7 +116,7 @@ class OutputCache:
         self._known: set[str] = set(store.cache_keys())
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._max_memory = max_memory
-        self._pending: list[tuple[str, str, str, float]] = []
+        self._pending: list[tuple[str, str, Any, float]] = []
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not MISSING
@@ -151,11 +151,10 @@ class OutputCache:
 
     def put(self, key: str, node_type: str, output: Any) -> None:
         """Cache ``output`` (JSON with artifact references) under ``key``."""
-        text = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
         self._remember(key, output)
         with self._lock:
             self._known.add(key)
-            self._pending.append((key, node_type, text, time.time()))
+            self._pending.append((key, node_type, output, time.time()))
 
     def discard(self, key: str) -> None:
         with self._lock:
@@ -167,7 +166,11 @@ class OutputCache:
         """Persist the entries added since the last flush."""
         with self._lock:
             rows, self._pending = self._pending, []
-        self._store.cache_put_many(rows)
+        if rows:
+            self._store.cache_put_many(
+                (key, node_type, json.dumps(output, separators=(",", ":"), ensure_ascii=False), created)
+                for key, node_type, output, created in rows
+            )
 
     def clear(self) -> None:
         with self._lock:

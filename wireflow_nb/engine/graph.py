@@ -12,6 +12,7 @@ client's concern, not the engine's).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import re
@@ -117,6 +118,8 @@ class GraphIndex:
     feeds: dict[str, list[tuple[str, str, str]]]
     preds: dict[str, list[str]]
     succs: dict[str, list[str]]
+    #: literal inputs of each node that runs (``Node.inputs``, read once)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -297,25 +300,65 @@ def _iterator_problems(request: ExecuteRequest, nodes: Mapping[str, Node]) -> li
     return found
 
 
+def _topological(node_ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """Kahn's order of ``node_ids`` (shorter than the graph when there is a cycle)."""
+    succs: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
+    remaining = dict.fromkeys(node_ids, 0)
+    for source, target in edges:
+        succs[source].append(target)
+        remaining[target] += 1
+    ready = deque(node_id for node_id in node_ids if not remaining[node_id])
+    order: list[str] = []
+    while ready:
+        node_id = ready.popleft()
+        order.append(node_id)
+        for succ in succs[node_id]:
+            remaining[succ] -= 1
+            if not remaining[succ]:
+                ready.append(succ)
+    return order
+
+
 def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     """Validate ``request`` against ``catalog`` and index it; ``.problems`` lists every
     problem found (empty when the request can run)."""
-    found = Workflow(nodes=request.nodes, edges=request.edges).problems(target_node_id=request.target_node_id)
     nodes: dict[str, Node] = {}
     positions: dict[str, int] = {}
+    sound = True
     for position, node in enumerate(request.nodes):
+        if not node.id or node.id in nodes:
+            sound = False
         if node.id not in nodes:
             nodes[node.id] = node
             positions[node.id] = position
-    edges = [e for e in request.edges if e.source in nodes and e.target in nodes]
-    has_cycle = any(p.code == "cycle" for p in found)
+    pairs: list[tuple[str, str]] = []
+    edge_ids: set[str] = set()
+    edges = []
+    for edge in request.edges:
+        if edge.source in nodes and edge.target in nodes:
+            edges.append(edge)
+            pairs.append((edge.source, edge.target))
+        else:
+            sound = False
+        if edge.id is not None:
+            if edge.id in edge_ids:
+                sound = False
+            edge_ids.add(edge.id)
+    target = request.target_node_id
+    if target is not None and target not in nodes:
+        sound = False
+    order = _topological(list(nodes), pairs)
+    has_cycle = len(order) < len(nodes)
+    found: list[Problem] = []
+    if not sound or has_cycle:
+        # the structural messages (cycle paths included) have one source: Workflow.problems()
+        found = Workflow(nodes=request.nodes, edges=request.edges).problems(target_node_id=target)
 
     # which nodes run: the target and its ancestors, else all
-    target = request.target_node_id
     if target is not None and target in nodes:
         parents: dict[str, list[str]] = {}
-        for edge in edges:
-            parents.setdefault(edge.target, []).append(edge.source)
+        for source, dest in pairs:
+            parents.setdefault(dest, []).append(source)
         keep = {target}
         todo = [target]
         while todo:
@@ -329,10 +372,20 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     run_set = set(run_ids)
 
     specs: dict[str, NodeSpec] = {}
+    resolved: dict[str, NodeSpec | None] = {}
     for node_id in run_ids:
         node = nodes[node_id]
-        spec = catalog.get(node.node_type)
+        node_type = node.node_type
+        if node_type in resolved:
+            spec = resolved[node_type]
+            if spec is not None:
+                specs[node_id] = spec
+            else:
+                found.append(_unknown_type_problem(node))
+            continue
+        spec = catalog.get(node_type)
         if spec is None:
+            resolved[node_type] = None
             found.append(_unknown_type_problem(node))
             continue
         try:
@@ -348,30 +401,33 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                 )
             )
             continue
+        resolved[node_type] = spec
         specs[node_id] = spec
 
-    iterated = {(c.node_id, c.field) for c in request.iterator_configs or []}
+    inputs: dict[str, dict[str, Any]] = {node_id: nodes[node_id].inputs for node_id in specs}
+    outputs_of: dict[str, set[str] | None] = {}
+    inputs_of: dict[str, set[str]] = {}
     feeds: dict[str, list[tuple[str, str, str]]] = {}
     preds: dict[str, list[str]] = {node_id: [] for node_id in run_ids}
     succs: dict[str, list[str]] = {node_id: [] for node_id in run_ids}
-    input_names: dict[str, set[str]] = {}
     for i, edge in enumerate(edges):
         if edge.target not in run_set:
             continue
-        name = edge.id or f"#{i}"
         source_spec, target_spec = specs.get(edge.source), specs.get(edge.target)
         source_port = edge.source_port
         if source_spec is not None:
-            outputs = _output_names(source_spec)
+            if source_spec.node_type not in outputs_of:
+                outputs_of[source_spec.node_type] = _output_names(source_spec)
+            outputs = outputs_of[source_spec.node_type]
             if source_port is None:
                 source_port = source_spec.outputs[0].name if source_spec.outputs else "output"
             elif outputs is not None and source_port not in outputs:
                 found.append(
                     Problem(
                         "unknown_handle",
-                        f"edge {name} leaves node {edge.source!r} by sourceHandle {edge.source_handle!r}, "
-                        f"which is not an output of {source_spec.node_type!r}; outputs: "
-                        + (", ".join(sorted(outputs)) or "(none)"),
+                        f"edge {edge.id or f'#{i}'} leaves node {edge.source!r} by sourceHandle "
+                        f"{edge.source_handle!r}, which is not an output of {source_spec.node_type!r}; "
+                        "outputs: " + (", ".join(sorted(outputs)) or "(none)"),
                         node_id=edge.source,
                         edge_id=edge.id,
                         field="sourceHandle",
@@ -379,19 +435,21 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                 )
         target_port = edge.target_port
         if target_spec is not None:
-            allowed = input_names.get(edge.target)
-            if allowed is None:
+            if target_spec.template_field:
                 allowed = {s.name for s in target_spec.inputs} | {
                     s.name for s in target_spec.input_ports(nodes[edge.target])
                 }
-                input_names[edge.target] = allowed
+            else:
+                if target_spec.node_type not in inputs_of:
+                    inputs_of[target_spec.node_type] = {s.name for s in target_spec.inputs}
+                allowed = inputs_of[target_spec.node_type]
             if target_port is None or target_port not in allowed:
                 found.append(
                     Problem(
                         "unknown_handle",
-                        f"edge {name} enters node {edge.target!r} by targetHandle {edge.target_handle!r}, "
-                        f"which is not an input of {target_spec.node_type!r}; inputs: "
-                        + (", ".join(sorted(allowed)) or "(none)"),
+                        f"edge {edge.id or f'#{i}'} enters node {edge.target!r} by targetHandle "
+                        f"{edge.target_handle!r}, which is not an input of {target_spec.node_type!r}; "
+                        "inputs: " + (", ".join(sorted(allowed)) or "(none)"),
                         node_id=edge.target,
                         edge_id=edge.id,
                         field="targetHandle",
@@ -401,57 +459,51 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
         if target_port is None or source_port is None:
             continue
         feeds.setdefault(edge.target, []).append((target_port, edge.source, source_port))
-        if edge.source not in preds[edge.target]:
-            preds[edge.target].append(edge.source)
+        target_preds = preds[edge.target]
+        if edge.source not in target_preds:
+            target_preds.append(edge.source)
             succs[edge.source].append(edge.target)
 
+    iterated = {(c.node_id, c.field) for c in request.iterator_configs or []}
     for node_id, spec in specs.items():
-        node = nodes[node_id]
-        literals = node.inputs
+        literals = inputs[node_id]
         fed: dict[str, int] = {}
         for port, _, _ in feeds.get(node_id, ()):
             fed[port] = fed.get(port, 0) + 1
         for input_spec in spec.inputs:
             name = input_spec.name
-            if fed.get(name, 0) > 1 and not input_spec.multiple:
-                found.append(
-                    Problem(
-                        "too_many_edges",
-                        f"node {node_id!r} input {name!r} is fed by {fed[name]} edges; it takes one",
-                        node_id=node_id,
-                        field=name,
+            count = fed.get(name, 0)
+            if count:
+                if count > 1 and not input_spec.multiple:
+                    found.append(
+                        Problem(
+                            "too_many_edges",
+                            f"node {node_id!r} input {name!r} is fed by {count} edges; it takes one",
+                            node_id=node_id,
+                            field=name,
+                        )
                     )
-                )
-            if name in fed or (node_id, name) in iterated:
+                continue
+            if (node_id, name) in iterated:
                 continue
             value = literals.get(name, input_spec.default)
             if input_spec.required and _is_blank(value):
                 found.append(
                     Problem(
                         "missing_input",
-                        f"node {node_id!r} ({node.label}) needs input {name!r}: set it or connect an edge to it",
+                        f"node {node_id!r} ({nodes[node_id].label}) needs input {name!r}: "
+                        "set it or connect an edge to it",
                         node_id=node_id,
                         field=name,
                     )
                 )
-            elif name in literals:
-                problem = _literal_problem(node, input_spec, literals[name])
+            elif value is not None and name in literals:
+                problem = _literal_problem(nodes[node_id], input_spec, value)
                 if problem is not None:
                     found.append(problem)
 
     found.extend(_iterator_problems(request, nodes))
-
-    topo: list[str] = []
-    if not has_cycle:
-        remaining = {node_id: len(preds[node_id]) for node_id in run_ids}
-        ready = deque(node_id for node_id in run_ids if not remaining[node_id])
-        while ready:
-            node_id = ready.popleft()
-            topo.append(node_id)
-            for succ in succs[node_id]:
-                remaining[succ] -= 1
-                if not remaining[succ]:
-                    ready.append(succ)
+    topo = [] if has_cycle else [node_id for node_id in order if node_id in run_set]
     return GraphIndex(
         request=request,
         catalog=catalog,
@@ -463,6 +515,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
         feeds=feeds,
         preds=preds,
         succs=succs,
+        inputs=inputs,
         problems=found,
     )
 
@@ -504,7 +557,9 @@ def batch_items(request: ExecuteRequest) -> list[tuple[int, int, dict[str, dict[
 
 def _resolve_literal(value: Any, trigger_data: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
-        return substitute_trigger(value, trigger_data) if trigger_data or "{{" in value else value
+        return substitute_trigger(value, trigger_data) if "{{" in value else value
+    if isinstance(value, (list, dict)):  # the run keeps its own copy of what it reads
+        return copy.deepcopy(value)
     return value
 
 
@@ -526,7 +581,7 @@ def plan_run(
         node = index.nodes[node_id]
         spec = index.specs[node_id]
         pn = PlannedNode(node_id, index.positions[node_id], node.label, spec)
-        raw = node.inputs
+        raw = dict(index.inputs[node_id])
         extra_values = overrides.get(node_id)
         if extra_values:
             raw.update(extra_values)

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .._exceptions import (
     BadRequestError,
@@ -38,13 +38,16 @@ from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest, as_reques
 from ..catalog import Catalog, default_catalog
 from ..models import (
     CreditsBreakdownItem,
+    Edge,
     ExecuteRequest,
     ExecuteResponse,
     Execution,
     ExecutionSummary,
+    IteratorConfig,
     Node,
     PollResponse,
 )
+from ..workflow import Workflow
 from .artifacts import ArtifactStore, read_source
 from .cache import OutputCache
 from .credits import CreditsLedger, Reservation, estimate
@@ -70,6 +73,9 @@ _RECOVERED_ERROR = (
     "The engine process stopped while this run was in flight, so it did not finish "
     "(found when the engine reopened its home). Run the workflow again."
 )
+
+_NODE_LIST = TypeAdapter(list[Node])
+_EDGE_LIST = TypeAdapter(list[Edge])
 
 #: Owners (``pid:token``) of the engines open in this process.
 _OPEN_OWNERS: set[str] = set()
@@ -128,7 +134,9 @@ class _Batch:
 
     __slots__ = ("plans", "records", "reservation")
 
-    def __init__(self, plans: list[RunPlan], records: list[RunRecord], reservation: Reservation) -> None:
+    def __init__(
+        self, plans: list[RunPlan], records: list[RunRecord], reservation: Reservation | None
+    ) -> None:
         self.plans = plans
         self.records = records
         self.reservation = reservation
@@ -324,13 +332,29 @@ class LocalEngine:
         trigger_data: Mapping[str, Any] | None = None,
         iterator_configs: IteratorConfigsArg = None,
     ) -> ExecuteRequest:
+        """The request to run, as ``as_request`` makes it but without deep-copying the
+        nodes of a ``Workflow`` or ``ExecuteRequest`` (a 10,000-node deep copy costs more
+        than running the nodes): the engine only reads them while ``execute`` runs, keeps
+        the snapshot as JSON and plans from fresh copies of the inputs."""
         try:
-            request = as_request(
-                workflow_or_request,
-                target_node_id=target_node_id,
-                trigger_data=trigger_data,
-                iterator_configs=iterator_configs,
-            )
+            if isinstance(workflow_or_request, Workflow):
+                request = ExecuteRequest.model_construct(
+                    nodes=workflow_or_request.nodes, edges=workflow_or_request.edges
+                )
+            elif isinstance(workflow_or_request, ExecuteRequest):
+                request = workflow_or_request.model_copy()
+                request.nodes = list(request.nodes)
+            else:
+                request = as_request(workflow_or_request)
+            if target_node_id is not None:
+                request.target_node_id = target_node_id
+            if trigger_data is not None:
+                request.trigger_data = dict(trigger_data)
+            if iterator_configs is not None:
+                request.iterator_configs = [
+                    c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c)
+                    for c in iterator_configs
+                ]
         except ValidationError as exc:
             details = [
                 {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "code": "bad_shape"}
@@ -344,10 +368,13 @@ class LocalEngine:
 
     def _externalize(self, request: ExecuteRequest) -> ExecuteRequest:
         """Literal bytes and PIL images become stored files (their references in the
-        request), paths become strings: a request is JSON from here on."""
-        for node in request.nodes:
+        request), paths become strings: a request is JSON from here on. A node that
+        changes is copied first, so the caller's workflow is never modified."""
+        for i, node in enumerate(request.nodes):
             changes: dict[str, Any] = {}
             for name, value in node.inputs.items():
+                if isinstance(value, (str, int, float, bool, type(None), list, dict)):
+                    continue
                 if isinstance(value, (bytes, bytearray, memoryview)):
                     changes[name] = self._artifacts.ref(self._artifacts.save(bytes(value)))
                 elif isinstance(value, os.PathLike):
@@ -357,9 +384,10 @@ class LocalEngine:
 
                     changes[name] = self._artifacts.ref(self._artifacts.save(encode_png(value), "image/png"))
             if changes:
-                node.data = copy.deepcopy(node.data)
+                node = node.model_copy(update={"data": copy.deepcopy(node.data)})
                 for name, value in changes.items():
                     node.set_input(name, value)
+                request.nodes[i] = node
         return request
 
     def _plan(self, request: ExecuteRequest) -> list[RunPlan]:
@@ -393,11 +421,10 @@ class LocalEngine:
             trigger_data=trigger_data,
             iterator_configs=iterator_configs,
         )
-        wire = request.to_wire()
         with self._execute_lock:
             body_hash = None
             if idempotency_key is not None:
-                body_hash = self._body_hash(workflow_id, wire)
+                body_hash = self._body_hash(workflow_id, request)
                 found = self._store.get_idempotent(
                     idempotency_scope, idempotency_key, since=time.time() - IDEMPOTENCY_TTL
                 )
@@ -413,11 +440,12 @@ class LocalEngine:
             total, breakdown = estimate(plans, self._cache)
             reservation = self._ledger.reserve(total, len(plans), breakdown)
             try:
-                batch, response = self._create_runs(workflow_id, request, wire, plans, reservation)
+                batch, response = self._create_runs(workflow_id, request, plans)
             except BaseException:
                 for _ in plans:
                     self._ledger.release(reservation)
                 raise
+            batch.reservation = reservation
             if idempotency_key is not None and body_hash is not None:
                 self._store.put_idempotent(
                     idempotency_scope,
@@ -432,27 +460,27 @@ class LocalEngine:
         return ExecuteResponse.model_validate(response)
 
     @staticmethod
-    def _body_hash(workflow_id: str, wire: dict[str, Any]) -> str:
-        text = json.dumps(
-            {"workflowId": workflow_id, "request": wire}, sort_keys=True, separators=(",", ":"), default=str
-        )
+    def _body_hash(workflow_id: str, request: ExecuteRequest) -> str:
+        wire = json.loads(request.model_dump_json(by_alias=True, exclude_unset=True, fallback=str))
+        text = json.dumps({"workflowId": workflow_id, "request": wire}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _create_runs(
-        self,
-        workflow_id: str,
-        request: ExecuteRequest,
-        wire: dict[str, Any],
-        plans: list[RunPlan],
-        reservation: Reservation,
+        self, workflow_id: str, request: ExecuteRequest, plans: list[RunPlan]
     ) -> tuple[_Batch, dict[str, Any]]:
         batch_id = str(uuid.uuid4())
         trigger = dict(request.trigger_data or {})
         triggered_by = "trigger" if trigger else "manual"
         started_at = utc_now_iso()
-        base_nodes: list[dict[str, Any]] = wire.get("nodes", [])
-        base_snapshot = {"nodes": base_nodes, "edges": wire.get("edges", [])}
-        base_text = json.dumps(base_snapshot, separators=(",", ":"), ensure_ascii=False, default=str)
+        # the snapshot is the request's nodes + edges, serialized once (by pydantic-core)
+        nodes_json = _NODE_LIST.dump_json(
+            request.nodes, by_alias=True, exclude_unset=True, fallback=str
+        ).decode()
+        edges_json = _EDGE_LIST.dump_json(
+            request.edges, by_alias=True, exclude_unset=True, fallback=str
+        ).decode()
+        base_text = f'{{"nodes":{nodes_json},"edges":{edges_json}}}'
+        base_nodes: list[dict[str, Any]] | None = None
         records: list[RunRecord] = []
         rows: list[tuple[RunRecord, str]] = []
         for plan in plans:
@@ -474,15 +502,10 @@ class LocalEngine:
             }
             snapshot = base_text
             if plan.overrides:
-                snapshot = json.dumps(
-                    {
-                        "nodes": self._override_nodes(base_nodes, plan.overrides),
-                        "edges": base_snapshot["edges"],
-                    },
-                    separators=(",", ":"),
-                    ensure_ascii=False,
-                    default=str,
-                )
+                if base_nodes is None:
+                    base_nodes = json.loads(nodes_json)
+                nodes = self._override_nodes(base_nodes, plan.overrides)
+                snapshot = f'{{"nodes":{json.dumps(nodes, separators=(",", ":"), ensure_ascii=False, default=str)},"edges":{edges_json}}}'
             records.append(record)
             rows.append((record, snapshot))
         self._store.insert_runs(rows)
@@ -492,7 +515,7 @@ class LocalEngine:
             "batchId": batch_id,
             "executionRuns": [record.execution_run_wire(render) for record in records],
         }
-        return _Batch(plans, records, reservation), response
+        return _Batch(plans, records, None), response
 
     @staticmethod
     def _override_nodes(
@@ -513,6 +536,7 @@ class LocalEngine:
     # -- running (engine thread) -----------------------------------------------------------------
     def _start_batch(self, batch: _Batch) -> None:
         for plan, record in zip(batch.plans, batch.records, strict=True):
+            assert batch.reservation is not None
             scheduler = RunScheduler(plan, record, batch.reservation, self._services)
             self._schedulers[record.id] = scheduler
             self._loop.create_task(self._run(scheduler, batch.reservation))
@@ -642,9 +666,13 @@ class LocalEngine:
         deadline = None if timeout is None else time.monotonic() + timeout
         record = self._live.get(execution_id)
         if record is None:
-            record = self._record(execution_id)
-            if not record.is_terminal:  # a run of another engine process on the same home
+            stored = self._record(execution_id)
+            if not stored.is_terminal:  # a run of another engine process on the same home
                 return self._wait_stored(execution_id, deadline, on_update)
+            final = PollResponse.model_validate(stored.poll_wire(self._render))
+            if on_update is not None:
+                on_update(final)
+            return self._outcome(execution_id, final)
         seen = -1
         last: PollResponse | None = None
         while True:

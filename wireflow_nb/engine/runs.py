@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..models import ExecutionStatus, NodeRunStatus
+
 __all__ = [
     "CANCELLED",
     "COMPLETED",
@@ -36,11 +38,26 @@ NODE_TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, SKIPPED})
 
 Render = Callable[[Any], Any]
 
+# Wire bodies carry the enum members, so the models take their fast path.
+_RUN_STATUS = {s.value: s for s in ExecutionStatus}
+_NODE_STATUS = {s.value: s for s in NodeRunStatus}
+
+
+_last_stamp: tuple[int, str] = (-1, "")
+
 
 def utc_now_iso(now: float | None = None) -> str:
     """ISO 8601 UTC with milliseconds and ``Z`` (``2025-03-20T12:01:00.000Z``)."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _last_stamp
+    seconds = time.time() if now is None else now
+    millis = int(seconds * 1000)
+    last = _last_stamp
+    if last[0] == millis:  # nodes finish many times a millisecond: format once
+        return last[1]
+    moment = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
+    _last_stamp = (millis, text)
+    return text
 
 
 def _number(value: float) -> int | float:
@@ -78,7 +95,7 @@ class NodeRunState:
     def wire(self, render: Render) -> dict[str, Any]:
         body: dict[str, Any] = {
             "nodeId": self.node_id,
-            "status": self.status,
+            "status": _NODE_STATUS.get(self.status, self.status),
             "output": render(self.output) if self.has_refs else self.output,
         }
         if self.error is not None:
@@ -178,7 +195,7 @@ class RunRecord:
             "id": self.id,
             "startTime": self.started_at,
             "endTime": self.completed_at,
-            "status": self.status,
+            "status": _RUN_STATUS.get(self.status, self.status),
             "error": self.error,
             "nodeRuns": self.node_runs_wire(render),
             "batchId": self.batch_id,
@@ -187,7 +204,7 @@ class RunRecord:
         }
 
     def poll_wire(self, render: Render) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": self.status}
+        body: dict[str, Any] = {"status": _RUN_STATUS.get(self.status, self.status)}
         if self.error is not None:
             body["error"] = self.error
         body["nodeResults"] = {"nodeRuns": self.node_runs_wire(render)}
@@ -197,7 +214,7 @@ class RunRecord:
         return {
             "id": self.id,
             "workflowId": self.workflow_id,
-            "status": self.status,
+            "status": _RUN_STATUS.get(self.status, self.status),
             "triggeredBy": self.triggered_by,
             "executionTime": self.execution_time,
             "creditsUsed": _number(self.credits_used),
@@ -210,7 +227,7 @@ class RunRecord:
         return {
             "id": self.id,
             "workflowId": self.workflow_id,
-            "status": self.status,
+            "status": _RUN_STATUS.get(self.status, self.status),
             "triggeredBy": self.triggered_by,
             "triggerData": self.trigger_data,
             "nodeResults": {"nodeRuns": self.node_runs_wire(render)},

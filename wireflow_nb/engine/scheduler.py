@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +70,90 @@ class Services:
     inflight: dict[str, asyncio.Future[Any]]
     #: the thread running ``loop`` (``ctx.sleep`` refuses to block it)
     loop_thread: threading.Thread | None = None
+    #: sync executors measured faster than this (seconds) run inline; 0 disables it
+    inline_budget: Callable[[], float] = lambda: INLINE_BUDGET
+    #: what is known of each sync executor's speed
+    speeds: dict[int, ExecutorSpeed] = field(default_factory=dict)
+
+
+#: Sync executors that ran faster than this on their last runs, and never blocked, run on
+#: the loop thread: a thread hop costs more than a trivial node (an input, a template).
+INLINE_BUDGET = 0.0005
+#: Fast runs on the pool needed before an executor runs inline.
+INLINE_AFTER = 3
+
+
+#: An inline run slower than this counts against the executor ...
+INLINE_SLOW = 0.005
+#: ... and after this many such runs it never runs inline again.
+INLINE_STRIKES = 3
+
+
+class ExecutorSpeed:
+    """How fast a sync executor is; decides whether it may run inline (on the loop)."""
+
+    __slots__ = ("executor", "fast_runs", "inline", "never_inline", "strikes")
+
+    def __init__(self, executor: Callable[..., Any]) -> None:
+        self.executor = executor  # keeps the id it is filed under alive
+        self.fast_runs = 0
+        self.strikes = 0
+        self.inline = False
+        self.never_inline = False
+
+    def record(self, elapsed: float, blocked: bool, budget: float) -> None:
+        if blocked:  # it sleeps, reads or writes files: always on the pool
+            self.never_inline = True
+            self.inline = False
+        elif self.inline:
+            if elapsed > max(INLINE_SLOW, budget):  # a pause (GC, another thread) or real work
+                self.strikes += 1
+                self.inline = False
+                self.fast_runs = 0
+                self.never_inline = self.strikes >= INLINE_STRIKES
+        elif elapsed > budget:
+            self.fast_runs = 0
+        else:
+            self.fast_runs += 1
+            self.inline = not self.never_inline and self.fast_runs >= INLINE_AFTER
+
+
+def _timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(ctx, inputs)
+    return result, time.perf_counter() - start
 
 
 class NodeContext:
     """What an executor gets as ``ctx``: the artifact store, trigger data, seed, latency,
     cancellation and progress of its node run."""
 
+    __slots__ = (
+        "_cancel_event",
+        "_inline",
+        "_scheduler",
+        "_services",
+        "_state",
+        "blocking",
+        "execution_id",
+        "label",
+        "latency",
+        "node_id",
+        "node_type",
+        "seed",
+        "trigger_data",
+        "workflow_id",
+    )
+
     def __init__(self, scheduler: RunScheduler, planned: PlannedNode, state: NodeRunState) -> None:
+        services = scheduler.services
         self._scheduler = scheduler
-        self._planned = planned
         self._state = state
-        self._services = scheduler.services
+        self._services = services
+        self._cancel_event = scheduler.record.cancel_event
+        self._inline = False
+        #: whether the executor did something that may block (sleep, files, downloads)
+        self.blocking = False
         self.node_id = planned.id
         self.node_type = planned.node_type
         self.label = planned.label
@@ -88,28 +161,26 @@ class NodeContext:
         self.workflow_id = scheduler.record.workflow_id
         self.trigger_data: dict[str, Any] = scheduler.plan.trigger_data
         self.seed: int | None = planned.seed
-        self.latency: float = self._services.latency() if planned.generative else 0.0
-        self._cancel_event = scheduler.record.cancel_event
+        self.latency: float = services.latency() if planned.generative else 0.0
 
     # -- files -------------------------------------------------------------------------------
     def save_bytes(self, data: bytes, content_type: str | None = None) -> str:
         """Store an output file; returns its URL."""
+        self.blocking = True
         name = self._services.artifacts.save(data, content_type)
         return self._services.artifacts.url(name, self._services.base_url())
 
     def load_bytes(self, source: Any) -> bytes:
         """The bytes of an input: an output URL, a media dict, a data: URL, a local path,
         an http(s) URL or bytes."""
+        self.blocking = True
         return read_source(source, self._services.artifacts, self._services.base_url())
 
     def artifact_path(self, url: str) -> Path | None:
         """The local file of an output URL, when it is one of this engine's."""
-        name = self._services.artifacts.name_of(url, self._services.base_url())
-        return (
-            None
-            if name is None or not self._services.artifacts.exists(name)
-            else self._services.artifacts.root / name
-        )
+        artifacts = self._services.artifacts
+        name = artifacts.name_of(url, self._services.base_url())
+        return None if name is None or not artifacts.exists(name) else artifacts.root / name
 
     # -- cancellation and progress ----------------------------------------------------------------
     @property
@@ -122,7 +193,8 @@ class NodeContext:
 
     def sleep(self, seconds: float) -> None:
         """Block for ``seconds`` (in a sync executor); raises ``NodeCancelled`` at once on cancel."""
-        if threading.current_thread() is self._services.loop_thread:
+        self.blocking = True
+        if not self._inline and threading.current_thread() is self._services.loop_thread:
             raise RuntimeError("ctx.sleep blocks: in an async executor use 'await ctx.asleep(seconds)'")
         if self._cancel_event.wait(max(0.0, seconds)):
             raise NodeCancelled("the execution was cancelled")
@@ -245,8 +317,8 @@ class RunScheduler:
         state.completed_at = utc_now_iso()
         state.status = status
         self._changed(state)
-        kind = {COMPLETED: "node_finished", FAILED: "node_failed"}.get(status, "node_skipped")
-        self._emit(kind, state)
+        if self.services.events.active:
+            self._emit(_FINISH_EVENT.get(status, "node_skipped"), state)
 
     def _fail(self, planned: PlannedNode, state: NodeRunState, message: str) -> None:
         self._finish_node(state, FAILED, error=message)
@@ -346,6 +418,9 @@ class RunScheduler:
                     )
                     queue.extend(self._node_done(node_id))
                     continue
+            if self._run_inline(planned, state):
+                queue.extend(self._node_done(node_id))
+                continue
             self._tasks[node_id] = loop.create_task(self._run_node(planned, state))
 
     async def _run_node(self, planned: PlannedNode, state: NodeRunState) -> None:
@@ -382,9 +457,10 @@ class RunScheduler:
             self._tasks.pop(planned.id, None)
             self._release(self._node_done(planned.id))
 
-    async def _compute(self, planned: PlannedNode, state: NodeRunState) -> Any:
-        """Run the executor; returns the stored output, or MISSING when the node did not
-        complete (failed or cancelled)."""
+    def _prepare(
+        self, planned: PlannedNode, state: NodeRunState
+    ) -> tuple[NodeContext, dict[str, Any]] | None:
+        """Check credits and gather the inputs; None when the node failed already."""
         services = self.services
         if planned.price and not services.ledger.can_charge(self.reservation, planned.price):
             self._fail(
@@ -393,36 +469,25 @@ class RunScheduler:
                 f"insufficient credits: this node costs {planned.price:g} credits and "
                 f"{services.ledger.available:g} are available; add credits and run it again",
             )
-            return MISSING
+            return None
         try:
             inputs = self._inputs(planned)
         except Exception as exc:
             self._fail(planned, state, _error_text(exc))
-            return MISSING
-        ctx = NodeContext(self, planned, state)
-        async with services.semaphore:
-            if self.record.cancel_event.is_set():
-                self._finish_node(state, SKIPPED, error="not run: the execution was cancelled")
-                return MISSING
-            state.started_at = utc_now_iso()
-            state.status = RUNNING
-            self._changed(state)
+            return None
+        return NodeContext(self, planned, state), inputs
+
+    def _started(self, state: NodeRunState) -> None:
+        state.started_at = utc_now_iso()
+        state.status = RUNNING
+        self._changed(state)
+        if self.services.events.active:
             self._emit("node_started", state)
-            try:
-                if ctx.latency > 0:
-                    await asyncio.sleep(ctx.latency)
-                if planned.is_async:
-                    raw = await planned.executor(ctx, inputs)
-                else:
-                    raw = await services.loop.run_in_executor(services.pool, planned.executor, ctx, inputs)
-            except NodeCancelled:
-                self._finish_node(state, CANCELLED, error="cancelled while running")
-                return MISSING
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._fail(planned, state, _error_text(exc))
-                return MISSING
+
+    def _complete(self, planned: PlannedNode, state: NodeRunState, ctx: NodeContext, raw: Any) -> Any:
+        """Store what an executor returned, charge the node, cache its output; returns
+        the stored output, or MISSING when the node did not complete."""
+        services = self.services
         if self.record.cancel_event.is_set():
             self._finish_node(state, CANCELLED, error="cancelled while running")
             return MISSING
@@ -443,6 +508,80 @@ class RunScheduler:
             services.cache.put(planned.key, planned.node_type, stored)
         self._finish_node(state, COMPLETED, output=stored, has_refs=has_refs)
         return stored
+
+    def _run_inline(self, planned: PlannedNode, state: NodeRunState) -> bool:
+        """Run a node known to be trivial right here, without a task or a thread hop;
+        False when it must take the normal path."""
+        services = self.services
+        if planned.is_async or planned.price or (planned.generative and services.latency() > 0):
+            return False
+        speed = services.speeds.get(id(planned.executor))
+        budget = services.inline_budget()
+        if speed is None or not speed.inline or speed.executor is not planned.executor or budget <= 0:
+            return False
+        if planned.cacheable and planned.key in services.inflight:
+            return False
+        prepared = self._prepare(planned, state)
+        if prepared is None:
+            return True
+        ctx, inputs = prepared
+        ctx._inline = True
+        self._started(state)
+        try:
+            raw, elapsed = _timed(planned.executor, ctx, inputs)
+        except NodeCancelled:
+            self._finish_node(state, CANCELLED, error="cancelled while running")
+            return True
+        except Exception as exc:
+            self._fail(planned, state, _error_text(exc))
+            return True
+        speed.record(elapsed, ctx.blocking, budget)
+        self._complete(planned, state, ctx, raw)
+        return True
+
+    async def _compute(self, planned: PlannedNode, state: NodeRunState) -> Any:
+        """Run the executor; returns the stored output, or MISSING when the node did not
+        complete (failed or cancelled)."""
+        prepared = self._prepare(planned, state)
+        if prepared is None:
+            return MISSING
+        ctx, inputs = prepared
+        async with self.services.semaphore:
+            if self.record.cancel_event.is_set():
+                self._finish_node(state, SKIPPED, error="not run: the execution was cancelled")
+                return MISSING
+            self._started(state)
+            try:
+                if ctx.latency > 0:
+                    await asyncio.sleep(ctx.latency)
+                if planned.is_async:
+                    raw = await planned.executor(ctx, inputs)
+                else:
+                    raw = await self._call_sync(planned.executor, ctx, inputs)
+            except NodeCancelled:
+                self._finish_node(state, CANCELLED, error="cancelled while running")
+                return MISSING
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._fail(planned, state, _error_text(exc))
+                return MISSING
+        return self._complete(planned, state, ctx, raw)
+
+    async def _call_sync(self, fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> Any:
+        """A sync executor on the thread pool, or inline when it is known to be trivial."""
+        services = self.services
+        budget = services.inline_budget()
+        speed = services.speeds.get(id(fn))
+        if speed is None or speed.executor is not fn:
+            speed = services.speeds[id(fn)] = ExecutorSpeed(fn)
+        if speed.inline and budget > 0:  # (a node that could not take the task-free path)
+            ctx._inline = True
+            raw, elapsed = _timed(fn, ctx, inputs)
+        else:
+            raw, elapsed = await services.loop.run_in_executor(services.pool, _timed, fn, ctx, inputs)
+        speed.record(elapsed, ctx.blocking, budget)
+        return raw
 
     def _inputs(self, planned: PlannedNode) -> dict[str, Any]:
         """Literal inputs merged with edge-fed values (an edge wins; a ``multiple``
@@ -490,6 +629,9 @@ class RunScheduler:
                     value = value[0] if value else None
                 inputs[port] = value
         return inputs
+
+
+_FINISH_EVENT = {COMPLETED: "node_finished", FAILED: "node_failed"}
 
 
 def _has_refs(output: Any) -> bool:

@@ -1,9 +1,10 @@
 """The engine's SQLite store (stdlib ``sqlite3``, WAL): execution history, node runs,
 workflow snapshots, idempotency keys, the output cache index and the credits balance.
 
-One connection guarded by a lock serves the engine thread and callers alike; node runs
-are written in batches (``save_node_runs``) so a 10,000-node run costs a few
-``executemany`` calls, not 10,000 commits.
+One connection guarded by a lock serves the engine thread and callers alike. A run's
+node list is one JSON column; node run rows are written in batches as nodes change
+(``save_run``), so a 10,000-node run costs a few ``executemany`` calls, not 10,000
+commits, and a node that never changed needs no row (it is PENDING).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS executions (
     execution_time INTEGER,
     credits_used REAL NOT NULL DEFAULT 0,
     owner TEXT,
+    -- the nodes of the run (JSON list, in order); node_runs holds those that started
+    node_ids TEXT NOT NULL DEFAULT '[]',
     snapshot TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_workflow ON executions (workflow_id, seq);
@@ -137,32 +140,16 @@ class Store:
 
     # -- executions ------------------------------------------------------------------------
     def insert_runs(self, records: Iterable[tuple[RunRecord, str]]) -> None:
-        """Store new runs (each with its workflow snapshot JSON) and their node runs."""
+        """Store new runs, each with its workflow snapshot JSON."""
         with self._transaction() as conn:
-            for record, snapshot in records:
-                conn.execute(
-                    f"INSERT INTO executions ({_RUN_COLUMNS}, snapshot) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*self._run_row(record), snapshot),
-                )
-                conn.executemany(
-                    "INSERT INTO node_runs (execution_id, position, node_id, status, output, error, cached, "
-                    "started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            record.id,
-                            s.position,
-                            s.node_id,
-                            s.status,
-                            _output_json(s),
-                            s.error,
-                            int(s.cached),
-                            s.started_at,
-                            s.completed_at,
-                        )
-                        for s in record.node_runs.values()
-                    ],
-                )
+            conn.executemany(
+                f"INSERT INTO executions ({_RUN_COLUMNS}, node_ids, snapshot) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (*self._run_row(record), _dumps(list(record.node_runs)), snapshot)
+                    for record, snapshot in records
+                ],
+            )
 
     @staticmethod
     def _run_row(record: RunRecord) -> tuple[Any, ...]:
@@ -197,6 +184,7 @@ class Store:
                 s.completed_at,
                 record.id,
                 s.position,
+                s.node_id,
             )
             for s in node_states
         ]
@@ -216,8 +204,8 @@ class Store:
             )
             if rows:
                 conn.executemany(
-                    "UPDATE node_runs SET status = ?, output = ?, error = ?, cached = ?, started_at = ?, "
-                    "completed_at = ? WHERE execution_id = ? AND position = ?",
+                    "INSERT OR REPLACE INTO node_runs (status, output, error, cached, started_at, completed_at, "
+                    "execution_id, position, node_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
 
@@ -245,18 +233,20 @@ class Store:
     def load_run(self, execution_id: str, *, with_node_runs: bool = True) -> RunRecord | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM executions WHERE id = ?", (execution_id,)
+                f"SELECT {_RUN_COLUMNS}, node_ids FROM executions WHERE id = ?", (execution_id,)
             ).fetchone()
             if row is None:
                 return None
             record = self._record(row)
+            nodes = []
             if with_node_runs:
                 nodes = self._conn.execute(
                     "SELECT position, node_id, status, output, error, cached, started_at, completed_at "
-                    "FROM node_runs WHERE execution_id = ? ORDER BY position",
+                    "FROM node_runs WHERE execution_id = ?",
                     (execution_id,),
                 ).fetchall()
         if with_node_runs:
+            states = [NodeRunState(node_id, position) for position, node_id in enumerate(json.loads(row[16]))]
             for position, node_id, status, output, error, cached, started_at, completed_at in nodes:
                 state = NodeRunState(node_id, position, status)
                 if output is not None:
@@ -266,7 +256,9 @@ class Store:
                 state.cached = bool(cached)
                 state.started_at = started_at
                 state.completed_at = completed_at
-                record.node_runs[node_id] = state
+                if 0 <= position < len(states):
+                    states[position] = state
+            record.node_runs = {state.node_id: state for state in states}
         return record
 
     def load_snapshot(self, execution_id: str) -> dict[str, Any] | None:
@@ -289,17 +281,18 @@ class Store:
         return [self._record(row) for row in rows]
 
     def recover(self, is_alive: Callable[[str | None], bool], *, now_iso: str, message: str) -> list[str]:
-        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone; its
-        running node runs become FAILED and its pending ones SKIPPED. Returns their ids."""
+        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone: its
+        running node runs become FAILED, the others that had not ended SKIPPED. Returns
+        the ids of the runs recovered."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, owner FROM executions WHERE status IN (?, ?)", (PENDING, RUNNING)
+                "SELECT id, owner, node_ids FROM executions WHERE status IN (?, ?)", (PENDING, RUNNING)
             ).fetchall()
-        dead = [execution_id for execution_id, owner in rows if not is_alive(owner)]
+        dead = [(execution_id, node_ids) for execution_id, owner, node_ids in rows if not is_alive(owner)]
         if not dead:
             return []
         with self._transaction() as conn:
-            for execution_id in dead:
+            for execution_id, node_ids in dead:
                 conn.execute(
                     "UPDATE executions SET status = ?, error = ?, completed_at = ? WHERE id = ?",
                     (FAILED, message, now_iso, execution_id),
@@ -309,7 +302,22 @@ class Store:
                     "completed_at = ? WHERE execution_id = ? AND status IN (?, ?)",
                     (RUNNING, FAILED, SKIPPED, message, now_iso, execution_id, PENDING, RUNNING),
                 )
-        return dead
+                written = {
+                    position
+                    for (position,) in conn.execute(
+                        "SELECT position FROM node_runs WHERE execution_id = ?", (execution_id,)
+                    )
+                }
+                conn.executemany(
+                    "INSERT INTO node_runs (execution_id, position, node_id, status, error, completed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (execution_id, position, node_id, SKIPPED, message, now_iso)
+                        for position, node_id in enumerate(json.loads(node_ids or "[]"))
+                        if position not in written
+                    ],
+                )
+        return [execution_id for execution_id, _ in dead]
 
     # -- idempotency -------------------------------------------------------------------------
     def get_idempotent(self, scope: str, key: str, *, since: float) -> tuple[str, str] | None:
