@@ -1,0 +1,74 @@
+"""The notebooks in ``notebooks/`` run top to bottom without an error, on the local engine
+(06 starts and stops its own ``wireflow-nb serve``), and are committed without outputs.
+
+The same check as ``pytest --nbval-lax --nbval-current-env notebooks/``, with a
+throwaway home and a short model latency so the set stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_set_is_complete() -> None:
+    assert [p.stem.split("-", 1)[0] for p in ALL] == ["01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_committed_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip the outputs"
+    assert nb.metadata.get("widgets") is None  # no saved widget state ("model not found" on reopen)
+
+
+def _outputs(nb: Any) -> list[dict[str, Any]]:
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the kernel inherits this environment: a throwaway home, quick model previews, no key
+    monkeypatch.setenv("WIREFLOW_NB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WIREFLOW_NB_MODEL_LATENCY", "0.05")
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.delenv("WIREFLOW_API_KEY", raising=False)
+    monkeypatch.delenv("WIREFLOW_BASE_URL", raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(path, work)
+    nb = nbformat.read(work / path.name, as_version=4)
+    client = NotebookClient(
+        nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    )
+    client.execute()
+    outputs = _outputs(nb)
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error"]
+    assert errors == []
+    stderr = "".join(
+        o["text"] for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    )
+    assert "Traceback" not in stderr
+    kinds = {key for o in outputs for key in o.get("data", {})}
+    if path.stem.startswith(("01", "03", "04", "06")):
+        assert "application/vnd.jupyter.widget-view+json" in kinds  # the app
+    if path.stem.startswith(("01", "06")):
+        assert "image/png" in kinds  # the picture
+    if path.stem.startswith("06"):
+        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        assert "local server stopped" in text
+        assert "credits needed" in text
+    json.dumps(nb)  # the executed notebook is still valid JSON
