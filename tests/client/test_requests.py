@@ -367,3 +367,11 @@ def test_ids_are_one_path_segment(make_client: Any) -> None:
         server.requests[0].url.raw_path.decode()
         == "/api/v1/workflows/executions/..%2F..%2Fworkflows%2Fx/poll"
     )
+
+
+def test_a_redirect_loop_is_a_connection_error(make_client: Any) -> None:
+    loop = Recorder(lambda request: httpx.Response(302, headers={"Location": str(request.url)}))
+    with pytest.raises(APIConnectionError) as info:
+        make_client(loop).poll("exec_1")
+    assert "redirect" in str(info.value).lower()
+    assert len(loop.requests) == 21  # httpx's own limit, not retried on top

@@ -15,9 +15,11 @@ import pytest
 from _client_fakes import HOSTED, KEY, START, FakeTime, Recorder, poll_body, sequence
 
 from wireflow_nb import (
+    APIError,
     ExecutionCancelledError,
     ExecutionFailedError,
     ExecutionStatus,
+    InternalServerError,
     PollResponse,
     WaitTimeoutError,
 )
@@ -462,3 +464,47 @@ def test_run_timeout_bounds_the_whole_batch(
         make_client(Recorder(api)).run("wf", request_body, timeout=12)
     assert info.value.execution_id == "r1"
     assert fake_time.now - START == pytest.approx(12)
+
+
+# -- robustness -------------------------------------------------------------------------
+
+
+def test_wait_rides_out_a_network_blip(make_client: Any, fake_time: FakeTime) -> None:
+    down = httpx.Response(503, json={"error": "upstream down"})
+    cut = httpx.ConnectError("network unreachable")
+    server = Recorder(
+        sequence(
+            httpx.Response(200, json=poll_body("RUNNING")),
+            down,
+            down,
+            down,  # one failed poll (three attempts)
+            cut,
+            cut,
+            cut,  # and another
+            httpx.Response(200, json=poll_body("COMPLETED")),
+        )
+    )
+    assert make_client(server).wait("exec_1").state == ExecutionStatus.COMPLETED
+    assert len(server.requests) == 8
+
+
+def test_wait_gives_up_when_polls_keep_failing(
+    make_client: Any, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    server = Recorder(sequence(httpx.Response(200, json=poll_body("RUNNING")), httpx.Response(500, json={})))
+    with caplog.at_level(logging.WARNING, logger="wireflow_nb.client"), pytest.raises(InternalServerError):
+        make_client(server, max_retries=0).wait("exec_1")
+    assert len(server.requests) == 1 + 4  # three failed polls forgiven, the fourth raises
+    resume = "await client.wait('exec_1')" if kind == "async" else "client.wait('exec_1')"
+    assert resume in caplog.text
+
+
+def test_a_non_json_answer_is_an_error_not_an_endless_wait(make_client: Any) -> None:
+    page = httpx.Response(
+        200, text="<html>Sign in to the hotel wifi</html>", headers={"content-type": "text/html"}
+    )
+    server = Recorder(sequence(page))
+    with pytest.raises(APIError) as info:
+        make_client(server).wait("exec_1")
+    assert len(server.requests) == 1
+    assert "not JSON" in str(info.value) and "base_url" in str(info.value)

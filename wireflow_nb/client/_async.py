@@ -11,7 +11,13 @@ from typing import Any
 import anyio
 import httpx
 
-from .._exceptions import APIStatusError, NotFoundError, RateLimitError
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+)
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
 from ._base import BaseClient, _Answer, _seg, logger, poll_from_run
@@ -107,6 +113,8 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
                 error, delay = self._transport_failure(exc, request, retries)
                 if delay is None:
                     raise error from exc
+            except httpx.RequestError as exc:
+                raise self._request_failure(exc, request) from exc
             else:
                 answer, status_error, delay = self._read_response(request, response, retries, raw=raw)
                 if answer is not None:
@@ -162,6 +170,8 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
                     poll = await self.poll(execution_id)
                 except RateLimitError as exc:
                     state.rate_limited(exc)
+                except (APIConnectionError, InternalServerError) as exc:
+                    state.transient_failure(exc)
                 else:
                     if state.observe(poll):
                         return poll

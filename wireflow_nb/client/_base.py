@@ -30,6 +30,7 @@ import httpx
 
 from .._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -547,11 +548,16 @@ class WaitState:
         self.last: PollResponse | None = None
         self._last_fingerprint: str | None = None
         self._server_wait: float | None = None
+        self._failures_in_a_row = 0
+
+    #: Polls that may fail in a row (each after its own retries) before wait gives up.
+    max_failures_in_a_row = 3
 
     def observe(self, poll: PollResponse) -> bool:
         """True when the execution completed; raises when it ended any other way."""
         self.last = poll
         self._server_wait = None
+        self._failures_in_a_row = 0
         fingerprint = _fingerprint(poll)
         if fingerprint != self._last_fingerprint:
             self._last_fingerprint = fingerprint
@@ -572,6 +578,19 @@ class WaitState:
             )
         # PENDING, RUNNING, or a status this client does not know yet: keep polling
         return False
+
+    def transient_failure(self, exc: APIError) -> None:
+        """A poll failed even after the client's retries (network, 5xx): a blip must not
+        end a long wait, so carry on, unless it keeps failing; then re-raise ``exc``."""
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row > self.max_failures_in_a_row:
+            logger.warning(
+                "Polling execution %s keeps failing; it keeps running on the server. Resume with %s.",
+                self.execution_id,
+                self.resume_hint,
+            )
+            raise exc
+        logger.info("Poll of execution %s failed (%s); polling on", self.execution_id, exc)
 
     def rate_limited(self, exc: RateLimitError) -> None:
         """A poll got 429 even after the client's own retries: wait as asked, then go on."""
@@ -786,9 +805,15 @@ class BaseClient(Generic[_HttpT]):
         )
         return error, delay
 
+    def _request_failure(self, exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+        """The error for a request httpx gave up on for good (too many redirects, an
+        undecodable body): sending it again would end the same way."""
+        cause = redact(str(exc) or type(exc).__name__, self._secrets)
+        return APIConnectionError(f"{request.method} {self._log_target(request.url)} failed: {cause}")
+
     def _read_response(
         self, request: httpx.Request, response: httpx.Response, retries: int, *, raw: bool = False
-    ) -> tuple[_Answer | None, APIStatusError | None, float | None]:
+    ) -> tuple[_Answer | None, APIError | None, float | None]:
         """Read an answer: (the answer, None, None) on success, else the error and the
         delay before a retry (None: raise it)."""
         now = self._clock()
@@ -799,7 +824,21 @@ class BaseClient(Generic[_HttpT]):
         status = response.status_code
         if status < 400:
             logger.debug("%s %s -> %s (request id %s)", request.method, target, status, request_id)
-            return _Answer(response, None if raw else parse_body(response)), None, None
+            body = None if raw else parse_body(response)
+            if isinstance(body, str):
+                # an HTML page from a proxy or a wrong base_url would otherwise read as an
+                # empty poll (status PENDING) and keep wait polling until its timeout
+                return (
+                    None,
+                    APIError(
+                        f"{request.method} {target} answered {status} with a body that is not JSON "
+                        f"({response.headers.get('content-type', 'no content type')}); is base_url "
+                        f"({self.base_url}) the Wireflow API?",
+                        request_id=request_id,
+                    ),
+                    None,
+                )
+            return _Answer(response, body), None, None
         body = parse_body(response)
         context = None if self._is_api(request.url) else f"Fetching {_safe_url(request.url)} failed"
         error = error_from_response(

@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 
-from .._exceptions import APIStatusError, NotFoundError, RateLimitError
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+)
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
 from ._base import BaseClient, _Answer, _seg, logger, poll_from_run
@@ -106,6 +112,8 @@ class WireflowClient(BaseClient[httpx.Client]):
                 error, delay = self._transport_failure(exc, request, retries)
                 if delay is None:
                     raise error from exc
+            except httpx.RequestError as exc:
+                raise self._request_failure(exc, request) from exc
             else:
                 answer, status_error, delay = self._read_response(request, response, retries, raw=raw)
                 if answer is not None:
@@ -165,6 +173,8 @@ class WireflowClient(BaseClient[httpx.Client]):
                     poll = self.poll(execution_id)
                 except RateLimitError as exc:
                     state.rate_limited(exc)
+                except (APIConnectionError, InternalServerError) as exc:
+                    state.transient_failure(exc)
                 else:
                     if state.observe(poll):
                         return poll
