@@ -146,3 +146,18 @@ def test_whole_scene_on_one_canvas(state, recorder):
     _draw.draw_scene(recorder, state, 1.0, cull=False)
     assert "fill_rect" in recorder.names() and "stroke_styled_line_segments" in recorder.names()
     assert "Resize image" in recorder.texts()
+
+
+def test_selection_outlines_are_drawn_apart_from_the_nodes(state, recorder):
+    state.select(["image", "resize"])
+    _draw.draw_nodes(recorder, state, 1.0, outline_selected=False)
+    assert "stroke_styled_polygons" not in recorder.names()
+    marks = RecordingCanvas()
+    _draw.draw_selection(marks, state, 1.0)
+    (outlines,) = [a for n, a in marks.calls if n == "stroke_polygons"]
+    assert outlines[0].shape == (2, 8, 2)
+    state.moving = {"image"}  # dragged nodes carry their own outline on the live layer
+    marks = RecordingCanvas()
+    _draw.draw_selection(marks, state, 1.0)
+    (outlines,) = [a for n, a in marks.calls if n == "stroke_polygons"]
+    assert outlines[0].shape == (1, 8, 2)

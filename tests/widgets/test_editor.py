@@ -448,3 +448,15 @@ def test_changes_in_a_running_kernel_redraw_once_after_the_cell(editor):
 
     during, drawn = asyncio.run(cell())
     assert during == 0 and drawn
+
+
+def test_pressing_a_node_sends_one_small_batch_and_the_inspector_follows_on_release(driver, editor):
+    x, y = driver.node_center("resize")
+    driver.move(x, y)
+    forget_current_layer(editor)
+    with count_messages() as log:
+        driver.down(x, y)
+    assert log.count == 1 and layers_drawn(editor, log) == {"live_nodes"}  # the outline only
+    assert editor.inspector.node_id is None  # no widget built while the mouse is down
+    driver.up(x, y)
+    assert editor.inspector.node_id == "resize"

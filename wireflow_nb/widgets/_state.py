@@ -1083,7 +1083,7 @@ class EditorState:
             return Redraw.NONE
         flags = Redraw.SELECTION
         if nodes != self.selection:
-            flags |= Redraw.NODES
+            flags |= Redraw.LIVE  # selection outlines live on the live layer
         if edges != self.edge_selection:
             flags |= Redraw.EDGES
         self.selection = nodes
@@ -1254,7 +1254,7 @@ class EditorState:
                 # edge update); the drag continues from the edge's source output
                 replacing = into[0]
         if replacing is not None:
-            key, edge = replacing
+            _key, edge = replacing
             hit = Hit("port", edge.source, "out", edge.source_port or "")
             box = self.boxes[edge.source]
             edges = [e for e in edges if e is not edge]

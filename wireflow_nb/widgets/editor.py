@@ -106,6 +106,7 @@ class GraphEditor(widgets.VBox):
         self._pending = Redraw.NONE
         self._holding = False
         self._live_drawn = False
+        self._panels_pending = False
         self._external_pending = False
         self._view_dirty = False
         self._loaded_view: tuple[float, float, float] | None = None
@@ -326,16 +327,19 @@ class GraphEditor(widgets.VBox):
                     if flags & Redraw.EDGES:
                         _draw.draw_edges(layers["edges"], s, pr, live=False)
                     if flags & Redraw.NODES:
-                        _draw.draw_nodes(layers["nodes"], s, pr, images=self._images)
+                        _draw.draw_nodes(layers["nodes"], s, pr, images=self._images, outline_selected=False)
                     if flags & Redraw.LIVE:
+                        # the live layers: nodes being dragged (and their edges), or else
+                        # the selection outlines
                         if s.moving:
                             _draw.draw_edges(layers["live_edges"], s, pr, live=True)
                             _draw.draw_nodes(layers["live_nodes"], s, pr, s.moving, images=self._images)
                             self._live_drawn = True
-                        elif self._live_drawn:
-                            _draw.clear(layers["live_edges"], pr)
-                            _draw.clear(layers["live_nodes"], pr)
-                            self._live_drawn = False
+                        else:
+                            if self._live_drawn:
+                                _draw.clear(layers["live_edges"], pr)
+                                self._live_drawn = False
+                            _draw.draw_selection(layers["live_nodes"], s, pr)
                     if flags & Redraw.OVERLAY:
                         _draw.draw_overlay(layers["overlay"], s, pr)
                 except Exception as exc:
@@ -347,9 +351,15 @@ class GraphEditor(widgets.VBox):
         if flags & Redraw.STATUS:
             self.status.value = s.message
         if flags & (Redraw.SELECTION | Redraw.WORKFLOW):
-            self._sync_side_panels()
+            if s.gesture is not None:
+                # building the inspector's widgets waits for the release: a press that
+                # starts a drag answers with its canvas batch alone
+                self._panels_pending = True
+            else:
+                self._sync_side_panels()
 
     def _sync_side_panels(self, force: bool = False) -> None:
+        self._panels_pending = False
         ids = self.state.selected_ids
         edge = None
         if not ids and len(self.state.edge_selection) == 1:
@@ -374,6 +384,8 @@ class GraphEditor(widgets.VBox):
         if flags & Redraw.VIEW:
             self._view_dirty = True
         self._render(flags)
+        if self._panels_pending and self.state.gesture is None and not self._batch_depth:
+            self._sync_side_panels()
 
     # -- browser events ---------------------------------------------------------------------------
     def _on_mouse_down(self, x: float, y: float) -> None:
