@@ -19,7 +19,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def wait_until(
-    fn: Callable[[], T],
+    fn: Callable[[], T | None],
     *,
     timeout: float = 20.0,
     interval: float = 0.05,
