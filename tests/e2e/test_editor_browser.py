@@ -28,6 +28,9 @@ pytestmark = [
 ]
 
 
+RESIZE_POSITION = "[editor.workflow.node('resize').position.x, editor.workflow.node('resize').position.y]"
+
+
 def _open_editor(nb) -> EditorHandle:
     nb.run_all()
     handle = EditorHandle(nb, "editor")
@@ -47,7 +50,9 @@ def editor(shared_editor: EditorHandle) -> EditorHandle:
     history, the view fitted."""
     shared_editor.nb.page.mouse.up()  # a test that failed mid-drag
     shared_editor.nb.page.keyboard.press("Escape")
-    shared_editor.nb.execute("editor.workflow = build_workflow()")
+    shared_editor.nb.execute(
+        "editor.workflow = build_workflow()\neditor.set_mode('select')\nif editor.snap: editor.toggle_snap()"
+    )
     shared_editor.canvas.wait_nonblank()
     shared_editor.nb.assert_no_errors()
     return shared_editor
@@ -84,16 +89,35 @@ def test_drag_node_moves_it(editor: EditorHandle) -> None:
     dx, dy = 120.0, 60.0  # page px
     start = editor.node_grab_point("resize")
     editor.drag(start, (start[0] + dx, start[1] + dy), steps=10)
-    pos = editor.nb.wait_python(
-        "[editor.workflow.node('resize').position.x, editor.workflow.node('resize').position.y]",
-        lambda p: p != [x0, y0],
-    )
+    pos = editor.nb.wait_python(RESIZE_POSITION, lambda p: p != [x0, y0])
     grid = 20.0 if editor.nb.eval_json("editor.snap") else 0.0
     tol = grid / 2 + 2.0 * scale + 0.5  # the snap, and a page pixel of rounding
     want = (x0 + dx * scale, y0 + dy * scale)
     assert abs(pos[0] - want[0]) <= tol and abs(pos[1] - want[1]) <= tol, (pos, want, tol)
     # the other nodes stayed where they were
     assert editor.positions()["image"] == [360, 40]
+
+
+def test_toolbar_buttons_snap_undo_zoom(editor: EditorHandle) -> None:
+    page = editor.nb.page
+    editor.nb.widget("wf-btn-snap").click()
+    editor.nb.wait_python("editor.snap", lambda on: on is True)
+    x0, y0 = editor.positions()["resize"]
+    start = editor.node_grab_point("resize")
+    editor.drag(start, (start[0] + 47, start[1] + 33), steps=8)
+    pos = editor.nb.wait_python(RESIZE_POSITION, lambda p: p != [x0, y0])
+    assert pos[0] % 20 == 0 and pos[1] % 20 == 0, pos  # on the grid
+    editor.nb.widget("wf-btn-undo").click()
+    editor.nb.wait_python(RESIZE_POSITION, lambda p: p == [x0, y0])
+    zoom = editor.zoom()
+    editor.nb.widget("wf-btn-zoom-in").click()
+    editor.nb.wait_python("editor.view.zoom", lambda z: z > zoom)
+    editor.nb.widget("wf-btn-fit").click()
+    editor.nb.wait_python("editor.view.zoom", lambda z: abs(z - zoom) < 1e-6)
+    page.locator(".wf-btn-snap").first.click()
+    editor.nb.wait_python("editor.snap", lambda on: on is False)
+    editor.canvas.wait_nonblank()
+    editor.nb.assert_no_errors()
 
 
 def test_connect_output_port_to_input_port(editor: EditorHandle) -> None:
