@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ipycanvas import Canvas, hold_canvas
 
 from wireflow_nb import Workflow
-from wireflow_nb.testing import EditorDriver, count_messages
+from wireflow_nb.testing import count_messages
 from wireflow_nb.widgets import (
     GraphEditor,
     _draw,
@@ -95,9 +95,17 @@ def _send(canvas: Any, event: str, x: float, y: float) -> None:
     canvas._handle_custom_msg({"event": event, "x": x, "y": y}, [])
 
 
-def drag_figures(target: Any, start: tuple[float, float], moves: int) -> tuple[float, float, float]:
-    """Median ms, messages and bytes per move over one drag of ``moves`` steps."""
-    x0, y0 = start
+def drag_figures(target: Any, node_id: str | None, moves: int) -> tuple[float, float, float]:
+    """Median ms, messages and bytes per move over one drag of ``moves`` steps: of node
+    ``node_id`` (put back afterwards), or from an empty spot (pan mode: a pan)."""
+    state: EditorState = target.state
+    if node_id is not None:
+        x0, y0 = grab_point(state, node_id, target.pixel_ratio)
+    else:
+        sx, sy = next(
+            (x, y) for y in range(20, 600, 20) for x in range(20, 960, 20) if state.hit(x, y).kind == "none"
+        )
+        x0, y0 = sx * target.pixel_ratio, sy * target.pixel_ratio
     _send(target.canvas, "mouse_move", x0, y0)
     _send(target.canvas, "mouse_down", x0, y0)
     times: list[float] = []
@@ -107,6 +115,9 @@ def drag_figures(target: Any, start: tuple[float, float], moves: int) -> tuple[f
             _send(target.canvas, "mouse_move", x0 + 7 * i, y0 + 3 * i)
             times.append((time.perf_counter() - t0) * 1000)
     _send(target.canvas, "mouse_up", x0 + 7 * moves, y0 + 3 * moves)
+    if node_id is not None:
+        assert state.history.can_undo, "the drag did not move the node"
+        state.undo()
     # the first move starts the drag (re-layering, a one-off); report the steady state
     steady = times[1:] if len(times) > 1 else times
     return statistics.median(steady), log.count / moves, log.bytes / moves
@@ -140,25 +151,20 @@ def run(sizes: list[int], moves: int, repeat: int = 3) -> None:
         for n in sizes:
             wf = make_workflow(n)
             ours = GraphEditor(wf)
-            naive = NaiveEditor(wf)
+            naive = NaiveEditor(wf.copy())
             if view_name == "100%":
                 ours.view = (0, 0, 1.0)
                 naive.state.set_view(0, 0, 1.0)
             else:
                 naive.state.view = ours.state.view.copy()
             node = "n0"
-            ours_ms, ours_msgs, ours_bytes = best(
-                drag_figures, repeat, ours, grab_point(ours.state, node, 2.0), moves
-            )
-            naive_ms, naive_msgs, naive_bytes = best(
-                drag_figures, repeat, naive, grab_point(naive.state, node, 2.0), moves
-            )
+            ours_ms, ours_msgs, ours_bytes = best(drag_figures, repeat, ours, node, moves)
+            naive_ms, naive_msgs, naive_bytes = best(drag_figures, repeat, naive, node, moves)
             ours_full = best(redraw_figures, repeat, ours.redraw)[0]
             naive_full = best(redraw_figures, repeat, naive.redraw)[0]
             # pan step (the whole view moves: every layer is redrawn, culled to the view)
             ours.set_mode("pan")
-            empty = EditorDriver(ours).empty_point()
-            pan_ms = best(drag_figures, repeat, ours, empty, moves)[0]
+            pan_ms = best(drag_figures, repeat, ours, None, moves)[0]
             rows.append(
                 (
                     view_name,
