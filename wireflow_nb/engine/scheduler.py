@@ -79,49 +79,56 @@ class Services:
 #: Sync executors that ran faster than this on their last runs, and never blocked, run on
 #: the loop thread: a thread hop costs more than a trivial node (an input, a template).
 INLINE_BUDGET = 0.0005
-#: Fast runs on the pool needed before an executor runs inline.
+#: Fast, non-waiting runs in a row needed before an executor runs inline.
 INLINE_AFTER = 3
-
-
-#: An inline run slower than this counts against the executor ...
+#: An inline run slower than this (on the CPU) sends the executor back to the pool; after
+#: INLINE_STRIKES of those it stays there.
 INLINE_SLOW = 0.005
-#: ... and after this many such runs it never runs inline again.
 INLINE_STRIKES = 3
+#: Off-CPU time of a run above which it counts as having waited (on a lock, an event,
+#: I/O). An executor that waits in more than 1 run in 20 never runs inline, so a
+#: node that blocks on something the loop must provide cannot stall the loop.
+WAIT_SLACK = 0.0001
 
 
 class ExecutorSpeed:
-    """How fast a sync executor is; decides whether it may run inline (on the loop)."""
+    """How fast a sync executor is, and whether it waits: decides whether it may run
+    inline (on the loop thread, without a hop to the pool)."""
 
-    __slots__ = ("executor", "fast_runs", "inline", "never_inline", "strikes")
+    __slots__ = ("executor", "inline", "never_inline", "recent", "runs", "strikes", "waits")
 
     def __init__(self, executor: Callable[..., Any]) -> None:
         self.executor = executor  # keeps the id it is filed under alive
-        self.fast_runs = 0
-        self.strikes = 0
         self.inline = False
         self.never_inline = False
+        self.recent = 0
+        self.runs = 0
+        self.waits = 0
+        self.strikes = 0
 
-    def record(self, elapsed: float, blocked: bool, budget: float) -> None:
+    def record(self, wall: float, cpu: float, blocked: bool, budget: float) -> None:
+        self.runs += 1
         if blocked:  # it sleeps, reads or writes files: always on the pool
             self.never_inline = True
-            self.inline = False
-        elif self.inline:
-            if elapsed > max(INLINE_SLOW, budget):  # a pause (GC, another thread) or real work
+        off_cpu = wall - cpu
+        if off_cpu > WAIT_SLACK and off_cpu > wall / 2:
+            self.waits += 1
+            self.recent = 0
+        elif cpu > (max(INLINE_SLOW, budget) if self.inline else budget):
+            self.recent = 0
+            if self.inline:
                 self.strikes += 1
-                self.inline = False
-                self.fast_runs = 0
-                self.never_inline = self.strikes >= INLINE_STRIKES
-        elif elapsed > budget:
-            self.fast_runs = 0
+                self.never_inline = self.never_inline or self.strikes >= INLINE_STRIKES
         else:
-            self.fast_runs += 1
-            self.inline = not self.never_inline and self.fast_runs >= INLINE_AFTER
+            self.recent += 1
+        self.inline = not self.never_inline and self.recent >= INLINE_AFTER and self.waits * 20 <= self.runs
 
 
-def _timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
+def _timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float, float]:
+    """``fn(ctx, inputs)`` with its wall and CPU time."""
+    wall, cpu = time.perf_counter(), time.thread_time()
     result = fn(ctx, inputs)
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - wall, time.thread_time() - cpu
 
 
 class NodeContext:
@@ -528,14 +535,14 @@ class RunScheduler:
         ctx._inline = True
         self._started(state)
         try:
-            raw, elapsed = _timed(planned.executor, ctx, inputs)
+            raw, wall, cpu = _timed(planned.executor, ctx, inputs)
         except NodeCancelled:
             self._finish_node(state, CANCELLED, error="cancelled while running")
             return True
         except Exception as exc:
             self._fail(planned, state, _error_text(exc))
             return True
-        speed.record(elapsed, ctx.blocking, budget)
+        speed.record(wall, cpu, ctx.blocking, budget)
         self._complete(planned, state, ctx, raw)
         return True
 
@@ -577,10 +584,10 @@ class RunScheduler:
             speed = services.speeds[id(fn)] = ExecutorSpeed(fn)
         if speed.inline and budget > 0:  # (a node that could not take the task-free path)
             ctx._inline = True
-            raw, elapsed = _timed(fn, ctx, inputs)
+            raw, wall, cpu = _timed(fn, ctx, inputs)
         else:
-            raw, elapsed = await services.loop.run_in_executor(services.pool, _timed, fn, ctx, inputs)
-        speed.record(elapsed, ctx.blocking, budget)
+            raw, wall, cpu = await services.loop.run_in_executor(services.pool, _timed, fn, ctx, inputs)
+        speed.record(wall, cpu, ctx.blocking, budget)
         return raw
 
     def _inputs(self, planned: PlannedNode) -> dict[str, Any]:
