@@ -183,6 +183,9 @@ def test_execution_details_and_history(http: httpx.Client) -> None:
         ({"limit": "ten"}, {"limit"}),
         ({"offset": -1}, {"offset"}),
         ({"limit": -5, "offset": "x"}, {"limit", "offset"}),
+        ({"limit": "1_0"}, {"limit"}),
+        ({"limit": "\u0663"}, {"limit"}),  # a digit, but not 0-9
+        ({"offset": "-" + "9" * 5000}, {"offset"}),
     ],
 )
 def test_history_paging_out_of_range_is_400_with_details(
@@ -194,6 +197,12 @@ def test_history_paging_out_of_range_is_400_with_details(
     body = response.json()
     assert isinstance(body["error"], str)
     assert {d["field"] for d in body["details"]} == fields
+
+
+def test_history_offset_past_any_history_is_empty(http: httpx.Client) -> None:
+    for offset in (2**63, 10**30, "9" * 5000):
+        response = http.get("/workflows/wf-history/executions", params={"offset": offset})
+        assert response.status_code == 200 and response.json() == []
 
 
 def test_history_limit_100_is_fine(http: httpx.Client) -> None:

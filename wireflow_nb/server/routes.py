@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -259,6 +260,12 @@ def parse_execute_request(payload: Any) -> ExecuteRequest:
     return request
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+#: Past this offset no history has rows (SQLite integers stop at 2**63 - 1).
+_LAST_OFFSET = 2**62
+
+
 def _query_int(
     request: Request, name: str, default: int, minimum: int, maximum: int | None
 ) -> tuple[int, dict[str, Any] | None]:
@@ -266,18 +273,21 @@ def _query_int(
     if raw is None:
         return default, None
     bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-    try:
-        value = int(raw.strip())
-    except ValueError:
+    if not _INTEGER.fullmatch(raw.strip()):
         return default, {
             "field": name,
             "message": f"'{name}' must be an integer {bounds}, got {raw!r}",
             "code": "not_an_integer",
         }
+    try:
+        value = int(raw.strip())
+    except ValueError:  # more digits than Python converts: out of any range
+        value = -1 if raw.strip().startswith("-") else 2**64
     if value < minimum or (maximum is not None and value > maximum):
+        shown = value if abs(value) < 10**30 else raw.strip()[:12] + "..."
         return default, {
             "field": name,
-            "message": f"'{name}' must be {bounds}, got {value}",
+            "message": f"'{name}' must be {bounds}, got {shown}",
             "code": "out_of_range",
         }
     return value, None
@@ -396,6 +406,8 @@ async def list_executions(request: Request) -> Response:
     if details:
         message = "Invalid query parameters: " + "; ".join(d["message"] for d in details)
         raise BadRequestError(message, body=bad_request_body(message, details))
+    if offset > _LAST_OFFSET:
+        return JSONResponse([])
     engine = _engine(request)
     workflow_id = request.path_params["workflow_id"]
 
