@@ -333,3 +333,39 @@ def test_parse_trigger(tmp_path: Path) -> None:
         parse_trigger(f"@{tmp_path / 'missing.json'}")
     with pytest.raises(UsageError):
         parse_trigger('"text"')
+
+
+def test_run_trigger_example_with_its_own_and_with_given_trigger_data(tmp_path: Path, home: str) -> None:
+    example = str(EXAMPLES / "trigger.json")
+    code, _, err = cli("run", example, "--home", home, "--out", str(tmp_path / "a"), "--model-latency", "0")
+    assert code == 0, err
+    assert (
+        tmp_path / "a" / "prompt.txt"
+    ).read_text() == "a lighthouse in a storm, oil painting, dramatic light"
+    trigger = '{"subject": "a koi pond", "style": "watercolor"}'
+    code, _, err = cli(
+        "run",
+        example,
+        "--home",
+        home,
+        "--out",
+        str(tmp_path / "b"),
+        "--trigger",
+        trigger,
+        "--model-latency",
+        "0",
+    )
+    assert code == 0, err
+    assert (tmp_path / "b" / "prompt.txt").read_text() == "a koi pond, watercolor, dramatic light"
+    code, out, _ = cli("history", "trigger", "--home", home)
+    assert code == 0
+    assert [line.split()[2] for line in out.splitlines()[1:]] == ["trigger", "trigger"]
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_every_example_is_a_valid_workflow(example: str) -> None:
+    from wireflow_nb import Workflow
+
+    flow = Workflow.load(EXAMPLES / example)
+    assert flow.id == example.removesuffix(".json")
+    assert flow.problems() == []
