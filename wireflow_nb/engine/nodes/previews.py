@@ -29,8 +29,9 @@ from ._media import (
 )
 
 PROVIDER = "local-preview"
-#: Frames per second of preview videos (small, so they encode fast).
+#: Frames per second and largest size of preview videos (small, so they encode fast).
 VIDEO_FPS = 8
+VIDEO_BOX = (320, 240)
 
 
 def _palette(prompt: str, seed: int) -> list[tuple[int, int, int]]:
@@ -162,7 +163,8 @@ def image_to_video(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     prompt = str(inputs.get("prompt") or "")
     duration = as_float(inputs.get("durationSeconds"), 2.0, 0.5, 10.0)
     seed = as_int(inputs.get("seed", ctx.seed), 0, 0)
-    scale = min(1.0, 320 / source.width, 240 / source.height) if max(source.size) > 0 else 1.0
-    width, height = even(max(64, int(source.width * scale))), even(max(64, int(source.height * scale)))
+    # fit the preview box (320x240), keeping the picture's shape
+    scale = min(VIDEO_BOX[0] / source.width, VIDEO_BOX[1] / source.height)
+    width, height = even(round(source.width * scale)), even(round(source.height * scale))
     still = caption_band(source, prompt, position="bottom") if prompt else source
     return _video(ctx, still, width, height, duration, seed, prompt=prompt)
