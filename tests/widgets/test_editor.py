@@ -460,3 +460,30 @@ def test_pressing_a_node_sends_one_small_batch_and_the_inspector_follows_on_rele
     assert editor.inspector.node_id is None  # no widget built while the mouse is down
     driver.up(x, y)
     assert editor.inspector.node_id == "resize"
+
+
+def test_driver_sends_the_browsers_own_messages(editor):
+    seen: list[dict] = []
+    editor.canvas.on_msg(lambda _w, content, _b: seen.append(content))
+    d = EditorDriver(editor)
+    d.wheel(10, 20, -120)
+    d.key("z", ctrl=True, shift=True)
+    d.click(5, 6)
+    assert seen == [
+        {"event": "mouse_move", "x": 10.0, "y": 20.0},
+        {"event": "mouse_wheel", "x": 0.0, "y": -120.0},
+        {"event": "key_down", "key": "Z", "shift_key": True, "ctrl_key": True, "meta_key": False},
+        {"event": "mouse_move", "x": 5.0, "y": 6.0},
+        {"event": "mouse_down", "x": 5.0, "y": 6.0},
+        {"event": "mouse_up", "x": 5.0, "y": 6.0},
+    ]
+
+
+def test_node_at_and_mouse_out_ends_a_drag(driver, editor):
+    x, y = driver.node_center("image")
+    assert editor.node_at(x, y) == "image" and editor.node_at(*driver.empty_point()) is None
+    driver.move(x, y)
+    driver.down(x, y)
+    driver.move(x + 40, y)
+    driver.out(x + 60, y)  # left the canvas: no mouse_up will come
+    assert editor.state.gesture is None and positions(editor.workflow)["image"] == (380, 40)
