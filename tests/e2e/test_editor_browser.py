@@ -266,66 +266,74 @@ class KernelMessages:
         return len(got), sum(len(f) for f in got)
 
 
-def _round_trips(editor: EditorHandle, node_id: str, repeat: int = 5) -> list[float]:
-    """ms from the browser's mousedown on a node to the next frame on the canvas."""
+def _round_trips(nb, canvas, point, before_press=None, repeat: int = 5) -> list[float]:
+    """ms from the browser's mousedown at ``point`` to the next frame on the canvas."""
     out: list[float] = []
-    point = editor.node_grab_point(node_id)
-    empty = editor.to_page(*editor.empty_point())
-    page = editor.nb.page
+    page = nb.page
     for _ in range(repeat):
-        editor.click(empty)  # clear the selection so the press on the node redraws
-        editor.nb.wait_python("len(editor.selected_node_ids)", lambda n: n == 0)
+        if before_press:
+            before_press()
         page.mouse.move(*point)
+        nb.kernel_sync()  # the move's own frame (if any) is drawn before the press
         page.mouse.down()
-        t0 = editor.canvas.last_event_time("mousedown")
-        frame = editor.canvas.wait_frame_after(t0)
+        t0 = canvas.last_event_time("mousedown")
+        frame = canvas.wait_frame_after(t0)
         page.mouse.up()
         if frame is not None:
             out.append(frame - t0)
     return out
 
 
-def _drag_lockstep(editor: EditorHandle, node_id: str, messages: KernelMessages, steps: int = 30) -> dict:
-    """Each mousemove waits for its frame: ms per step, kernel messages and bytes per step."""
-    page = editor.nb.page
-    x, y = editor.node_grab_point(node_id)
+def _drag_lockstep(nb, canvas, point, messages: KernelMessages, steps: int = 30) -> dict:
+    """A drag from ``point``, each mousemove waiting for its frame: ms per step, kernel
+    messages and bytes per step."""
+    page = nb.page
+    x, y = point
     page.mouse.move(x, y)
     page.mouse.down()
     times: list[float] = []
     missed = 0
-    editor.nb.kernel_sync()
+    nb.kernel_sync()
+    nb.execute("_move_ms.clear()")
     mark = messages.mark()
     for i in range(1, steps + 1):
         page.mouse.move(x + 6 * i, y + 3 * i)
-        t0 = editor.canvas.last_event_time("mousemove")
-        frame = editor.canvas.wait_frame_after(t0, timeout=3.0)
+        t0 = canvas.last_event_time("mousemove")
+        frame = canvas.wait_frame_after(t0, timeout=3.0)
         if frame is None:
             missed += 1
         else:
             times.append(frame - t0)
-    editor.nb.kernel_sync()
+    nb.kernel_sync()
     count, size = messages.since(mark)
     page.mouse.up()
-    return {"times": times, "missed": missed, "msgs": count / steps, "kb": size / steps / 1024}
+    handler = [d for _, d in nb.eval_json("_move_ms")]
+    return {
+        "times": times,
+        "missed": missed,
+        "msgs": count / steps,
+        "kb": size / steps / 1024,
+        "handler": handler,
+    }
 
 
-def _drag_burst(editor: EditorHandle, node_id: str, steps: int = 30) -> dict:
-    """``steps`` mousemoves fired at once during a drag: ms the kernel took to handle
-    them all, and ms until the browser drew the last frame (the kernel answers a request
-    sent after them only once the browser has processed their frames, as JupyterLab
-    handles a kernel's messages in order)."""
-    page = editor.nb.page
-    x, y = editor.node_grab_point(node_id)
+def _drag_burst(nb, canvas, point, steps: int = 30) -> dict:
+    """``steps`` mousemoves fired at once during a drag from ``point``: ms the kernel
+    took to handle them all, and ms until the browser drew the last frame (the kernel
+    answers a request sent after them only once the browser has processed their frames,
+    as JupyterLab handles a kernel's messages in order)."""
+    page = nb.page
+    x, y = point
     page.mouse.move(x, y)
     page.mouse.down()
-    editor.nb.kernel_sync()
-    editor.nb.execute("_move_ms.clear()")
-    t0 = editor.canvas.now()
-    editor.canvas.dispatch_moves([(x - 6 * i, y - 3 * i) for i in range(1, steps + 1)])
-    editor.nb.kernel_sync()
+    nb.kernel_sync()
+    nb.execute("_move_ms.clear()")
+    t0 = canvas.now()
+    canvas.dispatch_moves([(x - 6 * i, y - 3 * i) for i in range(1, steps + 1)])
+    nb.kernel_sync()
     page.mouse.up()
-    frames = editor.nb.page.evaluate("(t0) => window.__wfProbe.frames.filter(t => t > t0)", t0)
-    calls = editor.nb.eval_json("_move_ms")
+    frames = page.evaluate("(t0) => window.__wfProbe.frames.filter(t => t > t0)", t0)
+    calls = nb.eval_json("_move_ms")
     span = calls[-1][0] + calls[-1][1] - calls[0][0] if calls else float("nan")
     return {"kernel": span, "last_frame": (frames[-1] - t0) if frames else float("nan")}
 
@@ -339,9 +347,29 @@ def _timed(callback):
         callback(*args)
         _move_ms.append((t * 1000, (_time.perf_counter() - t) * 1000))
     return run
-_top = {expr}.canvas._canvases[-1]   # the MultiCanvas layer that receives the events
+_top = {canvas}   # the (top layer) canvas that receives the events
 _top._mouse_move_callbacks.callbacks = [_timed(c) for c in _top._mouse_move_callbacks.callbacks]
 """
+
+
+def _measure(nb, canvas, point, messages, before_press=None) -> dict:
+    trips = _round_trips(nb, canvas, point, before_press)
+    drag = _drag_lockstep(nb, canvas, point, messages)
+    burst = _drag_burst(nb, canvas, point)
+    return {"trips": trips, **drag, **burst}
+
+
+def _baseline(open_notebook, messages) -> dict:
+    """The same gestures on a plain 600x300 ipycanvas whose handlers redraw 3 shapes:
+    the floor set by ipycanvas, JupyterLab, the server and the browser on this machine."""
+    nb = open_notebook("smoke_widgets.ipynb")
+    nb.run_all()
+    canvas = nb.canvas("wf-smoke-canvas")
+    canvas.wait_nonblank()
+    canvas.install_probe()
+    nb.execute("clicks.clear()\ncanvas.on_mouse_move(lambda x, y: draw())")
+    nb.execute(_TIME_MOVES.format(canvas="canvas"))
+    return _measure(nb, canvas, canvas.to_page(100, 100), messages)
 
 
 def _fmt(values: list[float]) -> str:
@@ -354,40 +382,47 @@ def _fmt(values: list[float]) -> str:
 def test_print_speed_figures(open_notebook, jupyter_server, page, capsys, request) -> None:
     messages = KernelMessages(page)
     kernels_before = jupyter_server.kernel_ids()
-    rows = []
+    rows = [("plain canvas", float("nan"), _baseline(open_notebook, messages))]
+    page.goto("about:blank")
+    jupyter_server.shutdown_kernels(keep=kernels_before)
     for total in (50, 200):
         nb = open_notebook("editor_test.ipynb", parameters={"N_EXTRA": total - 3})
         editor = _open_editor(nb)
         assert nb.eval_json("len(editor.workflow.nodes)") == total
         editor.canvas.install_probe()
-        nb.execute(_TIME_MOVES.format(expr="editor"))  # time the kernel's handler too
-        trips = _round_trips(editor, "prompt")
-        drag = _drag_lockstep(editor, "resize", messages)
-        handler = [d for _, d in nb.eval_json("_move_ms")]
-        burst = _drag_burst(editor, "resize")
-        rows.append((total, editor.zoom(), trips, drag, handler, burst))
+        nb.execute(_TIME_MOVES.format(canvas="editor.canvas._canvases[-1]"))  # the kernel's handler
+        empty = editor.to_page(*editor.empty_point())
+
+        def clear_selection(editor=editor, empty=empty) -> None:  # so that the press redraws
+            editor.click(empty)
+            editor.nb.wait_python("len(editor.selected_node_ids)", lambda n: n == 0)
+
+        point = editor.node_grab_point("resize")
+        figures = _measure(nb, editor.canvas, point, messages, clear_selection)
+        rows.append((f"{total} nodes", editor.zoom(), figures))
         page.goto("about:blank")
         jupyter_server.shutdown_kernels(keep=kernels_before)
     lines = [
         "",
         "GraphEditor in JupyterLab 4 + headless Chromium, real mouse (ms: median / p90 / max)",
-        f"{'nodes':>5} {'zoom':>5}  {'mousedown -> frame':>20}  {'drag step: move -> frame':>24}"
-        f"  {'kernel handler':>20}  {'msgs/step':>9}  {'KB/step':>7}  {'burst of 30: kernel / last frame':>32}",
+        f"{'':>12} {'zoom':>5}  {'mousedown -> frame':>20}  {'drag step: move -> frame':>24}"
+        f"  {'kernel handler/move':>20}  {'msgs/step':>9}  {'KB/step':>7}  {'burst of 30: kernel / last frame':>32}",
     ]
-    for total, zoom, trips, drag, handler, burst in rows:
+    for name, zoom, f in rows:
         lines.append(
-            f"{total:>5} {zoom:>5.2f}  {_fmt(trips):>20}  {_fmt(drag['times']):>24}"
-            f"  {_fmt(handler):>20}  {drag['msgs']:>9.2f}  {drag['kb']:>7.1f}"
-            f"  {burst['kernel']:>16.0f} / {burst['last_frame']:>13.0f}"
-            + (f"  ({drag['missed']} steps drew no frame)" if drag["missed"] else "")
+            f"{name:>12} {zoom:>5.2f}  {_fmt(f['trips']):>20}  {_fmt(f['times']):>24}"
+            f"  {_fmt(f['handler']):>20}  {f['msgs']:>9.2f}  {f['kb']:>7.1f}"
+            f"  {f['kernel']:>16.0f} / {f['last_frame']:>13.0f}"
+            + (f"  ({f['missed']} steps drew no frame)" if f["missed"] else "")
         )
     lines += [
-        "mousedown/move -> frame: from the browser event to the next canvas frame (the kernel round trip)",
-        "drag: a 30-step drag with the real mouse, each step waiting for its frame",
-        "kernel handler: the editor's mouse_move callback in the kernel, drawing and sending included",
+        "mousedown/move -> frame: from the browser event to the next canvas frame (the whole round trip)",
+        "drag step: a 30-step drag with the real mouse, each step waiting for its frame",
+        "kernel handler: the mouse_move callback in the kernel, drawing and sending included",
         "msgs, KB: kernel -> browser comm messages per drag step",
         "burst of 30: 30 mousemoves fired at once; kernel: first callback's start to the last one's end;"
         " last frame: from firing them to the last frame drawn (page clock)",
+        "plain canvas: a bare 600x300 ipycanvas redrawing 3 shapes per event (the floor of the set-up)",
     ]
     table = "\n".join(lines)
     with capsys.disabled():
