@@ -37,9 +37,20 @@ label), ``wf-status`` (the last message: added, connected, refused: why, ...),
 ``wf-palette-model-fal-text-to-image``), ``wf-inspector`` and its fields (see
 ``inspector.py``).
 
-Hooks for an app built on top: ``set_node_status``, ``set_node_thumbnail``,
-``highlight_nodes``, ``selected_node_ids``, ``on_selection_change``, ``view``,
-``batch()``, ``toolbar`` (an ``HBox`` to extend), ``on_workflow_replaced``.
+Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
+``clear_node_statuses`` (badges; FAILED also outlines the node in red),
+``set_node_thumbnail``, ``highlight_nodes`` / ``clear_highlights``,
+``selected_node_ids`` (settable), ``on_selection_change``, ``view`` (settable),
+``batch()`` (one redraw for many calls), ``toolbar`` (an ``HBox`` to extend),
+``on_workflow_replaced``. Scripting: ``add_node``, ``connect`` (checked like a drag),
+``select``, ``undo``/``redo``, ``fit``, ``auto_layout``, ``save``, ``GraphEditor.load``,
+``open_file``, ``redraw``.
+
+Drawing: six ipycanvas layers, bottom to top ``grid``, ``edges``, ``live_edges``,
+``nodes``, ``live_nodes``, ``overlay`` (which receives the events). While nodes are
+dragged they and their edges are drawn on the live layers alone; otherwise
+``live_nodes`` holds the selection outlines, so selecting redraws no node. Each browser
+event is answered by at most one ``hold_canvas`` batch, i.e. one message.
 """
 
 from __future__ import annotations
@@ -104,7 +115,6 @@ class GraphEditor(widgets.VBox):
         self._images: dict[str, tuple[widgets.Image, tuple[int, int]]] = {}
         self._batch_depth = 0
         self._pending = Redraw.NONE
-        self._holding = False
         self._live_drawn = False
         self._panels_pending = False
         self._external_pending = False
@@ -251,7 +261,8 @@ class GraphEditor(widgets.VBox):
         self._images.clear()
         self._bind(wf)
         self._initial_view()
-        self.path.value = f"{wf.id}.json" if not self.path.value else self.path.value
+        if not self.path.value:
+            self.path.value = f"{wf.id}.json"
         self.redraw()
         self._sync_side_panels(force=True)
         for cb in list(self._workflow_listeners):
