@@ -173,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         help="local engine: simulated model latency",
     )
-    run.add_argument("--credits", metavar="N", type=_positive_float, help="local engine: starting credits")
+    run.add_argument(
+        "--credits",
+        metavar="N",
+        type=_positive_float,
+        help="local engine: the credits of a new home (default 1000)",
+    )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
     history = commands.add_parser("history", help="list a workflow's executions, most recent first")
@@ -188,9 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the Executions API over the local engine")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
-    serve.add_argument("--api-key", metavar="KEY", help=f"required bearer key (default: ${API_KEY_ENV})")
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"required bearer key (default: ${API_KEY_ENV}, better: a command line is visible to other users)",
+    )
     serve.add_argument("--home", metavar="DIR", help="engine home (history, outputs)")
-    serve.add_argument("--credits", type=_positive_float, metavar="N", help="starting credits")
+    serve.add_argument(
+        "--credits", type=_positive_float, metavar="N", help="the credits of a new home (default 1000)"
+    )
     serve.add_argument(
         "--model-latency", type=_positive_float, metavar="SECONDS", help="simulated model latency"
     )
