@@ -77,6 +77,30 @@ async ({path, code, timeoutMs}) => {
 """
 )
 
+# Errors the kernel reports outside cells: an exception in a widget's event handler is
+# published as an `error` (or stderr) message whose parent is the comm message, which
+# no output area shows (JupyterLab only logs it in its Log Console).
+_KERNEL_ERRORS_JS = (
+    _PANEL_JS
+    + """
+(path) => {
+  const panel = findPanel(path);
+  const store = window.__wfKernelErrors = window.__wfKernelErrors || {};
+  if (store[path] && store[path].hooked === panel.sessionContext) return;
+  store[path] = {hooked: panel.sessionContext, errors: []};
+  panel.sessionContext.iopubMessage.connect((_, msg) => {
+    const parent = msg.parent_header && msg.parent_header.msg_type;
+    const t = msg.header.msg_type;
+    if (t === 'error') {
+      store[path].errors.push(`[${parent}] ${msg.content.ename}: ${msg.content.evalue}\\n` + msg.content.traceback.join('\\n'));
+    } else if (t === 'stream' && msg.content.name === 'stderr' && parent === 'comm_msg') {
+      store[path].errors.push(`[${parent}] stderr: ${msg.content.text}`);
+    }
+  });
+}
+"""
+)
+
 # Count the frames copied onto visible canvases inside `root` (ipycanvas draws on a
 # detached canvas, then every view copies it with drawImage), and time mouse events.
 _FRAME_PROBE_JS = """
@@ -323,6 +347,7 @@ class NotebookPage:
         self.page.goto(self.url)
         self.panel.wait_for(timeout=timeout * 1000)
         self.wait_kernel_ready(timeout)
+        self.page.evaluate(_KERNEL_ERRORS_JS, self.path)
         # More room for outputs: fold the left sidebar (the file browser).
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
@@ -336,6 +361,7 @@ class NotebookPage:
         self.page.reload()
         self.panel.wait_for(timeout=timeout * 1000)
         self.wait_kernel_ready(timeout)
+        self.page.evaluate(_KERNEL_ERRORS_JS, self.path)
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
     def wait_kernel_ready(self, timeout: float = 60.0) -> None:
@@ -372,8 +398,19 @@ class NotebookPage:
         """Tracebacks, stderr and widget errors shown in the notebook's outputs."""
         return errors_in(self.panel)
 
+    def kernel_errors(self) -> list[str]:
+        """Exceptions raised in widget event handlers (no output area shows them), since
+        the notebook was opened or reloaded."""
+        errors = self.page.evaluate(
+            "(path) => ((window.__wfKernelErrors || {})[path] || {errors: []}).errors", self.path
+        )
+        return [ANSI.sub("", e) for e in errors]
+
     def assert_no_errors(self) -> None:
+        """Nothing wrong in the outputs, and no exception in a widget event handler."""
         assert_no_errors_in(self.panel, self.path)
+        errors = self.kernel_errors()
+        assert not errors, f"exceptions in widget event handlers of {self.path}:\n" + "\n---\n".join(errors)
 
     # -- the kernel -----------------------------------------------------------------
     def execute(self, code: str, timeout: float = 30.0) -> str:

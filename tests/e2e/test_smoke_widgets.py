@@ -32,6 +32,13 @@ def test_widgets_render_and_clicks_reach_the_kernel(open_notebook):
     assert abs(x - 250) <= 2 and abs(y - 100) <= 2, clicks
     nb.assert_no_errors()
 
+    # an exception in an event handler shows in no output area: the helpers still see it
+    nb.execute("def boom(x, y):\n    raise RuntimeError('boom in a handler')\ncanvas.on_mouse_down(boom)")
+    nb.page.mouse.click(px, py)
+    nb.wait_python("len(clicks)", lambda n: n == 2)
+    assert any("boom in a handler" in e for e in nb.kernel_errors()), nb.kernel_errors()
+    assert nb.errors() == []  # not in the outputs
+
 
 def test_canvas_redraws_after_page_reload(open_notebook):
     nb = open_notebook("smoke_widgets.ipynb")
