@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import VIEWPORT, open_notebook_on
-from .lab import VOILA_NOISE, EditorHandle, console_errors
+from .lab import VOILA_NOISE, EditorHandle, console_errors, wait_until
 
 EDITOR_MODULE = Path(__file__).resolve().parents[2] / "wireflow_nb" / "widgets" / "editor.py"
 
@@ -196,6 +196,34 @@ def test_keys_go_to_the_editor_not_to_jupyterlab(editor: EditorHandle) -> None:
     assert editor.nb.eval_json("editor.mode") == "select"
     assert notebook_state() == before
     assert len(editor.node_ids()) == 3
+
+
+def test_inspector_edits_reach_the_node(editor: EditorHandle) -> None:
+    """Typing in the inspector writes the node's data (one undo step); the keys stay in
+    the field: Backspace deletes a character, not the selected node, and JupyterLab's
+    command-mode letters (d d, x, 0 0) touch no cell."""
+    page, nb = editor.nb.page, editor.nb
+    cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    editor.click(editor.node_grab_point("prompt"))
+    field = nb.panel.locator(".wf-inspector .wf-field-text textarea")
+    field.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("a blue fox d d x 0 0!")
+    page.keyboard.press("Backspace")
+    nb.wait_python("editor.workflow.node('prompt').data['text']", lambda t: t == "a blue fox d d x 0 0")
+    assert len(editor.node_ids()) == 3
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length") == cells
+    nb.widget("wf-btn-undo").click()  # the typing is one undoable edit
+    nb.wait_python("editor.workflow.node('prompt').data['text']", lambda t: t == "a red fox")
+    wait_until(lambda: field.input_value() == "a red fox", message="the field did not follow the undo")
+    # a fed input says where from; a number field writes a number
+    editor.click(editor.node_grab_point("image"))
+    assert "from prompt.text" in nb.panel.locator(".wf-inspector .wf-fed-prompt").text_content()
+    seed = nb.panel.locator(".wf-inspector .wf-field-seed input")
+    seed.fill("7")
+    seed.press("Enter")
+    nb.wait_python("editor.workflow.node('image').data.get('seed')", lambda v: v == 7)
+    nb.assert_no_errors()
 
 
 def test_canvas_survives_second_view_and_reload(open_notebook, browser, jupyter_server) -> None:
