@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -364,7 +365,11 @@ class LocalEngine:
                 f"{d['field']}: {d['message']}" for d in details[:3]
             )
             raise BadRequestError(message, body={"error": message, "details": details}) from None
-        return self._externalize(request)
+        request = self._externalize(request)
+        found = _lone_surrogates(request)
+        if found:
+            raise validation_error(found)
+        return request
 
     def _externalize(self, request: ExecuteRequest) -> ExecuteRequest:
         """Literal bytes and PIL images become stored files (their references in the
@@ -800,3 +805,58 @@ class LocalEngine:
     def clear_cache(self) -> None:
         """Forget every cached node output (the next runs compute everything again)."""
         self._cache.clear()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates(request: ExecuteRequest) -> list[Problem]:
+    """Text no UTF-8 can hold: JSON may escape a lone surrogate (``"\\ud800"``), and it
+    would fail deep in the store; refuse it up front, naming where it is."""
+
+    def where(value: Any, path: str) -> str | None:
+        if isinstance(value, str):
+            return path if _SURROGATE.search(value) else None
+        if isinstance(value, dict):
+            for key, item in value.items():
+                found = where(key, path) or where(item, f"{path}.{key}" if path else str(key))
+                if found is not None:
+                    return found
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                found = where(item, f"{path}[{i}]")
+                if found is not None:
+                    return found
+        return None
+
+    problems: list[Problem] = []
+    message = '{} holds a lone surrogate (invalid Unicode, e.g. "\\ud800"); send valid UTF-8 text'
+    for i, node in enumerate(request.nodes):
+        field = (
+            where(node.id, "id")
+            or where(node.type, "type")
+            or where(node.data, "data")
+            or where(node.model_extra or {}, "")
+        )
+        if field is not None:
+            name = node.id if _SURROGATE.search(node.id) is None else f"nodes[{i}]"
+            problems.append(
+                Problem(
+                    "invalid_unicode", message.format(f"node {name!r} {field}"), node_id=name, field=field
+                )
+            )
+    for i, edge in enumerate(request.edges):
+        field = where(edge.model_dump(by_alias=True), f"edges[{i}]")
+        if field is not None:
+            problems.append(Problem("invalid_unicode", message.format(f"edge {field}"), field=f"edges[{i}]"))
+    rest = {
+        "targetNodeId": request.target_node_id,
+        "triggerData": request.trigger_data,
+        "iteratorConfigs": [c.model_dump(by_alias=True) for c in request.iterator_configs or []],
+    }
+    field = where(rest, "")
+    if field is not None:
+        problems.append(
+            Problem("invalid_unicode", message.format(field), field=field.split(".")[0].split("[")[0])
+        )
+    return problems
