@@ -1,9 +1,10 @@
 """The routes of ``wireflow-nb serve``: the Executions API of the spec under ``/api/v1``,
 plus cancel, usage, output files, the node catalog and the OpenAPI document.
 
-Routes translate HTTP to ``LocalEngine`` calls and back; the engine decides everything
-(validation, credits, idempotency). Engine calls block (SQLite, locks), so they run on
-the thread pool, never on the event loop.
+Routes translate HTTP to ``LocalEngine`` calls and back; the engine decides validation,
+credits and idempotency (scoped to the caller's key), and the server replays a 201 it
+answered for the same key and body exactly as it was sent. Engine calls block (SQLite,
+locks), so they run on the thread pool, never on the event loop.
 """
 
 from __future__ import annotations
