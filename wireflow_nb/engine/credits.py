@@ -10,7 +10,7 @@ nothing runs. Only nodes that ran and succeeded are charged.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InsufficientCreditsError
@@ -143,8 +143,12 @@ class CreditsLedger:
             extra = max(0.0, amount - reservation.left)
             return extra <= self._balance - self._reserved + 1e-9
 
-    def charge(self, reservation: Reservation, amount: float) -> None:
-        """Take ``amount`` off the balance for a node that succeeded."""
+    def charge(
+        self, reservation: Reservation, amount: float, *, save: Callable[[dict[str, str]], None] | None = None
+    ) -> None:
+        """Take ``amount`` off the balance for a node that succeeded. ``save`` writes the
+        new balance (default: on its own); the engine passes one that writes it in the
+        same transaction as the node's run, so a crash never keeps one without the other."""
         if not amount:
             return
         with self._lock:
@@ -154,7 +158,7 @@ class CreditsLedger:
             self._balance -= amount
             self._used += amount
             values = {"credits_balance": repr(self._balance), "credits_used": repr(self._used)}
-        self._store.set_metas(values)
+        (save or self._store.set_metas)(values)
 
     def release(self, reservation: Reservation) -> None:
         """One run of the request ended; the last one returns what is left."""

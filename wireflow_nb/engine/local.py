@@ -217,6 +217,7 @@ class LocalEngine:
             latency=lambda: self.model_latency,
             inflight={},
             loop_thread=self._thread,
+            save_run=self._save,
         )
         self._thread.start()
         self._loop.call_soon_threadsafe(self._flush_tick)
@@ -566,10 +567,10 @@ class LocalEngine:
                 self._live.pop(record.id, None)
                 record.done.set()
 
-    def _save(self, record: RunRecord) -> None:
+    def _save(self, record: RunRecord, meta: dict[str, str] | None = None) -> None:
         dirty, record.dirty = record.dirty, set()
         node_runs = record.node_runs
-        self._store.save_run(record, [node_runs[node_id] for node_id in dirty])
+        self._store.save_run(record, [node_runs[node_id] for node_id in dirty], meta=meta)
 
     def _flush_tick(self) -> None:
         """Write the progress of running runs down every FLUSH_INTERVAL (so a crash

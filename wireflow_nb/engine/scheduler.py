@@ -74,6 +74,8 @@ class Services:
     inline_budget: Callable[[], float] = lambda: INLINE_BUDGET
     #: what is known of each sync executor's speed
     speeds: dict[int, ExecutorSpeed] = field(default_factory=dict)
+    #: writes a run down now, with extra meta values in the same transaction
+    save_run: Callable[[RunRecord, dict[str, str]], None] | None = None
 
 
 #: Sync executors that ran faster than this on their last runs, and never blocked, run on
@@ -509,11 +511,20 @@ class RunScheduler:
             self._fail(planned, state, f"its output could not be stored: {_error_text(exc)}")
             return MISSING
         if planned.price:
-            services.ledger.charge(self.reservation, planned.price)
             self.record.credits_used += planned.price
         if planned.cacheable:
             services.cache.put(planned.key, planned.node_type, stored)
         self._finish_node(state, COMPLETED, output=stored, has_refs=has_refs)
+        if planned.price:
+            # the charge is written with the node's COMPLETED row and the run's
+            # creditsUsed, in one transaction: a crash keeps both or neither
+            record = self.record
+            save_run = services.save_run
+            services.ledger.charge(
+                self.reservation,
+                planned.price,
+                save=None if save_run is None else (lambda meta: save_run(record, meta)),
+            )
         return stored
 
     def _run_inline(self, planned: PlannedNode, state: NodeRunState) -> bool:

@@ -172,8 +172,15 @@ class Store:
             record.owner,
         )
 
-    def save_run(self, record: RunRecord, node_states: Iterable[NodeRunState] = ()) -> None:
-        """Write a run's own fields and the given node runs, in one transaction."""
+    def save_run(
+        self,
+        record: RunRecord,
+        node_states: Iterable[NodeRunState] = (),
+        *,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        """Write a run's own fields and the given node runs (and ``meta`` values, e.g. the
+        credits a node just cost), in one transaction."""
         rows = [
             (
                 s.status,
@@ -208,6 +215,8 @@ class Store:
                     "execution_id, position, node_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
+            if meta:
+                conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
         record = RunRecord(
