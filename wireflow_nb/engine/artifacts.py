@@ -176,10 +176,15 @@ class ArtifactStore:
             return [self.render(v, base_url) for v in value]
         return value
 
+    @property
+    def url_prefixes(self) -> tuple[str, ...]:
+        """How every string that may name a stored file starts."""
+        return (ARTIFACT_PREFIX, self._root_uri, "http://", "https://")
+
     def to_refs(self, value: Any, base_url: str | None) -> tuple[Any, bool]:
         """``value`` with every URL of a stored artifact turned into a reference, and
         whether it holds any reference at all."""
-        prefixes: tuple[str, ...] = (ARTIFACT_PREFIX, self._root_uri, "http://", "https://")
+        prefixes = self.url_prefixes
         found = False
 
         def walk(item: Any) -> Any:

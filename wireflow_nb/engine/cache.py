@@ -149,12 +149,13 @@ class OutputCache:
             while len(self._memory) > self._max_memory:
                 self._memory.popitem(last=False)
 
-    def put(self, key: str, node_type: str, output: Any) -> None:
-        """Cache ``output`` (JSON with artifact references) under ``key``."""
+    def put(self, key: str, node_type: str, output: Any, text: str | None = None) -> None:
+        """Cache ``output`` (JSON with artifact references; ``text`` is its JSON when
+        already serialized) under ``key``."""
         self._remember(key, output)
         with self._lock:
             self._known.add(key)
-            self._pending.append((key, node_type, output, time.time()))
+            self._pending.append((key, node_type, output if text is None else text, time.time()))
 
     def discard(self, key: str) -> None:
         with self._lock:
@@ -168,7 +169,14 @@ class OutputCache:
             rows, self._pending = self._pending, []
         if rows:
             self._store.cache_put_many(
-                (key, node_type, json.dumps(output, separators=(",", ":"), ensure_ascii=False), created)
+                (
+                    key,
+                    node_type,
+                    output
+                    if isinstance(output, str)
+                    else json.dumps(output, separators=(",", ":"), ensure_ascii=False),
+                    created,
+                )
                 for key, node_type, output, created in rows
             )
 

@@ -49,6 +49,7 @@ MAX_BATCH_RUNS = 1000
 
 _TRIGGER_REF = re.compile(r"\{\{\s*trigger\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
 _SEED_RANGE = 2**31
+_SCALARS = frozenset({int, float, bool})
 _ASYNC: dict[int, tuple[Any, bool]] = {}
 
 
@@ -114,13 +115,26 @@ class GraphIndex:
     topo: list[str]
     specs: dict[str, NodeSpec]
     positions: dict[str, int]
-    #: target -> [(input, source, source port)], in edge order
-    feeds: dict[str, list[tuple[str, str, str]]]
+    #: target -> input -> [(source, source port)], in edge order
+    feeds: dict[str, dict[str, list[tuple[str, str]]]]
     preds: dict[str, list[str]]
     succs: dict[str, list[str]]
     #: literal inputs of each node that runs (``Node.inputs``, read once)
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+
+class _TypeInfo:
+    """What planning needs of a node type, looked up once per request."""
+
+    __slots__ = ("defaults", "executor", "fingerprint", "is_async", "spec")
+
+    def __init__(self, spec: NodeSpec) -> None:
+        self.spec = spec
+        self.executor: Callable[..., Any] = spec.resolve_executor()
+        self.is_async = _is_async(self.executor)
+        self.fingerprint = executor_fingerprint(self.executor)
+        self.defaults = tuple((i.name, i.default) for i in spec.inputs)
 
 
 class PlannedNode:
@@ -145,15 +159,15 @@ class PlannedNode:
         "succs",
     )
 
-    def __init__(self, node_id: str, index: int, label: str, spec: NodeSpec) -> None:
+    def __init__(self, node_id: str, index: int, label: str, kind: _TypeInfo) -> None:
         self.id = node_id
         self.index = index
         self.label = label
-        self.spec = spec
-        self.node_type = spec.node_type
-        self.executor: Callable[..., Any] = spec.resolve_executor()
-        self.is_async = _is_async(self.executor)
-        self.generative = spec.generative
+        self.spec = kind.spec
+        self.node_type = kind.spec.node_type
+        self.executor: Callable[..., Any] = kind.executor
+        self.is_async = kind.is_async
+        self.generative = kind.spec.generative
         self.literals: dict[str, Any] = {}
         #: input -> [(source node, source port)], in edge order
         self.feeds: dict[str, list[tuple[str, str]]] = {}
@@ -407,7 +421,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     inputs: dict[str, dict[str, Any]] = {node_id: nodes[node_id].inputs for node_id in specs}
     outputs_of: dict[str, set[str] | None] = {}
     inputs_of: dict[str, set[str]] = {}
-    feeds: dict[str, list[tuple[str, str, str]]] = {}
+    feeds: dict[str, dict[str, list[tuple[str, str]]]] = {}
     preds: dict[str, list[str]] = {node_id: [] for node_id in run_ids}
     succs: dict[str, list[str]] = {node_id: [] for node_id in run_ids}
     for i, edge in enumerate(edges):
@@ -458,7 +472,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                 continue
         if target_port is None or source_port is None:
             continue
-        feeds.setdefault(edge.target, []).append((target_port, edge.source, source_port))
+        feeds.setdefault(edge.target, {}).setdefault(target_port, []).append((edge.source, source_port))
         target_preds = preds[edge.target]
         if edge.source not in target_preds:
             target_preds.append(edge.source)
@@ -467,12 +481,10 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     iterated = {(c.node_id, c.field) for c in request.iterator_configs or []}
     for node_id, spec in specs.items():
         literals = inputs[node_id]
-        fed: dict[str, int] = {}
-        for port, _, _ in feeds.get(node_id, ()):
-            fed[port] = fed.get(port, 0) + 1
+        fed = feeds.get(node_id, {})
         for input_spec in spec.inputs:
             name = input_spec.name
-            count = fed.get(name, 0)
+            count = len(fed.get(name, ()))
             if count:
                 if count > 1 and not input_spec.multiple:
                     found.append(
@@ -577,30 +589,34 @@ def plan_run(
     trigger = dict(trigger_data or {})
     overrides = overrides or {}
     planned: dict[str, PlannedNode] = {}
+    kinds: dict[str, _TypeInfo] = {}
+    no_feeds: dict[str, list[tuple[str, str]]] = {}
     for node_id in index.topo:
-        node = index.nodes[node_id]
         spec = index.specs[node_id]
-        pn = PlannedNode(node_id, index.positions[node_id], node.label, spec)
-        raw = dict(index.inputs[node_id])
+        kind = kinds.get(spec.node_type)
+        if kind is None or kind.spec is not spec:
+            kind = kinds[spec.node_type] = _TypeInfo(spec)
+        pn = PlannedNode(node_id, index.positions[node_id], index.nodes[node_id].label, kind)
+        raw = index.inputs[node_id]
         extra_values = overrides.get(node_id)
-        if extra_values:
-            raw.update(extra_values)
-        cacheable = not is_cache_disabled(raw.pop("cache", True))
+        if extra_values or "cache" in raw:
+            raw = {**raw, **(extra_values or {})}
+            cacheable = not is_cache_disabled(raw.pop("cache", True))
+        else:
+            cacheable = True
         literals: dict[str, Any] = {}
-        if spec.inputs or spec.template_field:
-            for input_spec in spec.inputs:
-                value = raw.get(input_spec.name, input_spec.default)
+        if kind.defaults or spec.template_field:
+            for name, default in kind.defaults:
+                value = raw.get(name, default)
                 if value is not None:
-                    literals[input_spec.name] = _resolve_literal(value, trigger)
+                    literals[name] = value if type(value) in _SCALARS else _resolve_literal(value, trigger)
             if spec.template_field:
                 for name in template_placeholders(str(literals.get(spec.template_field) or "")):
                     if name in raw and name not in literals:
                         literals[name] = _resolve_literal(raw[name], trigger)
         else:
             literals = {k: _resolve_literal(v, trigger) for k, v in raw.items()}
-        feeds: dict[str, list[tuple[str, str]]] = {}
-        for port, source, source_port in index.feeds.get(node_id, ()):
-            feeds.setdefault(port, []).append((source, source_port))
+        feeds = index.feeds.get(node_id, no_feeds)
         pn.feeds = feeds
         pn.preds = index.preds[node_id]
         pn.succs = index.succs[node_id]
@@ -616,7 +632,7 @@ def plan_run(
                 extra = trigger
             elif seedless and variant:
                 extra = {"variant": variant}
-            pn.key = node_key(spec.node_type, executor_fingerprint(pn.executor), literals, key_feeds, extra)
+            pn.key = node_key(spec.node_type, kind.fingerprint, literals, key_feeds, extra)
         else:
             pn.key = "nocache:" + secrets.token_hex(16)
         if spec.generative:
@@ -631,7 +647,7 @@ def plan_run(
             literals["seed"] = pn.seed
         pn.literals = literals
         pn.cacheable = cacheable
-        pn.price = node_price(spec, literals)
+        pn.price = node_price(spec, literals) if spec.price else 0.0
         planned[node_id] = pn
     ordered = {node_id: planned[node_id] for node_id in index.run_ids if node_id in planned}
     return RunPlan(

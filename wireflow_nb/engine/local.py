@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from .._exceptions import (
     BadRequestError,
@@ -49,6 +50,7 @@ from ..models import (
     PollResponse,
 )
 from ..workflow import Workflow
+from ._gcpause import gc_paused
 from .artifacts import ArtifactStore, read_source
 from .cache import OutputCache
 from .credits import CreditsLedger, Reservation, estimate
@@ -305,7 +307,7 @@ class LocalEngine:
     ) -> tuple[float, list[CreditsBreakdownItem]]:
         """What executing would cost now: the total and the per-node breakdown (nodes
         already in the cache cost nothing). Raises ``BadRequestError`` for an invalid graph."""
-        request = self._request(
+        request, _ = self._request(
             workflow_or_request, target_node_id=target_node_id, iterator_configs=iterator_configs
         )
         plans = self._plan(request)
@@ -320,9 +322,20 @@ class LocalEngine:
         iterator_configs: IteratorConfigsArg = None,
     ) -> list[Problem]:
         """Every reason this engine would refuse to run the workflow (empty: it can run)."""
-        request = self._request(
-            workflow_or_request, target_node_id=target_node_id, iterator_configs=iterator_configs
-        )
+        try:
+            request, _ = self._request(
+                workflow_or_request, target_node_id=target_node_id, iterator_configs=iterator_configs
+            )
+        except BadRequestError as exc:
+            return [
+                Problem(
+                    str(d.get("code", "bad_request")),
+                    str(d.get("message", exc.message)),
+                    node_id=d.get("nodeId"),
+                    field=d.get("field"),
+                )
+                for d in exc.details
+            ] or [Problem("bad_request", exc.message)]
         return analyze(request, self.catalog).problems
 
     # -- execute --------------------------------------------------------------------------------------
@@ -333,8 +346,8 @@ class LocalEngine:
         target_node_id: str | None = None,
         trigger_data: Mapping[str, Any] | None = None,
         iterator_configs: IteratorConfigsArg = None,
-    ) -> ExecuteRequest:
-        """The request to run, as ``as_request`` makes it but without deep-copying the
+    ) -> tuple[ExecuteRequest, tuple[str, str]]:
+        """The request to run (and its snapshot JSON), as ``as_request`` makes it but without deep-copying the
         nodes of a ``Workflow`` or ``ExecuteRequest`` (a 10,000-node deep copy costs more
         than running the nodes): the engine only reads them while ``execute`` runs, keeps
         the snapshot as JSON and plans from fresh copies of the inputs."""
@@ -367,10 +380,27 @@ class LocalEngine:
             )
             raise BadRequestError(message, body={"error": message, "details": details}) from None
         request = self._externalize(request)
-        found = _lone_surrogates(request)
-        if found:
-            raise validation_error(found)
-        return request
+        return request, self._snapshot_json(request)
+
+    def _snapshot_json(self, request: ExecuteRequest) -> tuple[str, str]:
+        """The request's nodes and edges as JSON (the workflow snapshot), serialized once
+        by pydantic-core. Text no UTF-8 can hold (a lone surrogate, which JSON may escape
+        as ``"\ud800"``) makes it fail: then, and only then, the request is searched so
+        the 400 can say where it is."""
+        try:
+            parts = (
+                _NODE_LIST.dump_json(request.nodes, by_alias=True, exclude_unset=True, fallback=str).decode(),
+                _EDGE_LIST.dump_json(request.edges, by_alias=True, exclude_unset=True, fallback=str).decode(),
+            )
+            request.model_dump_json(
+                include={"target_node_id", "trigger_data", "iterator_configs"}, fallback=str
+            )
+        except PydanticSerializationError:
+            found = _lone_surrogates(request)
+            if found:
+                raise validation_error(found) from None
+            raise
+        return parts
 
     def _externalize(self, request: ExecuteRequest) -> ExecuteRequest:
         """Literal bytes and PIL images become stored files (their references in the
@@ -421,7 +451,7 @@ class LocalEngine:
         within 24 h returns the original response and starts nothing.
         """
         self._check_open()
-        request = self._request(
+        request, snapshot = self._request(
             workflow_or_request,
             target_node_id=target_node_id,
             trigger_data=trigger_data,
@@ -442,15 +472,16 @@ class LocalEngine:
                         "in the last 24 hours; send a new key for a new request"
                     )
                     raise UnprocessableEntityError(message, body={"error": message})
-            plans = self._plan(request)
-            total, breakdown = estimate(plans, self._cache)
-            reservation = self._ledger.reserve(total, len(plans), breakdown)
-            try:
-                batch, response = self._create_runs(workflow_id, request, plans)
-            except BaseException:
-                for _ in plans:
-                    self._ledger.release(reservation)
-                raise
+            with gc_paused():
+                plans = self._plan(request)
+                total, breakdown = estimate(plans, self._cache)
+                reservation = self._ledger.reserve(total, len(plans), breakdown)
+                try:
+                    batch, response = self._create_runs(workflow_id, request, snapshot, plans)
+                except BaseException:
+                    for _ in plans:
+                        self._ledger.release(reservation)
+                    raise
             batch.reservation = reservation
             if idempotency_key is not None and body_hash is not None:
                 self._store.put_idempotent(
@@ -463,7 +494,8 @@ class LocalEngine:
             for record in batch.records:
                 self._live[record.id] = record
         self._loop.call_soon_threadsafe(self._start_batch, batch)
-        return ExecuteResponse.model_validate(response)
+        with gc_paused():
+            return ExecuteResponse.model_validate(response)
 
     @staticmethod
     def _body_hash(workflow_id: str, request: ExecuteRequest) -> str:
@@ -472,19 +504,14 @@ class LocalEngine:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _create_runs(
-        self, workflow_id: str, request: ExecuteRequest, plans: list[RunPlan]
+        self, workflow_id: str, request: ExecuteRequest, snapshot_json: tuple[str, str], plans: list[RunPlan]
     ) -> tuple[_Batch, dict[str, Any]]:
         batch_id = str(uuid.uuid4())
         trigger = dict(request.trigger_data or {})
         triggered_by = "trigger" if trigger else "manual"
         started_at = utc_now_iso()
         # the snapshot is the request's nodes + edges, serialized once (by pydantic-core)
-        nodes_json = _NODE_LIST.dump_json(
-            request.nodes, by_alias=True, exclude_unset=True, fallback=str
-        ).decode()
-        edges_json = _EDGE_LIST.dump_json(
-            request.edges, by_alias=True, exclude_unset=True, fallback=str
-        ).decode()
+        nodes_json, edges_json = snapshot_json
         base_text = f'{{"nodes":{nodes_json},"edges":{edges_json}}}'
         base_nodes: list[dict[str, Any]] | None = None
         records: list[RunRecord] = []
@@ -560,8 +587,9 @@ class LocalEngine:
         finally:
             self._ledger.release(reservation)
             try:
-                self._save(record)
-                self._cache.flush()
+                with gc_paused():
+                    self._save(record)
+                    self._cache.flush()
             finally:
                 self._schedulers.pop(record.id, None)
                 self._live.pop(record.id, None)
@@ -704,7 +732,8 @@ class LocalEngine:
                 else min(remaining, UPDATE_INTERVAL)
             )
             record.done.wait(step)
-        final = PollResponse.model_validate(record.poll_wire(self._render))
+        with gc_paused():
+            final = PollResponse.model_validate(record.poll_wire(self._render))
         if on_update is not None and record.version != seen:
             on_update(final)
         return self._outcome(execution_id, final)

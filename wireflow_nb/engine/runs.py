@@ -74,6 +74,7 @@ class NodeRunState:
         "has_refs",
         "node_id",
         "output",
+        "output_json",
         "position",
         "progress",
         "started_at",
@@ -85,6 +86,8 @@ class NodeRunState:
         self.position = position
         self.status = status
         self.output: Any = None
+        #: ``output`` as JSON, when it was already serialized (shared by store and cache)
+        self.output_json: str | None = None
         self.error: str | None = None
         self.cached = False
         self.started_at: str | None = None

@@ -15,6 +15,7 @@ SKIPPED while independent branches finish; on cancel, running nodes are stopped
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._gcpause import gc_paused
 from .artifacts import ARTIFACT_PREFIX, ArtifactStore, read_source
 from .cache import MISSING, OutputCache
 from .credits import CreditsLedger, Reservation
@@ -227,29 +229,50 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _jsonable(value: Any, ctx: NodeContext) -> Any:
-    """An executor's output as JSON: bytes and PIL images become stored files."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, ctx) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, ctx) for v in value]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return ctx.save_bytes(bytes(value))
-    if type(value).__module__.startswith("PIL."):
-        from .nodes._media import image_output
+def _to_stored(
+    value: Any, ctx: NodeContext, artifacts: ArtifactStore, base_url: str | None
+) -> tuple[Any, bool]:
+    """An executor's output as stored: JSON, with bytes and PIL images saved as files and
+    every URL of a stored file turned into a reference; and whether it holds any."""
+    prefixes = artifacts.url_prefixes
+    found = False
 
-        return image_output(ctx, value)
-    item = getattr(value, "item", None)
-    if callable(item):  # numpy scalars
-        try:
-            return _jsonable(item(), ctx)
-        except (TypeError, ValueError):
-            pass
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
+    def walk(item: Any) -> Any:
+        nonlocal found
+        kind = type(item)
+        if kind is str:
+            if item.startswith(prefixes):
+                name = artifacts.name_of(item, base_url)
+                if name is not None:
+                    found = True
+                    return ARTIFACT_PREFIX + name
+            return item
+        if item is None or kind is int or kind is float or kind is bool:
+            return item
+        if isinstance(item, dict):
+            return {k if type(k) is str else str(k): walk(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(v) for v in item]
+        if isinstance(item, str):
+            return walk(str(item))
+        if isinstance(item, (bool, int, float)):
+            return item
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            found = True
+            return ARTIFACT_PREFIX + artifacts.save(bytes(item))
+        if type(item).__module__.startswith("PIL."):
+            from .nodes._media import image_output
+
+            return walk(image_output(ctx, item))
+        scalar = getattr(item, "item", None)
+        if callable(scalar):  # numpy scalars
+            try:
+                return walk(scalar())
+            except (TypeError, ValueError):
+                pass
+        return str(item)
+
+    return walk(value), found
 
 
 class RunScheduler:
@@ -405,7 +428,10 @@ class RunScheduler:
     def _release(self, ready: list[str]) -> None:
         """Start (or skip, or serve from the cache) every node of ``ready``, and whatever
         that makes ready in turn; iterative, so a 10,000-node chain of cache hits is fine."""
-        queue = deque(ready)
+        with gc_paused():
+            self._release_all(deque(ready))
+
+    def _release_all(self, queue: deque[str]) -> None:
         nodes = self.plan.nodes
         node_runs = self.record.node_runs
         cache = self.services.cache
@@ -502,18 +528,19 @@ class RunScheduler:
             return MISSING
         try:
             output = raw if isinstance(raw, dict) else ({} if raw is None else {"output": raw})
-            output = _jsonable(output, ctx)
+            stored, has_refs = _to_stored(output, ctx, services.artifacts, services.base_url())
             if planned.generative:
-                output.setdefault("seed", planned.seed)
-                output.setdefault("provider", "local-preview")
-            stored, has_refs = services.artifacts.to_refs(output, services.base_url())
+                stored.setdefault("seed", planned.seed)
+                stored.setdefault("provider", "local-preview")
+            text = json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
         except Exception as exc:
             self._fail(planned, state, f"its output could not be stored: {_error_text(exc)}")
             return MISSING
         if planned.price:
             self.record.credits_used += planned.price
         if planned.cacheable:
-            services.cache.put(planned.key, planned.node_type, stored)
+            services.cache.put(planned.key, planned.node_type, stored, text)
+        state.output_json = text
         self._finish_node(state, COMPLETED, output=stored, has_refs=has_refs)
         if planned.price:
             # the charge is written with the node's COMPLETED row and the run's
@@ -546,14 +573,16 @@ class RunScheduler:
         ctx._inline = True
         self._started(state)
         try:
-            raw, wall, cpu = _timed(planned.executor, ctx, inputs)
+            start = time.perf_counter()
+            raw = planned.executor(ctx, inputs)
+            wall = time.perf_counter() - start
         except NodeCancelled:
             self._finish_node(state, CANCELLED, error="cancelled while running")
             return True
         except Exception as exc:
             self._fail(planned, state, _error_text(exc))
             return True
-        speed.record(wall, cpu, ctx.blocking, budget)
+        speed.record(wall, wall, ctx.blocking, budget)  # on the loop thread wall time is CPU time
         self._complete(planned, state, ctx, raw)
         return True
 

@@ -89,7 +89,10 @@ def _dumps(value: Any) -> str:
 
 
 def _output_json(state: NodeRunState) -> str | None:
-    return None if state.output is None else _dumps(state.output)
+    if state.output is None:
+        return None
+    # the scheduler serialized it once already (shared with the cache)
+    return state.output_json if state.output_json is not None else _dumps(state.output)
 
 
 class Store:
