@@ -357,7 +357,8 @@ class OutputView(widgets.VBox):
                 layout=widgets.Layout(max_width="100%"),
             )
             widget.add_class("wf-app-output-video")
-        widget.tooltip = url if len(url) < 300 else url[:297] + "..."
+        # no tooltip: the front-end VideoView of @jupyter-widgets/controls 5 fails to render
+        # with one ("Cannot read properties of undefined (reading 'length')")
         self.media.append((group, item, url, widget))
         cached = self.fetcher.cached(url)
         if cached is not None:
@@ -382,7 +383,6 @@ class OutputView(widgets.VBox):
         except Exception as exc:
             logger.info("could not load output %s: %s", url, exc)
             widget.add_class("wf-app-output-error")
-            widget.tooltip = f"could not load {url[:200]}: {exc}"
             self.set_message(f"Could not load an output ({url[:120]}): {exc}", error=True)
             return
         self._fill(widget, data, kind)
