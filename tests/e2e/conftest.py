@@ -84,17 +84,19 @@ def _failed(node: pytest.Item) -> bool:
     return any(getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
-def artifact_dir(node: pytest.Item) -> Path:
+def artifact_dir(node: pytest.Item, create: bool = True) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", node.nodeid.split("::", 1)[-1])
     path = ARTIFACTS / "e2e" / name
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _fresh_artifacts() -> None:
-    """Artifacts of this run only (``test-artifacts/e2e/<test>/``)."""
-    shutil.rmtree(ARTIFACTS / "e2e", ignore_errors=True)
+@pytest.fixture(autouse=True)
+def _no_stale_artifacts(request: pytest.FixtureRequest) -> None:
+    """A test's artifact folder holds its last failure only (other tests' folders, maybe
+    written by a run going on in parallel, are left alone)."""
+    shutil.rmtree(artifact_dir(request.node, create=False), ignore_errors=True)
 
 
 # -- JupyterLab ---------------------------------------------------------------------
