@@ -349,7 +349,8 @@ class WorkflowApp(widgets.VBox):
         self.refresh_estimate()
         self.refresh_exports()
         self.refresh_credits()
-        self.history.refresh()
+        # in the background: an unreachable server must not hold the cell for its timeout
+        self._submit(asyncio.to_thread(self.history.refresh))
 
     # -- small builders -------------------------------------------------------------------------
     @staticmethod

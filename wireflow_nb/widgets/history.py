@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +167,7 @@ class HistoryView(widgets.VBox):
         self._checks: dict[str, widgets.Checkbox] = {}
         self._row_boxes: dict[str, widgets.HBox] = {}
         self._fetcher = fetcher or MediaFetcher(backend)
+        self._refresh_lock = threading.RLock()
 
         self.refresh_button = self._button("Refresh", "refresh", "wf-app-history-refresh", self.refresh)
         self.prev_button = self._button("Newer", "arrow-left", "wf-app-history-prev", self.previous_page)
@@ -232,6 +234,11 @@ class HistoryView(widgets.VBox):
     # -- the table ----------------------------------------------------------------------------
     def refresh(self) -> list[ExecutionSummary]:
         """Reload the current page (newest first); the rows shown."""
+        # the app refreshes from worker threads too: one refresh at a time, in order
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> list[ExecutionSummary]:
         try:
             page = list(
                 self._call("list_executions", self.workflow_id, limit=self.page_size + 1, offset=self.offset)
@@ -244,7 +251,7 @@ class HistoryView(widgets.VBox):
         self.rows = page[: self.page_size]
         if not self.rows and self.offset > 0:
             self.offset = max(0, self.offset - self.page_size)
-            return self.refresh()
+            return self._refresh()
         self._render()
         return self.rows
 
