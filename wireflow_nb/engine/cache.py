@@ -87,6 +87,9 @@ def executor_fingerprint(executor: Callable[..., Any]) -> str:
     return fingerprint
 
 
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
 def node_key(
     node_type: str,
     fingerprint: str,
@@ -95,12 +98,7 @@ def node_key(
     extra: Any = None,
 ) -> str:
     """The cache key of a node: ``feeds`` lists ``(input, [(upstream key, port), ...])``."""
-    text = json.dumps(
-        [node_type, fingerprint, literals, feeds, extra],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=_json_default,
-    )
+    text = _KEY_ENCODER.encode([node_type, fingerprint, literals, feeds, extra])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

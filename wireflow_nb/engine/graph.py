@@ -496,7 +496,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                         )
                     )
                 continue
-            if (node_id, name) in iterated:
+            if iterated and (node_id, name) in iterated:
                 continue
             value = literals.get(name, input_spec.default)
             if input_spec.required and _is_blank(value):
@@ -509,7 +509,11 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                         field=name,
                     )
                 )
-            elif value is not None and name in literals:
+            elif (
+                value is not None
+                and name in literals
+                and (input_spec.choices or input_spec.minimum is not None or input_spec.maximum is not None)
+            ):
                 problem = _literal_problem(nodes[node_id], input_spec, value)
                 if problem is not None:
                     found.append(problem)
@@ -621,7 +625,7 @@ def plan_run(
         pn.preds = index.preds[node_id]
         pn.succs = index.succs[node_id]
         seed = literals.get("seed")
-        seedless = spec.generative and _is_blank(seed)
+        seedless = spec.generative and _is_blank(seed)  # (cheap: most nodes are not generative)
         if cacheable:
             key_feeds = [
                 (port, [(planned[source].key, source_port) for source, source_port in sources])

@@ -85,8 +85,8 @@ class Services:
 INLINE_BUDGET = 0.0005
 #: Fast, non-waiting runs in a row needed before an executor runs inline.
 INLINE_AFTER = 3
-#: An inline run slower than this (on the CPU) sends the executor back to the pool; after
-#: INLINE_STRIKES of those it stays there.
+#: An inline run slower than this sends the executor back to the pool for a while; after
+#: INLINE_STRIKES of those, if they are more than 1 run in 20, it stays there.
 INLINE_SLOW = 0.005
 INLINE_STRIKES = 3
 #: Off-CPU time of a run above which it counts as having waited (on a lock, an event,
@@ -120,9 +120,11 @@ class ExecutorSpeed:
             self.recent = 0
         elif cpu > (max(INLINE_SLOW, budget) if self.inline else budget):
             self.recent = 0
-            if self.inline:
+            if self.inline:  # a pause (another process took the CPU) or real work
                 self.strikes += 1
-                self.never_inline = self.never_inline or self.strikes >= INLINE_STRIKES
+                self.never_inline = self.never_inline or (
+                    self.strikes >= INLINE_STRIKES and self.strikes * 20 > self.runs
+                )
         else:
             self.recent += 1
         self.inline = not self.never_inline and self.recent >= INLINE_AFTER and self.waits * 20 <= self.runs
@@ -139,40 +141,58 @@ class NodeContext:
     """What an executor gets as ``ctx``: the artifact store, trigger data, seed, latency,
     cancellation and progress of its node run."""
 
-    __slots__ = (
-        "_cancel_event",
-        "_inline",
-        "_scheduler",
-        "_services",
-        "_state",
-        "blocking",
-        "execution_id",
-        "label",
-        "latency",
-        "node_id",
-        "node_type",
-        "seed",
-        "trigger_data",
-        "workflow_id",
-    )
+    __slots__ = ("_inline", "_planned", "_scheduler", "_state", "blocking")
 
     def __init__(self, scheduler: RunScheduler, planned: PlannedNode, state: NodeRunState) -> None:
-        services = scheduler.services
         self._scheduler = scheduler
+        self._planned = planned
         self._state = state
-        self._services = services
-        self._cancel_event = scheduler.record.cancel_event
         self._inline = False
         #: whether the executor did something that may block (sleep, files, downloads)
         self.blocking = False
-        self.node_id = planned.id
-        self.node_type = planned.node_type
-        self.label = planned.label
-        self.execution_id = scheduler.record.id
-        self.workflow_id = scheduler.record.workflow_id
-        self.trigger_data: dict[str, Any] = scheduler.plan.trigger_data
-        self.seed: int | None = planned.seed
-        self.latency: float = services.latency() if planned.generative else 0.0
+
+    @property
+    def _services(self) -> Services:
+        return self._scheduler.services
+
+    @property
+    def _cancel_event(self) -> threading.Event:
+        return self._scheduler.record.cancel_event
+
+    @property
+    def node_id(self) -> str:
+        return self._planned.id
+
+    @property
+    def node_type(self) -> str:
+        return self._planned.node_type
+
+    @property
+    def label(self) -> str:
+        return self._planned.label
+
+    @property
+    def execution_id(self) -> str:
+        return self._scheduler.record.id
+
+    @property
+    def workflow_id(self) -> str:
+        return self._scheduler.record.workflow_id
+
+    @property
+    def trigger_data(self) -> dict[str, Any]:
+        """The run's triggerData (empty for a manual run)."""
+        return self._scheduler.plan.trigger_data
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of a generation node (given, or chosen and recorded by the engine)."""
+        return self._planned.seed
+
+    @property
+    def latency(self) -> float:
+        """The simulated latency of a model node, in seconds (0 for other nodes)."""
+        return self._services.latency() if self._planned.generative else 0.0
 
     # -- files -------------------------------------------------------------------------------
     def save_bytes(self, data: bytes, content_type: str | None = None) -> str:
@@ -599,8 +619,9 @@ class RunScheduler:
                 return MISSING
             self._started(state)
             try:
-                if ctx.latency > 0:
-                    await asyncio.sleep(ctx.latency)
+                latency = ctx.latency
+                if latency > 0:
+                    await asyncio.sleep(latency)
                 if planned.is_async:
                     raw = await planned.executor(ctx, inputs)
                 else:
@@ -637,18 +658,16 @@ class RunScheduler:
         services = self.services
         base_url = services.base_url()
         artifacts = services.artifacts
-        inputs: dict[str, Any] = {}
-        for name, value in planned.literals.items():
-            if isinstance(value, str):
-                inputs[name] = (
-                    artifacts.url(value[len(ARTIFACT_PREFIX) :], base_url)
-                    if value.startswith(ARTIFACT_PREFIX)
-                    else value
-                )
-            elif isinstance(value, (list, dict)):
+        inputs = dict(planned.literals)
+        for name, value in inputs.items():
+            kind = type(value)
+            if kind is str:
+                if value.startswith(ARTIFACT_PREFIX):
+                    inputs[name] = artifacts.url(value[len(ARTIFACT_PREFIX) :], base_url)
+            elif kind is int or kind is float or kind is bool:
+                continue
+            else:  # containers: render copies them, so an executor may change its inputs
                 inputs[name] = artifacts.render(value, base_url)
-            else:
-                inputs[name] = value
         if not planned.feeds:
             return inputs
         node_runs = self.record.node_runs
