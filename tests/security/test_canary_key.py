@@ -88,9 +88,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 @pytest.fixture
 def every_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.DEBUG)
-    for name in ("wireflow_nb", "httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    yield caplog
+    loggers = [logging.getLogger(name) for name in ("wireflow_nb", "httpx", "httpcore")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield caplog
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     for record in caplog.records:
         assert_clean(f"the log record {record.name}", record.getMessage())
         assert_clean(f"the log record args of {record.name}", repr(record.args))
