@@ -493,9 +493,12 @@ class LocalEngine:
                 )
             for record in batch.records:
                 self._live[record.id] = record
-        self._loop.call_soon_threadsafe(self._start_batch, batch)
         with gc_paused():
-            return ExecuteResponse.model_validate(response)
+            result = ExecuteResponse.model_validate(response)
+        # built before the runs start, so this thread and the engine's do not take turns
+        # at the GIL for it
+        self._loop.call_soon_threadsafe(self._start_batch, batch)
+        return result
 
     @staticmethod
     def _body_hash(workflow_id: str, request: ExecuteRequest) -> str:
