@@ -181,29 +181,6 @@ class ArtifactStore:
         """How every string that may name a stored file starts."""
         return (ARTIFACT_PREFIX, self._root_uri, "http://", "https://")
 
-    def to_refs(self, value: Any, base_url: str | None) -> tuple[Any, bool]:
-        """``value`` with every URL of a stored artifact turned into a reference, and
-        whether it holds any reference at all."""
-        prefixes = self.url_prefixes
-        found = False
-
-        def walk(item: Any) -> Any:
-            nonlocal found
-            if isinstance(item, str):
-                if item.startswith(prefixes):
-                    name = self.name_of(item, base_url)
-                    if name is not None:
-                        found = True
-                        return ARTIFACT_PREFIX + name
-                return item
-            if isinstance(item, dict):
-                return {k: walk(v) for k, v in item.items()}
-            if isinstance(item, list):
-                return [walk(v) for v in item]
-            return item
-
-        return walk(value), found
-
     def refs_in(self, value: Any) -> list[str]:
         """Names of the artifacts a stored value refers to."""
         names: list[str] = []
