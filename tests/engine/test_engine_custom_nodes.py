@@ -163,3 +163,41 @@ def test_max_concurrency_bounds_running_nodes(catalog: Catalog, make_engine: Any
     wide = make_engine(max_concurrency=8)
     assert wide.run("w", wf, timeout=60)[0].status == "COMPLETED"
     assert state["peak"] == 8
+
+
+def test_progress_shows_on_the_running_node_run(catalog: Catalog, make_engine: Any) -> None:
+    reported = threading.Event()
+    release = threading.Event()
+
+    @node_type("my:progress", inputs={"i": int}, outputs={"i": int}, catalog=catalog)
+    def progress(i: int, ctx: Any) -> int:
+        ctx.progress(0.25)
+        reported.set()
+        release.wait(20)
+        return i
+
+    engine = make_engine()
+    wf = Workflow("w")
+    wf.add_node("my:progress", id="p", i=1)
+    response = engine.execute("w", wf)
+    assert reported.wait(10)
+    running = engine.poll(response.execution_id).node_run("p")
+    assert running.status == "RUNNING" and running.model_extra["progress"] == 0.25
+    release.set()
+    done = engine.wait(response.execution_id).node_run("p")
+    assert "progress" not in (done.model_extra or {})
+
+
+def test_blocking_sleep_in_an_async_executor_is_a_clear_error(catalog: Catalog, make_engine: Any) -> None:
+    @node_type("my:wrong-sleep", inputs={"i": int}, outputs={"i": int}, catalog=catalog)
+    async def wrong(i: int, ctx: Any) -> int:
+        ctx.sleep(1)
+        return i
+
+    engine = make_engine()
+    wf = Workflow("w")
+    wf.add_node("my:wrong-sleep", id="w", i=1)
+    response = engine.execute("w", wf)
+    with pytest.raises(wireflow_nb.ExecutionFailedError) as info:
+        engine.wait(response.execution_id)
+    assert "await ctx.asleep" in str(info.value)

@@ -755,7 +755,7 @@ class LocalEngine:
                 return self._outcome(execution_id, poll)
             if deadline is not None and time.monotonic() >= deadline:
                 raise WaitTimeoutError(
-                    f"Execution {execution_id} is still {poll.status} ; call wait({execution_id!r}) again",
+                    f"Execution {execution_id} is still {poll.status}; call wait({execution_id!r}) again",
                     execution_id=execution_id,
                     last=poll,
                 )
