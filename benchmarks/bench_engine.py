@@ -11,7 +11,9 @@ Prints, as medians of several repeats:
 - the time and executed-node count of a cached rerun of a 200-node graph.
 
 The engine's figure is end to end: ``execute`` (validation, planning, cache keys,
-credits, SQLite rows) to the return of ``wait``. Targets: overhead <= dask's; makespan
+credits, SQLite rows) to the return of ``wait``. The no-op nodes are sync functions, as
+dask's: after a few fast runs on the thread pool the engine runs them inline on its loop
+thread (``inline_budget``); a row shows the figure with that turned off. Targets: overhead <= dask's; makespan
 within 1.25x of the critical path; a cached rerun executes 0 nodes.
 """
 
@@ -198,16 +200,28 @@ def main(argv: list[str] | None = None) -> int:
     with LocalEngine(":memory:", catalog=catalog, model_latency=0) as engine:
         for name, graph in (("chain", chain(n)), ("random DAG", random_dag(n))):
             wf = workflow(graph)
-            ours, theirs, plain = [], [], []
+            ours, pooled, theirs, plain = [], [], [], []
             for _ in range(repeats):
                 engine.clear_cache()  # every node really runs
                 ours.append(time_engine(engine, wf))
+                engine.inline_budget, budget = 0, engine.inline_budget
+                engine.clear_cache()
+                pooled.append(time_engine(engine, wf))
+                engine.inline_budget = budget
                 theirs.append(time_dask(graph, py_noop))
                 plain.append(time_graphlib(graph, py_noop))
             wall = [median(s) / n * 1e6 for s in (ours, theirs, plain)]
             cpu = [median(s, 1) / n * 1e6 for s in (ours, theirs, plain)]
             rows.append((f"{name}, {n:,} nodes: overhead per node, wall", *(f"{v:8.1f} us" for v in wall)))
             rows.append(("  the same in CPU time (all threads)", *(f"{v:8.1f} us" for v in cpu)))
+            rows.append(
+                (
+                    "  engine with every node on its thread pool (inline_budget=0): wall, CPU",
+                    f"{median(pooled) / n * 1e6:.1f}, {median(pooled, 1) / n * 1e6:.1f} us",
+                    "",
+                    "",
+                )
+            )
             checks.append(
                 (
                     f"{name}: engine overhead per node <= dask's, wall ({wall[0]:.1f} vs {wall[1]:.1f} us)",

@@ -20,10 +20,12 @@ def _started(engine: LocalEngine, node_id: str) -> threading.Event:
 
 
 def test_cancel_stops_a_sleeping_sync_node_and_skips_the_rest(catalog: Catalog, make_engine: Any) -> None:
+    entered = threading.Event()
     stopped = threading.Event()
 
     @node_type("t:slow", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=5)
     def slow(text: str, ctx: Any) -> str:
+        entered.set()
         try:
             ctx.sleep(30)
         finally:
@@ -37,9 +39,8 @@ def test_cancel_stops_a_sleeping_sync_node_and_skips_the_rest(catalog: Catalog, 
     wf.add_node("text:template", id="after", template="{{v}}")
     wf.connect("a", "text", "slow", "text")
     wf.connect("slow", "text", "after", "v")
-    started = _started(engine, "slow")
     response = engine.execute("w", wf)
-    assert started.wait(10)
+    assert entered.wait(10)  # (node_started may come before the pool thread calls it)
     poll = engine.cancel(response.execution_id)
     assert poll.status == "CANCELLED"
     assert statuses(poll) == {"a": "COMPLETED", "slow": "CANCELLED", "after": "SKIPPED"}

@@ -201,3 +201,20 @@ def test_blocking_sleep_in_an_async_executor_is_a_clear_error(catalog: Catalog, 
     with pytest.raises(wireflow_nb.ExecutionFailedError) as info:
         engine.wait(response.execution_id)
     assert "await ctx.asleep" in str(info.value)
+
+
+def test_inline_budget_zero_keeps_every_sync_node_on_the_pool(catalog: Catalog, make_engine: Any) -> None:
+    names: set[str] = set()
+
+    @node_type("my:where", inputs={"i": int}, outputs={"i": int}, catalog=catalog)
+    def where(i: int) -> int:
+        names.add(threading.current_thread().name)
+        return i
+
+    engine = make_engine()
+    engine.inline_budget = 0
+    for i in range(8):
+        wf = Workflow("w")
+        wf.add_node("my:where", id="x", i=i)
+        engine.run("w", wf)
+    assert names and all(name.startswith("wireflow-node") for name in names)

@@ -57,7 +57,7 @@ from .credits import CreditsLedger, Reservation, estimate
 from .events import EventBus, EventCallback
 from .graph import RunPlan, analyze, plan_batch, validation_error
 from .runs import CANCELLED, COMPLETED, FAILED, RUNNING, NodeRunState, RunRecord, utc_now_iso
-from .scheduler import RunScheduler, Services
+from .scheduler import INLINE_BUDGET, RunScheduler, Services
 from .store import Store
 
 __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_home"]
@@ -186,6 +186,9 @@ class LocalEngine:
         self.catalog = catalog if catalog is not None else default_catalog()
         self.model_latency = _default_latency() if model_latency is None else max(0.0, float(model_latency))
         self.artifact_base_url = artifact_base_url
+        #: Sync executors measured faster than this (seconds), which never wait, run on the
+        #: engine thread instead of the pool (a thread hop costs more than they do); 0: never.
+        self.inline_budget = INLINE_BUDGET
         self._max_concurrency = int(max_concurrency)
         self._owner = f"{os.getpid()}:{uuid.uuid4().hex}"
         self._closed = False
@@ -219,6 +222,7 @@ class LocalEngine:
             latency=lambda: self.model_latency,
             inflight={},
             loop_thread=self._thread,
+            inline_budget=lambda: self.inline_budget,
             save_run=self._save,
         )
         self._thread.start()
