@@ -1,7 +1,7 @@
 """Limits, each refused with an error that says which limit and what to do: request body
 size (413, also for a chunked body without Content-Length), node and edge count and
-string length (the hosted limits, checked by the client before sending; on the local
-server the body limit bounds them), batch size (400 naming the limit), and the history
+string length (the hosted limits, checked by the client before sending; the local
+server's own, 400 naming the limit), batch size (400 naming the limit), and the history
 ``limit`` / ``offset`` (400 naming the parameter; the client refuses before sending)."""
 
 from __future__ import annotations
@@ -148,3 +148,25 @@ def test_client_refuses_bad_paging_before_sending(limit: int, offset: int) -> No
     )
     with client, pytest.raises(ValueError, match=r"limit|offset"):
         client.list_executions("w", limit=limit, offset=offset)
+
+
+def test_node_count_and_string_length_have_limits_of_their_own(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from wireflow_nb.server.routes import MAX_NODES, MAX_STRING_CHARS
+
+    with (
+        running_server(tmp_path_factory.mktemp("size-home"), credits=1000) as big_server,
+        big_server.http() as http,
+    ):
+        many = http.post("/workflows/size/execute", json=text_workflow(nodes=MAX_NODES + 1))
+        assert many.status_code == 400
+        detail = many.json()["details"][0]
+        assert detail["code"] == "too_many_nodes" and f"at most {MAX_NODES}" in detail["message"]
+        long = http.post("/workflows/size/execute", json=text_workflow("z" * (MAX_STRING_CHARS + 1)))
+        assert long.status_code == 400
+        detail = long.json()["details"][0]
+        assert detail["code"] == "string_too_long" and detail["field"] == "nodes.0.data.text"
+        assert http.get("/workflows/size/executions").json() == []  # nothing started
+        at_limit = http.post("/workflows/size/execute", json=text_workflow(nodes=MAX_NODES))
+        assert at_limit.status_code == 201

@@ -224,6 +224,57 @@ async def _json_body(request: Request) -> Any:
         ) from None
 
 
+#: Limits of one execute request on the local server. Above the hosted ones (100 nodes,
+#: 500 edges) so local experiments have room, low enough that a pasted or generated
+#: monster graph gets a clear 400 instead of a run that never ends.
+MAX_NODES = 1000
+MAX_EDGES = 5000
+MAX_STRING_CHARS = 100_000
+
+
+def _size_problems(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Node count, edge count and string length over the limits, each named."""
+    details: list[dict[str, Any]] = []
+    for field, limit in (("nodes", MAX_NODES), ("edges", MAX_EDGES)):
+        items = payload.get(field)
+        if isinstance(items, list) and len(items) > limit:
+            details.append(
+                {
+                    "field": field,
+                    "message": f"{len(items)} {field}; the local server accepts at most {limit} per request "
+                    "(split the workflow, or run it in-process with LocalEngine)",
+                    "code": f"too_many_{field}",
+                }
+            )
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack and len(details) < 20:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if len(value) > MAX_STRING_CHARS:
+                details.append(
+                    {
+                        "field": where,
+                        "message": f"{where} is {len(value)} characters long; "
+                        f"strings are limited to {MAX_STRING_CHARS} (pass large data as a URL)",
+                        "code": "string_too_long",
+                    }
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and len(key) > MAX_STRING_CHARS:
+                    details.append(
+                        {
+                            "field": where or "body",
+                            "message": "an object key is too long",
+                            "code": "string_too_long",
+                        }
+                    )
+                stack.append((f"{where}.{key}" if where else str(key), item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{i}", item) for i, item in enumerate(value))
+    return details
+
+
 def parse_execute_request(payload: Any) -> ExecuteRequest:
     """The execute body as an ``ExecuteRequest``; a 400 listing every problem otherwise."""
     if not isinstance(payload, dict):
@@ -231,7 +282,10 @@ def parse_execute_request(payload: Any) -> ExecuteRequest:
         raise BadRequestError(
             message, body=bad_request_body(message, [{"message": message, "code": "not_an_object"}])
         )
-    details: list[dict[str, Any]] = []
+    details: list[dict[str, Any]] = _size_problems(payload)
+    if details:
+        message = "Request over the local server's limits: " + "; ".join(str(d["message"]) for d in details)
+        raise BadRequestError(message, body=bad_request_body(message, details))
     for field in ("nodes", "edges"):
         if field not in payload:
             details.append({"field": field, "message": f"'{field}' is required", "code": "missing"})
