@@ -227,8 +227,8 @@ async def _json_body(request: Request) -> Any:
 #: Limits of one execute request on the local server. Above the hosted ones (100 nodes,
 #: 500 edges) so local experiments have room, low enough that a pasted or generated
 #: monster graph gets a clear 400 instead of a run that never ends.
-MAX_NODES = 1000
-MAX_EDGES = 5000
+MAX_NODES = 5000
+MAX_EDGES = 20_000
 MAX_STRING_CHARS = 100_000
 
 
