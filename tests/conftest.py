@@ -30,3 +30,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def spec_dir() -> Path:
     return _spec_dir()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the
+    main thread while its browser lives, and ``asyncio.run`` in any later test would fail."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
