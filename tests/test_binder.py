@@ -3,8 +3,8 @@ repo2docker installs it (``pip install -r binder/requirements.txt`` from the rep
 root), the widget front-ends are there for JupyterLab, and the quickstart notebook runs
 top to bottom in that environment and shows its picture.
 
-Slow-ish (a fresh environment; pip's cache makes repeats quicker). Set
-``WIREFLOW_NB_SKIP_BINDER=1`` to skip it.
+Slow-ish (a fresh environment; pip's cache makes repeats quicker): deselect it with
+``-k "not binder"`` while iterating locally; CI always runs it.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WIREFLOW_NB_SKIP_BINDER") == "1", reason="WIREFLOW_NB_SKIP_BINDER=1"
-)
 
 RUN_QUICKSTART = r"""
 import json, sys

@@ -77,3 +77,47 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
         assert "local server stopped" in text
         assert "credits needed" in text
     json.dumps(nb)  # the executed notebook is still valid JSON
+
+
+@pytest.mark.timeout(900)
+def test_nbval_runs_the_set(tmp_path: Path) -> None:
+    """The set as nbval runs it (``pytest --nbval-lax notebooks``): every cell executes
+    without an exception, in a kernel of this environment."""
+    import os
+    import subprocess
+    import sys
+
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work)
+    env = {
+        **os.environ,
+        "WIREFLOW_NB_HOME": str(tmp_path / "home"),
+        "WIREFLOW_NB_MODEL_LATENCY": "0.05",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    env.pop("WIREFLOW_API_KEY", None)
+    env.pop("WIREFLOW_BASE_URL", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-cell-timeout=240",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(tmp_path),
+            str(work),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=850,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    cells = sum(1 for p in ALL for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code")
+    assert f"{cells} passed" in done.stdout, done.stdout[-2000:]
