@@ -341,3 +341,31 @@ def test_credits_balance_is_none_where_not_offered(make_client: Any) -> None:
     assert (
         make_client(Recorder(sequence(httpx.Response(404, json={"error": "no"})))).credits_balance() is None
     )
+
+
+# -- answers of an unexpected shape ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "body", "model"),
+    [
+        (
+            lambda c: c.poll("e"),
+            {"status": "RUNNING", "nodeResults": {"nodeRuns": [{"status": 3}]}},
+            "PollResponse",
+        ),
+        (lambda c: c.get_execution("e"), {"id": ["not", "a", "string"], "status": "RUNNING"}, "Execution"),
+        (lambda c: c.list_executions("wf"), [{"status": "COMPLETED"}], "ExecutionSummary"),
+    ],
+    ids=["poll", "execution", "history"],
+)
+def test_a_body_of_another_shape_is_an_api_error(make_client: Any, call: Any, body: Any, model: str) -> None:
+    from pydantic import ValidationError
+
+    from wireflow_nb import APIError
+
+    server = Recorder(sequence(httpx.Response(200, json=body)))
+    with pytest.raises(APIError) as info:
+        call(make_client(server, base_url=LOCAL))
+    assert not isinstance(info.value, ValidationError)
+    assert f"cannot read as {model}" in str(info.value) and "base_url" in str(info.value)

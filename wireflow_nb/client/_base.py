@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from .._exceptions import (
     APIConnectionError,
@@ -288,6 +289,24 @@ def parse_body(response: httpx.Response) -> Any:
         return text[:2000] if text else None
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _read_model(model: type[_M], body: Any) -> _M:
+    """``model`` from an answer's JSON; a body of another shape is an ``APIError`` that
+    says what was expected, never a raw pydantic error."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the body"
+        raise APIError(
+            f"The API answered with a body this client cannot read as {model.__name__} "
+            f"({where}: {first['msg']}). Check that base_url points at the Executions API "
+            "(it ends in /api/v1), or update wireflow_nb."
+        ) from None
+
+
 def _unwrap(body: Any, *wanted: str) -> Any:
     """Unwrap a hosted ``{"data": ...}`` envelope unless the body already has a wanted key."""
     if isinstance(body, dict) and "data" in body and not any(k in body for k in wanted):
@@ -394,9 +413,9 @@ def error_from_response(
             **common,
         )
     if status == 402:
-        parsed = InsufficientCredits.model_validate(body) if isinstance(body, dict) else InsufficientCredits()
+        parsed = _read_model(InsufficientCredits, body) if isinstance(body, dict) else InsufficientCredits()
         breakdown = [
-            item if isinstance(item, CreditsBreakdownItem) else CreditsBreakdownItem.model_validate(item)
+            item if isinstance(item, CreditsBreakdownItem) else _read_model(CreditsBreakdownItem, item)
             for item in parsed.breakdown
         ]
         costs = ", ".join(
@@ -901,15 +920,15 @@ class BaseClient(Generic[_HttpT]):
                 }
         if isinstance(body, dict) and "workflowId" not in body:
             body = {**body, "workflowId": workflow_id}
-        return ExecuteResponse.model_validate(body)
+        return _read_model(ExecuteResponse, body)
 
     @staticmethod
     def _parse_poll(body: Any) -> PollResponse:
-        return PollResponse.model_validate(body if isinstance(body, dict) else {})
+        return _read_model(PollResponse, body if isinstance(body, dict) else {})
 
     @staticmethod
     def _parse_execution(body: Any) -> Execution:
-        return Execution.model_validate(_unwrap(body, "id", "status"))
+        return _read_model(Execution, _unwrap(body, "id", "status"))
 
     @staticmethod
     def _parse_summaries(body: Any) -> list[ExecutionSummary]:
@@ -918,7 +937,7 @@ class BaseClient(Generic[_HttpT]):
             rows = rows.get("executions", rows.get("items", []))
         if not isinstance(rows, list):
             return []
-        return [ExecutionSummary.model_validate(row) for row in rows if isinstance(row, dict)]
+        return [_read_model(ExecutionSummary, row) for row in rows if isinstance(row, dict)]
 
     @staticmethod
     def _parse_balance(body: Any) -> float | None:
