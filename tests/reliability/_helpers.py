@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -74,15 +72,3 @@ def usage(http: httpx.Client) -> dict[str, Any]:
     answer = http.get("/developer/usage")
     answer.raise_for_status()
     return dict(answer.json())
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float, message: str, interval: float = 0.05) -> Any:
-    """Poll ``condition`` until truthy (returned) or raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)

@@ -18,10 +18,11 @@ import httpx
 import pytest
 
 from tests._servers import RunningServer, running_server
+from tests._servers import wait_until as wait_for
 from wireflow_nb import WireflowClient
 from wireflow_nb._exceptions import APIStatusError, WireflowError
 
-from ._helpers import IMAGE_PRICE, all_executions, env_int, image_workflow, usage, wait_for
+from ._helpers import IMAGE_PRICE, all_executions, env_int, image_workflow, usage
 from ._proxy import FaultProxy
 from .conftest import Figures
 

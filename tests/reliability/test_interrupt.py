@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests._servers import RunningServer, running_server
+from tests._servers import wait_until as wait_for
 from wireflow_nb.engine import LocalEngine
 from wireflow_nb.models import PollResponse
 
-from ._helpers import chain_workflow, wait_for
+from ._helpers import chain_workflow
 from .conftest import Figures
 
 LATENCY = 0.4

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from tests._servers import running_server
+from tests._servers import wait_until as wait_for
 from wireflow_nb import WireflowClient
 from wireflow_nb._exceptions import APIConnectionError, ExecutionFailedError
 
-from ._helpers import IMAGE_PRICE, all_executions, chain_workflow, image_workflow, usage, wait_for
+from ._helpers import IMAGE_PRICE, all_executions, chain_workflow, image_workflow, usage
 from .conftest import Figures
 
 LATENCY = 0.3

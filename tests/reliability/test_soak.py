@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from tests._servers import RunningServer, running_server
+from tests._servers import wait_until as wait_for
 from wireflow_nb import WireflowClient
 from wireflow_nb._exceptions import WireflowError
 
-from ._helpers import IMAGE_PRICE, all_executions, env_float, env_int, image_workflow, usage, wait_for
+from ._helpers import IMAGE_PRICE, all_executions, env_float, env_int, image_workflow, usage
 from .conftest import Figures
 
 CLIENTS = env_int("WIREFLOW_SOAK_CLIENTS", 20)

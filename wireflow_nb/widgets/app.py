@@ -272,7 +272,7 @@ class WorkflowApp(widgets.VBox):
 
         info_row = widgets.HBox(
             [self.backend_label, self.credits_label, self.estimate_label],
-            layout=widgets.Layout(gap="16px", align_items="center"),
+            layout=widgets.Layout(align_items="center"),
         )
         action_row = widgets.HBox(
             [
@@ -283,14 +283,12 @@ class WorkflowApp(widgets.VBox):
                 self.progress,
                 self.elapsed_label,
             ],
-            layout=widgets.Layout(gap="6px", align_items="center", flex_flow="row wrap"),
+            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
         )
         rows: list[widgets.Widget] = [info_row, action_row]
         if own_file_buttons:
             rows.append(
-                widgets.HBox(
-                    [self.path_text, self.save_button, self.load_button], layout=widgets.Layout(gap="6px")
-                )
+                widgets.HBox([self.path_text, self.save_button, self.load_button], layout=widgets.Layout())
             )
         toolbar = widgets.VBox(rows)
         toolbar.add_class("wf-app-toolbar")
