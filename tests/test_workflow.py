@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wireflow_nb import ExecuteRequest, IteratorConfig, Workflow, WorkflowValidationError
-from wireflow_nb.workflow import find_cycles
+from wireflow_nb.graphs import find_cycles
 
 
 def build_demo() -> tuple[Workflow, str, str]:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "parse_iterate", "parse_trigger"]
 
-API_KEY_ENV = "WIREFLOW_API_KEY"
+from ._advice import API_KEY_ENV
 
 EXIT_OK = 0
 EXIT_FAILED = 1

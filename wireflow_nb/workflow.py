@@ -8,12 +8,16 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem, WorkflowValidationError
+from .graphs import find_cycles
 from .models import Edge, ExecuteRequest, IteratorConfig, Node, Position
 
-__all__ = ["HOSTED_MAX_EDGES", "HOSTED_MAX_NODES", "Workflow", "find_cycles"]
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+__all__ = ["HOSTED_MAX_EDGES", "HOSTED_MAX_NODES", "Workflow"]
 
 HOSTED_MAX_NODES = 100
 HOSTED_MAX_EDGES = 500
@@ -30,46 +34,6 @@ def _canvas_kind(node_type: str) -> str:
     if prefix == "output":
         return "output"
     return "utility"
-
-
-def find_cycles(node_ids: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """Every elementary cycle reachable by DFS, each as a path ``[a, b, ..., a]``.
-
-    One cycle per back edge, so a graph with k independent cycles reports k paths.
-    Iterative, so a 10,000-node chain does not hit the recursion limit.
-    """
-    ids = list(dict.fromkeys(node_ids))
-    succ: dict[str, list[str]] = {n: [] for n in ids}
-    for src, dst in edges:
-        if src in succ and dst in succ:
-            succ[src].append(dst)
-    WHITE, GREY, BLACK = 0, 1, 2
-    color = dict.fromkeys(ids, WHITE)
-    cycles: list[list[str]] = []
-    for root in ids:
-        if color[root] != WHITE:
-            continue
-        stack: list[tuple[str, int]] = [(root, 0)]
-        path: list[str] = [root]
-        color[root] = GREY
-        while stack:
-            node, i = stack[-1]
-            children = succ[node]
-            if i < len(children):
-                stack[-1] = (node, i + 1)
-                child = children[i]
-                if color[child] == WHITE:
-                    color[child] = GREY
-                    stack.append((child, 0))
-                    path.append(child)
-                elif color[child] == GREY:
-                    start = path.index(child)
-                    cycles.append([*path[start:], child])
-            else:
-                color[node] = BLACK
-                stack.pop()
-                path.pop()
-    return cycles
 
 
 class Workflow:
@@ -290,9 +254,11 @@ class Workflow:
         self.touch("move_node")
 
     # -- validation ------------------------------------------------------------------
-    def problems(self, *, target_node_id: str | None = None) -> list[Problem]:
+    def problems(self, *, target_node_id: str | None = None, catalog: Catalog | None = None) -> list[Problem]:
         """Every structural problem at once (duplicate ids, dangling edges, cycles with
-        their path, a bad ``target_node_id``); empty when the graph is sound."""
+        their path, edges whose output kind cannot feed the input between nodes of known
+        types, a bad ``target_node_id``); empty when the graph is sound. ``catalog``
+        (default: ``default_catalog()``) says which types are known."""
         found: list[Problem] = []
         seen: set[str] = set()
         for node in self._nodes:
@@ -340,6 +306,10 @@ class Workflow:
                     path=tuple(cycle),
                 )
             )
+        if sound_edges := [e for e in self._edges if e.source in seen and e.target in seen]:
+            from .catalog import default_catalog, edge_kind_problems
+
+            found.extend(edge_kind_problems(self._nodes, sound_edges, catalog or default_catalog()))
         if target_node_id is not None and target_node_id not in seen:
             found.append(
                 Problem(
@@ -351,9 +321,9 @@ class Workflow:
             )
         return found
 
-    def validate(self, *, target_node_id: str | None = None) -> None:
+    def validate(self, *, target_node_id: str | None = None, catalog: Catalog | None = None) -> None:
         """Raise ``WorkflowValidationError`` listing every problem, if there is any."""
-        found = self.problems(target_node_id=target_node_id)
+        found = self.problems(target_node_id=target_node_id, catalog=catalog)
         if found:
             raise WorkflowValidationError(found, summary=f"Workflow {self.id!r} is invalid")
 

@@ -143,7 +143,8 @@ def test_connection_problems_say_what_to_check() -> None:
     app = WorkflowApp(client, editor=RecordingEditor(image_workflow()), workflow_id="down", poll_policy=FAST)
     app.run(wait=True)
     assert status_of(app) == "ERROR"
-    assert "What to check: is the server at" in app.message.value
+    # the advice comes from the one home (wireflow_nb._advice), said once
+    assert app.message.value.count("is the server running (`wireflow-nb serve`") == 1
     assert app.wait_idle(10)
     assert "unavailable" in app.credits_label.value
     assert "Could not load the history" in app.history.message.value

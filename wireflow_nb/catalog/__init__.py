@@ -3,8 +3,9 @@ category, executor) for the palette, the inspector, port checks, credits and the
 
 from __future__ import annotations
 
-from ._builtins import BUILTINS, IMAGE_PRICE, VIDEO_PRICE
+from ._builtins import BUILTINS, IMAGE_PRICE, NUM_IMAGES, VIDEO_PRICE
 from ._decorator import node_type
+from ._ports import Port, can_feed, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
 from ._spec import (
     FIELD_TYPES,
     PORT_KINDS,
@@ -36,6 +37,7 @@ __all__ = [
     "BUILTINS",
     "FIELD_TYPES",
     "IMAGE_PRICE",
+    "NUM_IMAGES",
     "PORT_KINDS",
     "VIDEO_PRICE",
     "Catalog",
@@ -43,8 +45,14 @@ __all__ = [
     "InputSpec",
     "NodeSpec",
     "OutputSpec",
+    "Port",
     "builtin_catalog",
+    "can_feed",
     "default_catalog",
+    "edge_kind_problems",
+    "hosted_kind",
+    "kind_mismatch",
+    "node_ports",
     "node_type",
     "template_placeholders",
 ]

@@ -11,6 +11,9 @@ _N = "wireflow_nb.engine.nodes"
 IMAGE_PRICE = 10
 VIDEO_PRICE = 50
 
+#: Images per run of text-to-image: its executor and its price both count with this spec.
+NUM_IMAGES = I("numImages", "integer", default=1, port=False, minimum=1, maximum=4)
+
 
 BUILTINS: tuple[NodeSpec, ...] = (
     # inputs ---------------------------------------------------------------------------
@@ -179,7 +182,7 @@ BUILTINS: tuple[NodeSpec, ...] = (
             I("width", "integer", default=512, port=False, minimum=64, maximum=2048),
             I("height", "integer", default=512, port=False, minimum=64, maximum=2048),
             I("seed", "integer", default=None, port=False, minimum=0, help="empty: a new seed, recorded"),
-            I("numImages", "integer", default=1, port=False, minimum=1, maximum=4),
+            NUM_IMAGES,
         ),
         outputs=(OutputSpec("images", "image"),),
         price=IMAGE_PRICE,

@@ -7,6 +7,7 @@ checks, the credits estimate and the engine's executors all read these specs.
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,30 @@ class InputSpec:
         """The port kind an edge into this input must carry."""
         return _FIELD_KIND.get(self.type, "any")
 
+    def whole_number(self, value: Any) -> int:
+        """The whole number a node uses for ``value`` of this input: the default (else 1)
+        when empty, else rounded to the nearest whole number and clamped to the bounds.
+
+        The one rule for counts: the executor makes this many images and the price
+        charges for this many. Raises ``ValueError`` for what is not a finite number.
+        """
+        if value is None or (isinstance(value, str) and not value.strip()):
+            value = self.default if self.default is not None else 1
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name} must be a whole number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a whole number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+        whole = round(number)
+        if self.minimum is not None:
+            whole = max(math.ceil(self.minimum), whole)
+        if self.maximum is not None:
+            whole = min(math.floor(self.maximum), whole)
+        return whole
+
 
 @dataclass(frozen=True)
 class OutputSpec:
@@ -96,6 +121,22 @@ class NodeSpec:
     #: ``text:template``: each ``{{name}}`` of this input is an extra text input port.
     template_field: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def price_for(self, inputs: Mapping[str, Any]) -> float:
+        """Credits one run of a node of this type costs with these literal ``inputs``:
+        the type's price, times the images made for types with a ``numImages`` input
+        (counted by ``InputSpec.whole_number``, as the executor counts them). The one home
+        of pricing: the engine, the server, the toolbar's estimate and export call it.
+        A count that is not a number prices as the default (validation refuses it)."""
+        price = float(self.price or 0)
+        count_spec = self.input("numImages")
+        if price and count_spec is not None:
+            try:
+                count = count_spec.whole_number(inputs.get("numImages"))
+            except ValueError:
+                count = count_spec.whole_number(None)
+            price *= max(1, count)
+        return price
 
     def input(self, name: str) -> InputSpec | None:
         for spec in self.inputs:

@@ -20,7 +20,7 @@ from .._exceptions import (
 )
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
-from ._base import BaseClient, _Answer, _seg, logger, poll_from_run
+from ._base import BaseClient, _Answer, _seg, logger
 
 __all__ = ["AsyncWireflowClient"]
 
@@ -246,7 +246,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
             if run.is_terminal:
                 # the execute answer already holds the end state: no request needed
                 state = self._wait_state(run.id, left, on_update, f"await client.wait({run.id!r})")
-                poll = poll_from_run(run)
+                poll = PollResponse.from_run(run)
                 state.observe(poll)
                 results.append(poll)
             else:

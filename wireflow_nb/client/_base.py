@@ -29,6 +29,14 @@ from urllib.parse import quote, unquote_to_bytes
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from .._advice import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    connection_advice,
+    insufficient_credits_advice,
+    status_advice,
+    timeout_advice,
+)
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -53,11 +61,9 @@ from ..models import (
     ExecuteRequest,
     ExecuteResponse,
     Execution,
-    ExecutionRun,
     ExecutionStatus,
     ExecutionSummary,
     InsufficientCredits,
-    NodeResults,
     PollResponse,
     error_message,
 )
@@ -84,8 +90,6 @@ __all__ = [
 logger = logging.getLogger("wireflow_nb.client")
 
 DEFAULT_BASE_URL = "https://www.wireflow.ai/api/v1"
-API_KEY_ENV = "WIREFLOW_API_KEY"
-BASE_URL_ENV = "WIREFLOW_BASE_URL"
 HOSTED_DOMAIN = "wireflow.ai"
 
 #: Header values below this are seconds from now, above it Unix timestamps: servers
@@ -317,10 +321,6 @@ def _unwrap(body: Any, *wanted: str) -> Any:
 # -- errors -----------------------------------------------------------------------------
 
 
-def _fmt_credits(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
 def _server_text(body: Any) -> str | None:
     if isinstance(body, dict):
         return error_message(body.get("error")) or error_message(body.get("message"))
@@ -396,85 +396,43 @@ def error_from_response(
         return redact(text, secrets)
 
     common: dict[str, Any] = {"status_code": status, "body": body, "request_id": request_id}
-    if status == 400:
-        return BadRequestError(
-            message(
-                "The server refused the request as invalid; fix what is listed and send again.",
-                with_details=True,
-            ),
-            **common,
-        )
-    if status == 401:
-        return AuthenticationError(
-            message(
-                f"Check the API key: pass WireflowClient(api_key=...) or set {API_KEY_ENV} "
-                "(keys start with 'sk-' or 'wf_live_', and they can expire)."
-            ),
-            **common,
-        )
     if status == 402:
         parsed = _read_model(InsufficientCredits, body) if isinstance(body, dict) else InsufficientCredits()
         breakdown = [
             item if isinstance(item, CreditsBreakdownItem) else _read_model(CreditsBreakdownItem, item)
             for item in parsed.breakdown
         ]
-        costs = ", ".join(
-            f"{item.node_label or item.node_id} ({item.node_id}): {_fmt_credits(item.credits)}"
-            for item in breakdown
-        )
-        hint = (
-            f"This run needs {_fmt_credits(parsed.required_credits)} credits and the account holds "
-            f"{_fmt_credits(parsed.available_credits)}. Top up credits, or run fewer nodes "
-            "(target_node_id=...) or fewer batch items; nothing was run or charged."
-        )
-        if costs:
-            hint += f" Cost by node: {costs}."
+        costs = [(f"{item.node_label or item.node_id} ({item.node_id})", item.credits) for item in breakdown]
         return InsufficientCreditsError(
-            message(hint),
+            message(insufficient_credits_advice(parsed.required_credits, parsed.available_credits, costs)),
             required_credits=parsed.required_credits,
             available_credits=parsed.available_credits,
             breakdown=breakdown,
             **common,
         )
+    retry_after = parse_retry_after(headers, body, now) if status == 429 else None
+    hint = status_advice(
+        status,
+        has_details=bool(details),
+        idempotency=_error_code(body) in (None, "idempotency_key_reused", "idempotency_conflict"),
+        retry_after=retry_after,
+    )
+    text = message(hint, with_details=status in (400, 422))
+    if status == 400:
+        return BadRequestError(text, **common)
+    if status == 401:
+        return AuthenticationError(text, **common)
     if status == 403:
-        return PermissionDeniedError(
-            message(
-                "The API key is not allowed to do this: give it the scope the call needs "
-                "(workflows:execute to run, executions:read to poll and list, usage:read for credits)."
-            ),
-            **common,
-        )
+        return PermissionDeniedError(text, **common)
     if status == 404:
-        return NotFoundError(
-            message("Check the id: the workflow or execution does not exist, or belongs to another account."),
-            **common,
-        )
-    if status == 413:
-        return APIStatusError(
-            message("The request is too large: upload media and pass URLs instead of inline data."),
-            **common,
-        )
+        return NotFoundError(text, **common)
     if status == 422:
-        hint = "Fix what is listed and send again." if details else ""
-        if _error_code(body) in (None, "idempotency_key_reused", "idempotency_conflict") and not details:
-            hint = "If an Idempotency-Key was reused for a different request, use a new key."
-        return UnprocessableEntityError(message(hint, with_details=True), **common)
+        return UnprocessableEntityError(text, **common)
     if status == 429:
-        retry_after = parse_retry_after(headers, body, now)
-        when = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry later"
-        return RateLimitError(
-            message(
-                f"Rate limited by the API: {when}, or poll less often (the plan limits requests per minute)."
-            ),
-            retry_after=retry_after,
-            **common,
-        )
+        return RateLimitError(text, retry_after=retry_after, **common)
     if status >= 500:
-        return InternalServerError(
-            message("The Wireflow service failed; this is not a problem with your request. Try again later."),
-            **common,
-        )
-    return APIStatusError(message(""), **common)
+        return InternalServerError(text, **common)
+    return APIStatusError(text, **common)
 
 
 # -- retries ----------------------------------------------------------------------------
@@ -528,11 +486,6 @@ def _fingerprint(poll: PollResponse) -> str:
         for run in poll.node_runs
     ]
     return json.dumps([str(poll.state), poll.error, nodes], sort_keys=True, default=str)
-
-
-def poll_from_run(run: ExecutionRun) -> PollResponse:
-    """The poll view of an execution run the execute response already reported."""
-    return PollResponse(status=run.status, error=run.error, node_results=NodeResults(node_runs=run.node_runs))
 
 
 class WaitState:
@@ -806,13 +759,12 @@ class BaseClient(Generic[_HttpT]):
         error: APIConnectionError
         if isinstance(exc, httpx.TimeoutException):
             error = APITimeoutError(
-                f"{request.method} {target} timed out{tried} ({cause}). The server may be busy: "
-                "try again, or raise WireflowClient(timeout=...)."
+                f"{request.method} {target} timed out{tried} ({cause}). {timeout_advice()}"
             )
         else:
             error = APIConnectionError(
                 f"Could not reach {_safe_url(request.url.copy_with(path='/'))} for {request.method} {target}"
-                f"{tried} ({cause}). Check the network and the base_url ({self.base_url})."
+                f"{tried} ({cause}). {connection_advice(self.base_url)}"
             )
         delay = self._retry.delay(retries)
         logger.debug(

@@ -1,5 +1,5 @@
-"""Pure timing for the client: the spec's polling backoff and pacing by the
-``X-RateLimit-*`` headers.
+"""Pure timing for the client: pacing by the ``X-RateLimit-*`` headers (the spec's
+polling backoff lives in ``wireflow_nb._polling``).
 
 Nothing here sleeps or reads a clock: callers pass ``now`` (from the client's injectable
 clock) and do the sleeping themselves, so tests drive all of it with a fake clock.
@@ -8,39 +8,11 @@ clock) and do the sleeping themselves, so tests drive all of it with a fake cloc
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .._polling import poll_delays
+
 __all__ = ["RateLimit", "RequestPacer", "min_request_interval", "poll_delays"]
-
-#: Polling backoff of the spec: start at 1 s, x1.5 after each poll, capped at 10 s.
-POLL_INITIAL = 1.0
-POLL_FACTOR = 1.5
-POLL_MAX = 10.0
-
-
-def poll_delays(
-    initial: float = POLL_INITIAL, factor: float = POLL_FACTOR, maximum: float = POLL_MAX
-) -> Iterator[float]:
-    """The delays between polls: ``initial``, ``initial*factor``, ... capped at ``maximum``.
-
-    >>> from itertools import islice
-    >>> list(islice(poll_delays(), 8))
-    [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
-    """
-    # checked here, not in the generator, so a bad value fails when the client is built
-    if initial < 0 or factor < 1 or maximum < 0:
-        raise ValueError("poll delays need initial >= 0, factor >= 1 and maximum >= 0")
-    return _delays(float(initial), float(factor), float(maximum))
-
-
-def _delays(delay: float, factor: float, maximum: float) -> Iterator[float]:
-    while True:
-        yield min(delay, maximum)
-        # stop multiplying once capped, so the value never overflows to inf
-        if delay < maximum:
-            delay *= factor
-
 
 @dataclass(frozen=True)
 class RateLimit:

@@ -30,16 +30,8 @@ def _number(value: float) -> int | float:
 
 
 def node_price(spec: NodeSpec, literals: Mapping[str, Any]) -> float:
-    """Credits one run of a node costs: the type's price, per image for nodes with a
-    ``numImages`` input (10 per image, as the hosted models)."""
-    price = float(spec.price or 0)
-    if price and spec.input("numImages") is not None:
-        try:
-            count = int(literals.get("numImages") or 1)
-        except (TypeError, ValueError):
-            count = 1
-        price *= max(1, count)
-    return price
+    """Credits one run of a node costs: ``NodeSpec.price_for`` (the catalog prices)."""
+    return spec.price_for(literals)
 
 
 def estimate(plans: Iterable[RunPlan], cache: OutputCache | None) -> tuple[float, list[CreditsBreakdownItem]]:

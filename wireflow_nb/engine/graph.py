@@ -17,13 +17,13 @@ import inspect
 import json
 import re
 import secrets
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import BadRequestError, Problem
 from ..catalog import Catalog, InputSpec, NodeSpec, template_placeholders
+from ..graphs import CycleError, nodes_to_run, topological_order
 from ..models import ExecuteRequest, Node
 from ..workflow import Workflow
 from .cache import executor_fingerprint, node_key
@@ -314,25 +314,6 @@ def _iterator_problems(request: ExecuteRequest, nodes: Mapping[str, Node]) -> li
     return found
 
 
-def _topological(node_ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
-    """Kahn's order of ``node_ids`` (shorter than the graph when there is a cycle)."""
-    succs: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
-    remaining = dict.fromkeys(node_ids, 0)
-    for source, target in edges:
-        succs[source].append(target)
-        remaining[target] += 1
-    ready = deque(node_id for node_id in node_ids if not remaining[node_id])
-    order: list[str] = []
-    while ready:
-        node_id = ready.popleft()
-        order.append(node_id)
-        for succ in succs[node_id]:
-            remaining[succ] -= 1
-            if not remaining[succ]:
-                ready.append(succ)
-    return order
-
-
 def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     """Validate ``request`` against ``catalog`` and index it; ``.problems`` lists every
     problem found (empty when the request can run)."""
@@ -361,28 +342,18 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     target = request.target_node_id
     if target is not None and target not in nodes:
         sound = False
-    order = _topological(list(nodes), pairs)
-    has_cycle = len(order) < len(nodes)
+    try:
+        order = topological_order(nodes, pairs)
+        has_cycle = False
+    except CycleError:
+        order, has_cycle = [], True
     found: list[Problem] = []
     if not sound or has_cycle:
         # the structural messages (cycle paths included) have one source: Workflow.problems()
         found = Workflow(nodes=request.nodes, edges=request.edges).problems(target_node_id=target)
 
     # which nodes run: the target and its ancestors, else all
-    if target is not None and target in nodes:
-        parents: dict[str, list[str]] = {}
-        for source, dest in pairs:
-            parents.setdefault(dest, []).append(source)
-        keep = {target}
-        todo = [target]
-        while todo:
-            for parent in parents.get(todo.pop(), ()):
-                if parent not in keep:
-                    keep.add(parent)
-                    todo.append(parent)
-        run_ids = [node_id for node_id in nodes if node_id in keep]
-    else:
-        run_ids = list(nodes)
+    run_ids = nodes_to_run(nodes, pairs, target if target in nodes else None)
     run_set = set(run_ids)
 
     specs: dict[str, NodeSpec] = {}

@@ -19,7 +19,7 @@ from .routes import API_PREFIX
 
 __all__ = ["ServeConfigError", "bind_socket", "serve", "url_host"]
 
-API_KEY_ENV = "WIREFLOW_API_KEY"
+from .._advice import API_KEY_ENV
 
 
 class ServeConfigError(ValueError):

@@ -29,16 +29,16 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from .._exceptions import APIConnectionError, NotFoundError, RateLimitError
+from .._polling import PollPolicy
+from ..graphs import nodes_to_run as _nodes_to_run
 from ..models import (
     ExecuteRequest,
     ExecuteResponse,
-    ExecutionRun,
-    NodeResults,
     PollResponse,
     is_terminal,
     normalize_execution_status,
@@ -225,41 +225,14 @@ def backend_name(backend: Any) -> str:
 # -- planning (pure) ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PollPolicy:
-    """The spec's polling backoff: ``initial`` seconds, times ``factor``, capped."""
-
-    initial: float = 1.0
-    factor: float = 1.5
-    maximum: float = 10.0
-
-    def delays(self) -> Iterator[float]:
-        delay = self.initial
-        while True:
-            yield min(delay, self.maximum)
-            if delay < self.maximum:
-                delay *= self.factor
-
-
 def nodes_to_run(request: ExecuteRequest) -> list[str]:
     """Ids of the nodes a request runs, in node order: all of them, or the target node
-    and its ancestors when ``targetNodeId`` is set."""
-    ids = [node.id for node in request.nodes]
-    target = request.target_node_id
-    if target is None:
-        return list(dict.fromkeys(ids))
-    parents: dict[str, set[str]] = {}
-    for edge in request.edges:
-        parents.setdefault(edge.target, set()).add(edge.source)
-    wanted: set[str] = set()
-    stack = [target]
-    while stack:
-        node_id = stack.pop()
-        if node_id in wanted:
-            continue
-        wanted.add(node_id)
-        stack.extend(parents.get(node_id, ()))
-    return [i for i in dict.fromkeys(ids) if i in wanted]
+    and its ancestors when ``targetNodeId`` is set (``graphs.nodes_to_run``)."""
+    return _nodes_to_run(
+        (node.id for node in request.nodes),
+        ((edge.source, edge.target) for edge in request.edges),
+        request.target_node_id,
+    )
 
 
 def final_node_ids(request: ExecuteRequest) -> list[str]:
@@ -315,8 +288,9 @@ def estimate_credits(request: ExecuteRequest, catalog: Any = None) -> CostEstima
         if spec is None:
             unknown.append(node.node_type)
             continue
-        if spec.price:
-            breakdown.append((node.id, node.label, float(spec.price)))
+        price = spec.price_for(node.inputs)
+        if price:
+            breakdown.append((node.id, node.label, price))
     per_run = sum(c for _, _, c in breakdown)
     runs = batch_size(request)
     return CostEstimate(per_run * runs, per_run, runs, tuple(breakdown), tuple(unknown))
@@ -414,7 +388,7 @@ class RunState:
             )
             self.executions[run.id] = progress
             if run.node_runs or run.is_terminal:
-                self.apply_poll(run.id, poll_of_run(run))
+                self.apply_poll(run.id, PollResponse.from_run(run))
         self.version += 1
 
     def apply_poll(self, execution_id: str, poll: PollResponse) -> None:
@@ -621,15 +595,6 @@ class RunState:
             if node is not None and node.output is not None:
                 found.append((progress, node.output))
         return found
-
-
-def poll_of_run(run: ExecutionRun) -> PollResponse:
-    """The poll body an execution run of the execute answer stands for."""
-    return PollResponse(
-        status=run.status,
-        error=run.error,
-        node_results=NodeResults(node_runs=list(run.node_runs)),
-    )
 
 
 # -- driving a run ---------------------------------------------------------------------------

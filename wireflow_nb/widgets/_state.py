@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ..catalog import Port, can_feed, kind_mismatch, node_ports
+from ..graphs import back_edges, reachable, shortest_path, topological_order
 from ..models import Edge, Node, Position, port_name
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog, NodeSpec
+    from ..catalog import Catalog
     from ..workflow import Workflow
 
 # -- geometry (world units) ----------------------------------------------------------
@@ -51,26 +53,6 @@ MIN_ZOOM = 0.1
 MAX_ZOOM = 4.0
 ZOOM_STEP = 1.2
 BEZIER_SEGMENTS = 24
-
-#: Port kinds of hosted ``data.inputs``/``data.outputs`` type names.
-_HOSTED_KINDS = {
-    "image": "image",
-    "images": "image",
-    "text": "text",
-    "string": "text",
-    "prompt": "text",
-    "video": "video",
-    "videos": "video",
-    "audio": "audio",
-    "json": "json",
-    "object": "json",
-    "number": "number",
-    "integer": "number",
-    "float": "number",
-    "boolean": "boolean",
-    "bool": "boolean",
-}
-
 
 class Redraw(IntFlag):
     """What a state change needs redrawn (and which side panels need refreshing)."""
@@ -93,41 +75,7 @@ class Redraw(IntFlag):
     SCENE = GRID | EDGES | NODES | LIVE | OVERLAY
 
 
-# -- kinds ---------------------------------------------------------------------------
-def hosted_kind(type_name: Any) -> str:
-    """The port kind of a hosted port type (``IMAGE`` -> ``image``); ``any`` if unknown."""
-    if not isinstance(type_name, str):
-        return "any"
-    return _HOSTED_KINDS.get(type_name.strip().lower(), "any")
-
-
-def can_feed(out_kind: str, in_kind: str) -> bool:
-    """Whether an output of ``out_kind`` may feed an input of ``in_kind``.
-
-    ``any`` goes everywhere; JSON carries anything and accepts anything; numbers are
-    written into text inputs as text.
-    """
-    if out_kind == in_kind or "any" in (out_kind, in_kind):
-        return True
-    if out_kind == "json" or in_kind == "json":
-        return True
-    return out_kind == "number" and in_kind == "text"
-
-
 # -- nodes and ports -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Port:
-    name: str
-    kind: str = "any"
-    label: str = ""
-    multiple: bool = False
-    required: bool = False
-
-    @property
-    def text(self) -> str:
-        return self.label or self.name
-
-
 @dataclass
 class NodeBox:
     """A node as drawn: its rectangle (world units) and its ports."""
@@ -190,52 +138,6 @@ class NodeBox:
 def node_height(rows: int, thumb: bool) -> float:
     h = HEADER_HEIGHT + BODY_PAD + ROW_HEIGHT * max(1, rows) + BODY_PAD
     return h + (THUMB_HEIGHT + BODY_PAD if thumb else 0.0)
-
-
-def node_ports(
-    node: Node, spec: NodeSpec | None, edges_in: Sequence[Edge], edges_out: Sequence[Edge]
-) -> tuple[list[Port], list[Port]]:
-    """Input and output ports of a node.
-
-    Known types: the catalog's ports (template placeholders included). Unknown (hosted)
-    types: ``data.inputs``/``data.outputs``. Either way, every handle an edge uses is a
-    port too, so no edge of a loaded file dangles in the drawing.
-    """
-    inputs: list[Port] = []
-    outputs: list[Port] = []
-    if spec is not None:
-        for s in spec.input_ports(node):
-            inputs.append(Port(s.name, s.kind, s.name, multiple=s.multiple, required=s.required))
-        for o in spec.outputs:
-            outputs.append(Port(o.name, o.kind, o.name))
-    for declared, target in ((node.declared_inputs, inputs), (node.declared_outputs, outputs)):
-        for p in declared:
-            pid = p.get("id") or p.get("name")
-            if not isinstance(pid, str) or not pid:
-                continue
-            name = port_name(pid) or pid
-            if any(q.name == name for q in target):
-                continue
-            label = p.get("label")
-            target.append(
-                Port(
-                    name,
-                    hosted_kind(p.get("type")),
-                    str(label) if label else name,
-                    multiple=bool(p.get("multiple") or p.get("isList")),
-                    required=bool(p.get("required")),
-                )
-            )
-    kind_of = {q.name: q.kind for q in outputs}
-    for e in edges_in:
-        fed = e.target_port
-        if fed and not any(q.name == fed for q in inputs):
-            inputs.append(Port(fed, "any", fed))
-    for e in edges_out:
-        used = e.source_port
-        if used and not any(q.name == used for q in outputs):
-            outputs.append(Port(used, kind_of.get(used, "any"), used))
-    return inputs, outputs
 
 
 def _empty(value: Any) -> bool:
@@ -378,35 +280,6 @@ class ConnectCheck(NamedTuple):
 OK = ConnectCheck(True)
 
 
-def _reach(start: str, succ: Mapping[str, Iterable[str]]) -> set[str]:
-    seen = {start}
-    stack = [start]
-    while stack:
-        for nxt in succ.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
-
-
-def _path(start: str, goal: str, succ: Mapping[str, Iterable[str]]) -> list[str]:
-    """A path start -> ... -> goal (BFS), empty when there is none."""
-    prev: dict[str, str | None] = {start: None}
-    queue = [start]
-    while queue:
-        cur = queue.pop(0)
-        if cur == goal:
-            out = [cur]
-            while prev[out[-1]] is not None:
-                out.append(prev[out[-1]])  # type: ignore[arg-type]
-            return out[::-1]
-        for nxt in succ.get(cur, ()):
-            if nxt not in prev:
-                prev[nxt] = cur
-                queue.append(nxt)
-    return []
-
-
 def check_connection(
     boxes: Mapping[str, NodeBox],
     edges: Sequence[Edge],
@@ -435,7 +308,7 @@ def check_connection(
         return ConnectCheck(
             False,
             "kind",
-            f"kind mismatch: {out.kind} output {source}.{out.name} cannot feed {inp.kind} input {target}.{inp.name}",
+            kind_mismatch(out.kind, source, out.name, inp.kind, target, inp.name),
         )
     into = [e for e in edges if e.target == target and e.target_port == inp.name]
     if any(e.source == source and e.source_port == out.name for e in into):
@@ -450,7 +323,7 @@ def check_connection(
     succ: dict[str, list[str]] = {}
     for e in edges:
         succ.setdefault(e.source, []).append(e.target)
-    path = _path(target, source, succ)
+    path = shortest_path(target, source, succ)
     if path:
         return ConnectCheck(
             False, "cycle", "would make a cycle: " + " -> ".join([*path, target]) + "; connect the other way"
@@ -478,43 +351,19 @@ def layered_layout(
     for s, t in edges:
         if s in succ and t in succ and s != t and t not in succ[s]:
             succ[s].append(t)
-    # drop back edges (iterative DFS) so the rest is a DAG
-    color = dict.fromkeys(ids, 0)
-    dag: dict[str, list[str]] = {n: [] for n in ids}
-    for root in ids:
-        if color[root]:
-            continue
-        color[root] = 1
-        stack: list[tuple[str, int]] = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            if i < len(succ[node]):
-                stack[-1] = (node, i + 1)
-                child = succ[node][i]
-                if color[child] == 1:
-                    continue  # back edge
-                dag[node].append(child)
-                if color[child] == 0:
-                    color[child] = 1
-                    stack.append((child, 0))
-            else:
-                color[node] = 2
-                stack.pop()
+    # drop back edges so the rest is a DAG; a node's column is its longest path from a source
+    pairs = [(s, t) for s, ts in succ.items() for t in ts]
+    back = back_edges(ids, pairs)
+    dag_pairs = [p for p in pairs if p not in back]
     pred: dict[str, list[str]] = {n: [] for n in ids}
-    indeg = dict.fromkeys(ids, 0)
-    for s, ts in dag.items():
-        for t in ts:
-            pred[t].append(s)
-            indeg[t] += 1
+    dag: dict[str, list[str]] = {n: [] for n in ids}
+    for s, t in dag_pairs:
+        pred[t].append(s)
+        dag[s].append(t)
     layer = dict.fromkeys(ids, 0)
-    ready = [n for n in ids if indeg[n] == 0]
-    while ready:
-        n = ready.pop(0)
+    for n in topological_order(ids, dag_pairs):
         for t in dag[n]:
             layer[t] = max(layer[t], layer[n] + 1)
-            indeg[t] -= 1
-            if indeg[t] == 0:
-                ready.append(t)
     columns: dict[int, list[str]] = {}
     for n in ids:
         columns.setdefault(layer[n], []).append(n)
@@ -1271,7 +1120,7 @@ class EditorState:
             succ.setdefault(e.source, []).append(e.target)
             pred.setdefault(e.target, []).append(e.source)
         # connecting s -> t makes a cycle iff t already reaches s
-        blocked = _reach(hit.node_id, pred if hit.side == "out" else succ)
+        blocked = reachable(hit.node_id, pred if hit.side == "out" else succ)
         fed: dict[tuple[str, str], list[Edge]] = {}
         for e in edges:
             fed.setdefault((e.target, e.target_port or ""), []).append(e)
@@ -1315,7 +1164,7 @@ class EditorState:
             return ConnectCheck(
                 False,
                 "kind",
-                f"kind mismatch: {out.kind} output {source}.{out.name} cannot feed {inp.kind} input {target}.{inp.name}",
+                kind_mismatch(out.kind, source, out.name, inp.kind, target, inp.name),
             )
         into = fed.get((target, inp.name), [])
         if any(e.source == source and e.source_port == out.name for e in into):

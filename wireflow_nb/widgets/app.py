@@ -61,16 +61,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from .._advice import explain
 from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
     BadRequestError,
     InsufficientCreditsError,
-    PermissionDeniedError,
     Problem,
-    RateLimitError,
     UnprocessableEntityError,
     WorkflowValidationError,
 )
@@ -992,30 +987,7 @@ class WorkflowApp(widgets.VBox):
             ]
             self._show_problems(problems, title="The server refused the workflow:")
             return
-        text = str(error)
-        if isinstance(error, APITimeoutError):
-            text += (
-                f"\nThe server at {self.base_url} did not answer in time. Check that it is up and not "
-                "overloaded; the run may still have started: see the History tab."
-            )
-        elif isinstance(error, APIConnectionError):
-            text += (
-                f"\nWhat to check: is the server at {self.base_url} running (`wireflow-nb serve` for a local "
-                "one)? Is the base URL right (WIREFLOW_BASE_URL)? Is a proxy or firewall in the way?"
-            )
-        elif isinstance(error, AuthenticationError):
-            text += "\nCheck WIREFLOW_API_KEY: is it set, current and for this server?"
-        elif isinstance(error, PermissionDeniedError):
-            text += "\nThe API key lacks a scope this needs (workflows:execute, executions:read)."
-        elif isinstance(error, RateLimitError):
-            wait = f" in {error.retry_after:g} s" if error.retry_after else " in a minute"
-            text += f"\nRate limited: try again{wait}."
-        elif isinstance(error, TimeoutError):
-            text += "\nIt goes on in the background: see the History tab."
-        elif isinstance(error, APIStatusError):
-            pass
-        else:
-            text = f"{type(error).__name__}: {text}"
+        text = explain(error, base_url=self.base_url)
         self._show_message(text, error=True)
 
     # -- selection and the node panel -----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ...catalog import InputSpec
 from ..scheduler import NodeError
 
 __all__ = [
@@ -53,6 +54,14 @@ def as_int(value: Any, default: int, minimum: int | None = None, maximum: int | 
     if maximum is not None:
         number = min(maximum, number)
     return number
+
+
+def whole_number(spec: InputSpec, value: Any) -> int:
+    """``InputSpec.whole_number`` (the rule the price counts with), as a ``NodeError``."""
+    try:
+        return spec.whole_number(value)
+    except ValueError as exc:
+        raise NodeError(str(exc)) from None
 
 
 def as_float(value: Any, default: float, minimum: float | None = None, maximum: float | None = None) -> float:

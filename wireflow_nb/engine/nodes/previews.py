@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from ...catalog import NUM_IMAGES
 from ._media import (
     as_float,
     as_int,
@@ -26,6 +27,7 @@ from ._media import (
     load_image,
     mp4_bytes,
     video_result,
+    whole_number,
 )
 
 PROVIDER = "local-preview"
@@ -94,7 +96,7 @@ def text_to_image(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     prompt = str(inputs.get("prompt") or "")
     width = as_int(inputs.get("width"), 512, 64, 2048)
     height = as_int(inputs.get("height"), 512, 64, 2048)
-    count = as_int(inputs.get("numImages"), 1, 1, 4)
+    count = whole_number(NUM_IMAGES, inputs.get("numImages"))
     seed = as_int(inputs.get("seed", ctx.seed), 0, 0)
     images = []
     for i in range(count):
