@@ -29,12 +29,12 @@ from ._runs import (
     NodeRun,
     NodeState,
     PollResponse,
-    error_message,
 )
 from ._status import (
     TERMINAL_EXECUTION_STATUSES,
     ExecutionStatus,
     NodeRunStatus,
+    error_message,
     is_terminal,
     normalize_execution_status,
     normalize_node_status,

@@ -15,6 +15,7 @@ from ._status import (
     NodeRunStatus,
     NodeStatusValue,
     StatusValue,
+    error_message,
     is_terminal,
     keep_exact,
     normalize_execution_status,
@@ -26,21 +27,7 @@ def _html() -> ModuleType:
     # imported on use: models import nothing of the package at import time
     import importlib
 
-    return importlib.import_module("wireflow_nb._html")
-
-
-def error_message(error: Any) -> str | None:
-    """The text of an ``error`` field, flat (``"..."``) or nested (``{"message": ...}``)."""
-    if error is None:
-        return None
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        for key in ("message", "error", "detail", "type", "code"):
-            value = error.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return str(error)
+    return importlib.import_module("wireflow_nb.models._html")
 
 
 class _HasExecutionStatus(WireModel):

@@ -99,3 +99,17 @@ def normalize_node_status(value: Any) -> NodeRunStatus | str:
 
 def is_terminal(value: Any) -> bool:
     return normalize_execution_status(value) in TERMINAL_EXECUTION_STATUSES
+
+
+def error_message(error: Any) -> str | None:
+    """The text of an ``error`` field, flat (``"..."``) or nested (``{"message": ...}``)."""
+    if error is None:
+        return None
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict):
+        for key in ("message", "error", "detail", "type", "code"):
+            value = error.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return str(error)

@@ -69,9 +69,9 @@ from .._exceptions import (
     UnprocessableEntityError,
     WorkflowValidationError,
 )
-from .._html import STATUS_COLORS
 from ..export import HOSTED_BASE_URL, to_curl, to_python
 from ..models import ExecuteRequest, IteratorConfig, PollResponse, images_of
+from ..models._html import STATUS_COLORS
 from ..workflow import Workflow
 from ._runner import (
     BackgroundRun,

@@ -26,8 +26,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._exceptions import APIConnectionError, WireflowError
-from .._html import format_duration_ms, render_node_runs, status_badge
 from ..models import Execution, ExecutionSummary, Node, normalize_execution_status
+from ..models._html import format_duration_ms, render_node_runs, status_badge
 from ..workflow import Workflow
 from ._runner import call_blocking
 from .outputs import MediaFetcher, OutputView

@@ -17,8 +17,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._outputs import images_of, text_of, videos_of
+from ._status import error_message, normalize_execution_status
+
 if TYPE_CHECKING:
-    from .models import ExecuteResponse, Execution, ExecutionSummary, NodeRun, PollResponse
+    from ._runs import ExecuteResponse, Execution, ExecutionSummary, NodeRun, PollResponse
 
 __all__ = [
     "escape",
@@ -96,7 +99,6 @@ def format_duration_ms(ms: Any) -> str:
 
 
 def _status_text(status: Any) -> str:
-    from .models import normalize_execution_status
 
     return str(normalize_execution_status(status)) if status is not None else ""
 
@@ -144,7 +146,6 @@ def _json_text(value: Any) -> str:
 
 def render_output(output: Any) -> str:
     """A node output: image thumbnails, video links, text, or pretty JSON."""
-    from .models import images_of, text_of, videos_of
 
     if output is None:
         return ""
@@ -190,7 +191,6 @@ def _labels_of(snapshot: Any) -> dict[str, str]:
 
 def render_node_runs(node_runs: Iterable[NodeRun], *, labels: Mapping[str, str] | None = None) -> str:
     """A table of node runs: node, status (cached), output, error."""
-    from .models import error_message
 
     runs = list(node_runs)
     if not runs:
@@ -244,7 +244,6 @@ def render_execute_response(response: ExecuteResponse) -> str:
 
 
 def _error_text(error: Any) -> str | None:
-    from .models import error_message
 
     return error_message(error)
 
