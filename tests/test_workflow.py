@@ -309,12 +309,15 @@ def valid_workflows(draw: st.DrawFn) -> Workflow:
     # edges only go forward in id order, so the graph stays acyclic
     for _ in range(draw(st.integers(0, count * 2)) if count > 1 else 0):
         a, b = sorted(draw(st.lists(st.integers(0, count - 1), min_size=2, max_size=2, unique=True)))
-        wf.connect(
+        edge = wf.connect(
             ids[a],
             draw(st.sampled_from(["text", "images", "out-prompt"])),
             ids[b],
             draw(st.sampled_from(["prompt", "image", "in-text"])),
         )
+        # valid means the kinds fit too (an image output cannot feed a text input)
+        if any(p.code == "kind_mismatch" and p.edge_id == edge for p in wf.problems()):
+            wf.remove_edge(edge)
     return wf
 
 
