@@ -9,9 +9,9 @@ content-addressed folder (``artifacts``), and tells subscribers what happens
 
 from __future__ import annotations
 
+from .context import NodeCancelled, NodeContext, NodeError
 from .events import EVENT_KINDS, EngineEvent
 from .local import LocalEngine, default_home
-from .scheduler import NodeCancelled, NodeContext, NodeError
 
 __all__ = [
     "EVENT_KINDS",

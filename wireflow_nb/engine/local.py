@@ -57,7 +57,8 @@ from .credits import CreditsLedger, Reservation, estimate
 from .events import EventBus, EventCallback
 from .graph import RunPlan, analyze, plan_batch, validation_error
 from .runs import CANCELLED, COMPLETED, FAILED, RUNNING, NodeRunState, RunRecord, utc_now_iso
-from .scheduler import INLINE_BUDGET, RunScheduler, Services
+from .scheduler import RunScheduler, Services
+from .speed import INLINE_BUDGET
 from .store import Store
 
 __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_home"]
@@ -420,7 +421,7 @@ class LocalEngine:
                 elif isinstance(value, os.PathLike):
                     changes[name] = os.fspath(value)
                 elif type(value).__module__.startswith("PIL."):
-                    from .nodes._media import encode_png
+                    from .outputs import encode_png
 
                     changes[name] = self._artifacts.ref(self._artifacts.save(encode_png(value), "image/png"))
             if changes:
