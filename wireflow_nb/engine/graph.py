@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import BadRequestError, Problem
+from ..batches import MAX_BATCH_RUNS, batch_items
 from ..catalog import Catalog, InputSpec, NodeSpec, template_placeholders
 from ..graphs import CycleError, nodes_to_run, topological_order
 from ..models import ExecuteRequest, Node
@@ -43,9 +44,6 @@ __all__ = [
     "substitute_trigger",
     "validation_error",
 ]
-
-#: The most runs one request may start (values x repeat).
-MAX_BATCH_RUNS = 1000
 
 _TRIGGER_REF = re.compile(r"\{\{\s*trigger\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
 _SEED_RANGE = 2**31
@@ -525,23 +523,6 @@ def validation_error(found: list[Problem]) -> BadRequestError:
 
 
 # -- planning ---------------------------------------------------------------------------
-def batch_items(request: ExecuteRequest) -> list[tuple[int, int, dict[str, dict[str, Any]]]]:
-    """``(input_index, variant, overrides)`` of each run of the batch, in run order:
-    values zipped, each repeated ``repeat`` times (the largest repeat of the configs)."""
-    configs = request.iterator_configs or []
-    if not configs:
-        return [(0, 0, {})]
-    repeat = max(c.repeat for c in configs)
-    items: list[tuple[int, int, dict[str, dict[str, Any]]]] = []
-    for input_index in range(len(configs[0].values)):
-        overrides: dict[str, dict[str, Any]] = {}
-        for config in configs:
-            overrides.setdefault(config.node_id, {})[config.field] = config.values[input_index]
-        for variant in range(repeat):
-            items.append((input_index, variant, overrides))
-    return items
-
-
 def _resolve_literal(value: Any, trigger_data: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         return substitute_trigger(value, trigger_data) if "{{" in value else value
