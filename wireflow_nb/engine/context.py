@@ -19,7 +19,7 @@ from .artifacts import read_source
 from .runs import NodeRunState
 
 if TYPE_CHECKING:
-    from .graph import PlannedNode
+    from .planning import PlannedNode
     from .scheduler import RunScheduler, Services
 
 __all__ = ["NodeCancelled", "NodeContext", "NodeError", "error_text"]

@@ -20,7 +20,7 @@ from .store import Store
 if TYPE_CHECKING:
     from ..catalog import NodeSpec
     from .cache import OutputCache
-    from .graph import RunPlan
+    from .planning import RunPlan
 
 __all__ = ["CreditsLedger", "Reservation", "estimate", "insufficient_credits", "node_price"]
 

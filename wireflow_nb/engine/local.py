@@ -3,7 +3,8 @@
 It owns the engine's lifecycle (home folder, SQLite store, artifact store, background
 thread with its asyncio loop, thread pool), turns ``Backend`` calls into validated,
 planned, paid-for runs, and reads them back in the wire shapes of the spec. What a graph
-means is ``graph``'s, how it runs is ``scheduler``'s; this module wires them together.
+means is ``validation``'s and ``planning``'s, how it runs is ``scheduler``'s; this module
+wires them together.
 """
 
 from __future__ import annotations
@@ -55,11 +56,12 @@ from .artifacts import ArtifactStore, read_source
 from .cache import OutputCache
 from .credits import CreditsLedger, Reservation, estimate
 from .events import EventBus, EventCallback
-from .graph import RunPlan, analyze, plan_batch, validation_error
+from .planning import RunPlan, plan_batch
 from .runs import CANCELLED, COMPLETED, FAILED, RUNNING, NodeRunState, RunRecord, utc_now_iso
 from .scheduler import RunScheduler, Services
 from .speed import INLINE_BUDGET
 from .store import Store
+from .validation import analyze, validation_error
 
 __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_home"]
 

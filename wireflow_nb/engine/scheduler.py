@@ -30,8 +30,8 @@ from .cache import MISSING, OutputCache
 from .context import NodeCancelled, NodeContext, error_text
 from .credits import CreditsLedger, Reservation
 from .events import EngineEvent, EventBus
-from .graph import PlannedNode, RunPlan
 from .outputs import has_refs, to_stored
+from .planning import PlannedNode, RunPlan
 from .runs import (
     CANCELLED,
     COMPLETED,
