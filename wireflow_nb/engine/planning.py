@@ -21,7 +21,6 @@ from typing import Any
 from ..batches import batch_items
 from ..catalog import InputSpec, NodeSpec, template_placeholders
 from .cache import executor_fingerprint, node_key
-from .credits import node_price
 from .validation import GraphIndex, is_blank
 
 __all__ = [
@@ -232,7 +231,7 @@ def plan_run(
             literals["seed"] = pn.seed
         pn.literals = literals
         pn.cacheable = cacheable
-        pn.price = node_price(spec, literals) if spec.price else 0.0
+        pn.price = spec.price_for(literals) if spec.price else 0.0  # (most nodes are free)
         planned[node_id] = pn
     ordered = {node_id: planned[node_id] for node_id in index.run_ids if node_id in planned}
     return RunPlan(
