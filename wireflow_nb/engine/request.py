@@ -22,8 +22,8 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from .._exceptions import BadRequestError, Problem
-from ..backend import IteratorConfigsArg, WorkflowOrRequest, as_request
-from ..models import Edge, ExecuteRequest, IteratorConfig, Node
+from ..backend import IteratorConfigsArg, WorkflowOrRequest, as_request, with_options
+from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
 from .artifacts import ArtifactStore
 from .outputs import encode_png
@@ -65,15 +65,12 @@ def engine_request(
             request.nodes = list(request.nodes)
         else:
             request = as_request(workflow_or_request)
-        if target_node_id is not None:
-            request.target_node_id = target_node_id
-        if trigger_data is not None:
-            request.trigger_data = dict(trigger_data)
-        if iterator_configs is not None:
-            request.iterator_configs = [
-                c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c)
-                for c in iterator_configs
-            ]
+        with_options(
+            request,
+            target_node_id=target_node_id,
+            trigger_data=trigger_data,
+            iterator_configs=iterator_configs,
+        )
     except ValidationError as exc:
         details = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "code": "bad_shape"}
