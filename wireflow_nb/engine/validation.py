@@ -11,7 +11,7 @@ Graph walks are ``wireflow_nb.graphs``'; the batch size rule is ``wireflow_nb.ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from .._exceptions import BadRequestError, Problem
 from ..batches import MAX_BATCH_RUNS
 from ..catalog import Catalog, InputSpec, NodeSpec
 from ..graphs import CycleError, nodes_to_run, topological_order
-from ..models import ExecuteRequest, Node
+from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
 
 __all__ = ["GraphIndex", "analyze", "is_blank", "problems", "validation_error"]
@@ -68,6 +68,24 @@ def _unknown_type_problem(node: Node) -> Problem:
         f"with @wireflow_nb.node_type({node_type!r}, inputs=..., outputs=...)",
         node_id=node.id,
         field="nodeType",
+    )
+
+
+def _unknown_handle_problem(edge: Edge, i: int, end: str, spec: NodeSpec, names: Iterable[str]) -> Problem:
+    """An edge that leaves (``end="source"``) or enters (``end="target"``) a node by a
+    handle its type does not have; ``names`` are the handles it has."""
+    if end == "source":
+        node_id, handle, verb, kind = edge.source, edge.source_handle, "leaves", "output"
+    else:
+        node_id, handle, verb, kind = edge.target, edge.target_handle, "enters", "input"
+    return Problem(
+        "unknown_handle",
+        f"edge {edge.id or f'#{i}'} {verb} node {node_id!r} by {end}Handle "
+        f"{handle!r}, which is not an {kind} of {spec.node_type!r}; "
+        f"{kind}s: " + (", ".join(sorted(names)) or "(none)"),
+        node_id=node_id,
+        edge_id=edge.id,
+        field=f"{end}Handle",
     )
 
 
@@ -266,17 +284,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
             if source_port is None:
                 source_port = source_spec.outputs[0].name if source_spec.outputs else "output"
             elif outputs is not None and source_port not in outputs:
-                found.append(
-                    Problem(
-                        "unknown_handle",
-                        f"edge {edge.id or f'#{i}'} leaves node {edge.source!r} by sourceHandle "
-                        f"{edge.source_handle!r}, which is not an output of {source_spec.node_type!r}; "
-                        "outputs: " + (", ".join(sorted(outputs)) or "(none)"),
-                        node_id=edge.source,
-                        edge_id=edge.id,
-                        field="sourceHandle",
-                    )
-                )
+                found.append(_unknown_handle_problem(edge, i, "source", source_spec, outputs))
         target_port = edge.target_port
         if target_spec is not None:
             if target_spec.template_field:
@@ -288,17 +296,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                     inputs_of[target_spec.node_type] = {s.name for s in target_spec.inputs}
                 allowed = inputs_of[target_spec.node_type]
             if target_port is None or target_port not in allowed:
-                found.append(
-                    Problem(
-                        "unknown_handle",
-                        f"edge {edge.id or f'#{i}'} enters node {edge.target!r} by targetHandle "
-                        f"{edge.target_handle!r}, which is not an input of {target_spec.node_type!r}; "
-                        "inputs: " + (", ".join(sorted(allowed)) or "(none)"),
-                        node_id=edge.target,
-                        edge_id=edge.id,
-                        field="targetHandle",
-                    )
-                )
+                found.append(_unknown_handle_problem(edge, i, "target", target_spec, allowed))
                 continue
         if target_port is None or source_port is None:
             continue
