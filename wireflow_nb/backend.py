@@ -140,6 +140,20 @@ def as_request(
         request = workflow_or_request.model_copy(deep=True)
     else:
         request = ExecuteRequest.model_validate(dict(workflow_or_request))
+    return with_options(
+        request, target_node_id=target_node_id, trigger_data=trigger_data, iterator_configs=iterator_configs
+    )
+
+
+def with_options(
+    request: ExecuteRequest,
+    *,
+    target_node_id: str | None = None,
+    trigger_data: Mapping[str, Any] | None = None,
+    iterator_configs: IteratorConfigsArg = None,
+) -> ExecuteRequest:
+    """``request`` (changed in place) with the keyword options of ``execute`` layered on
+    top: each one given wins over what the request already had."""
     if target_node_id is not None:
         request.target_node_id = target_node_id
     if trigger_data is not None:

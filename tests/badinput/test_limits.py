@@ -99,7 +99,7 @@ def test_hosted_limits_are_checked_before_sending() -> None:
 
 
 def test_batch_over_the_limit_is_400_naming_it(server: RunningServer) -> None:
-    from wireflow_nb.engine.graph import MAX_BATCH_RUNS
+    from wireflow_nb.batches import MAX_BATCH_RUNS
 
     body = text_workflow()
     body["iteratorConfigs"] = [

@@ -1,5 +1,7 @@
-"""Credits: node prices, the cost estimate of a request, and the ledger that holds the
-balance, reserves a request's cost before it runs and charges nodes as they succeed.
+"""Credits: the cost estimate of a request, and the ledger that holds the balance,
+reserves a request's cost before it runs and charges nodes as they succeed. The price
+of a node is ``NodeSpec.price_for``'s (the one home of pricing), set on each planned node
+by ``planning``.
 
 Rules (DECISIONS.md): a request's cost is the price of the nodes that will run, over every
 run of the batch; nodes served from the cache cost nothing (and a node computed once in a
@@ -10,7 +12,7 @@ nothing runs. Only nodes that ran and succeeded are charged.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InsufficientCreditsError
@@ -18,20 +20,14 @@ from ..models import CreditsBreakdownItem
 from .store import Store
 
 if TYPE_CHECKING:
-    from ..catalog import NodeSpec
     from .cache import OutputCache
-    from .graph import RunPlan
+    from .planning import RunPlan
 
-__all__ = ["CreditsLedger", "Reservation", "estimate", "insufficient_credits", "node_price"]
+__all__ = ["CreditsLedger", "Reservation", "estimate", "insufficient_credits"]
 
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 6)
-
-
-def node_price(spec: NodeSpec, literals: Mapping[str, Any]) -> float:
-    """Credits one run of a node costs: ``NodeSpec.price_for`` (the catalog prices)."""
-    return spec.price_for(literals)
 
 
 def estimate(plans: Iterable[RunPlan], cache: OutputCache | None) -> tuple[float, list[CreditsBreakdownItem]]:

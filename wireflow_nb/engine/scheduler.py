@@ -22,15 +22,16 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ._gcpause import gc_paused
-from .artifacts import ARTIFACT_PREFIX, ArtifactStore, read_source
+from .artifacts import ARTIFACT_PREFIX, ArtifactStore
 from .cache import MISSING, OutputCache
+from .context import NodeCancelled, NodeContext, error_text
 from .credits import CreditsLedger, Reservation
 from .events import EngineEvent, EventBus
-from .graph import PlannedNode, RunPlan
+from .outputs import has_refs, to_stored
+from .planning import PlannedNode, RunPlan
 from .runs import (
     CANCELLED,
     COMPLETED,
@@ -41,16 +42,9 @@ from .runs import (
     RunRecord,
     utc_now_iso,
 )
+from .speed import INLINE_BUDGET, ExecutorSpeed, timed
 
-__all__ = ["NodeCancelled", "NodeContext", "NodeError", "RunScheduler", "Services"]
-
-
-class NodeError(Exception):
-    """An executor's failure whose message is meant for the user as it is."""
-
-
-class NodeCancelled(Exception):
-    """Raised by ``ctx.sleep`` (and ``ctx.check_cancelled``) once the run is cancelled."""
+__all__ = ["RunScheduler", "Services"]
 
 
 @dataclass
@@ -78,221 +72,6 @@ class Services:
     speeds: dict[int, ExecutorSpeed] = field(default_factory=dict)
     #: writes a run down now, with extra meta values in the same transaction
     save_run: Callable[[RunRecord, dict[str, str]], None] | None = None
-
-
-#: Sync executors that ran faster than this on their last runs, and never blocked, run on
-#: the loop thread: a thread hop costs more than a trivial node (an input, a template).
-INLINE_BUDGET = 0.0005
-#: Fast, non-waiting runs in a row needed before an executor runs inline.
-INLINE_AFTER = 3
-#: An inline run slower than this sends the executor back to the pool for a while; after
-#: INLINE_STRIKES of those, if they are more than 1 run in 20, it stays there.
-INLINE_SLOW = 0.005
-INLINE_STRIKES = 3
-#: Off-CPU time of a run above which it counts as having waited (on a lock, an event,
-#: I/O). An executor that waits in more than 1 run in 20 never runs inline, so a
-#: node that blocks on something the loop must provide cannot stall the loop.
-WAIT_SLACK = 0.0001
-
-
-class ExecutorSpeed:
-    """How fast a sync executor is, and whether it waits: decides whether it may run
-    inline (on the loop thread, without a hop to the pool)."""
-
-    __slots__ = ("executor", "inline", "never_inline", "recent", "runs", "strikes", "waits")
-
-    def __init__(self, executor: Callable[..., Any]) -> None:
-        self.executor = executor  # keeps the id it is filed under alive
-        self.inline = False
-        self.never_inline = False
-        self.recent = 0
-        self.runs = 0
-        self.waits = 0
-        self.strikes = 0
-
-    def record(self, wall: float, cpu: float, blocked: bool, budget: float) -> None:
-        self.runs += 1
-        if blocked:  # it sleeps, reads or writes files: always on the pool
-            self.never_inline = True
-        off_cpu = wall - cpu
-        if off_cpu > WAIT_SLACK and off_cpu > wall / 2:
-            self.waits += 1
-            self.recent = 0
-        elif cpu > (max(INLINE_SLOW, budget) if self.inline else budget):
-            self.recent = 0
-            if self.inline:  # a pause (another process took the CPU) or real work
-                self.strikes += 1
-                self.never_inline = self.never_inline or (
-                    self.strikes >= INLINE_STRIKES and self.strikes * 20 > self.runs
-                )
-        else:
-            self.recent += 1
-        self.inline = not self.never_inline and self.recent >= INLINE_AFTER and self.waits * 20 <= self.runs
-
-
-def _timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float, float]:
-    """``fn(ctx, inputs)`` with its wall and CPU time."""
-    wall, cpu = time.perf_counter(), time.thread_time()
-    result = fn(ctx, inputs)
-    return result, time.perf_counter() - wall, time.thread_time() - cpu
-
-
-class NodeContext:
-    """What an executor gets as ``ctx``: the artifact store, trigger data, seed, latency,
-    cancellation and progress of its node run."""
-
-    __slots__ = ("_inline", "_planned", "_scheduler", "_state", "blocking")
-
-    def __init__(self, scheduler: RunScheduler, planned: PlannedNode, state: NodeRunState) -> None:
-        self._scheduler = scheduler
-        self._planned = planned
-        self._state = state
-        self._inline = False
-        #: whether the executor did something that may block (sleep, files, downloads)
-        self.blocking = False
-
-    @property
-    def _services(self) -> Services:
-        return self._scheduler.services
-
-    @property
-    def _cancel_event(self) -> threading.Event:
-        return self._scheduler.record.cancel_event
-
-    @property
-    def node_id(self) -> str:
-        return self._planned.id
-
-    @property
-    def node_type(self) -> str:
-        return self._planned.node_type
-
-    @property
-    def label(self) -> str:
-        return self._planned.label
-
-    @property
-    def execution_id(self) -> str:
-        return self._scheduler.record.id
-
-    @property
-    def workflow_id(self) -> str:
-        return self._scheduler.record.workflow_id
-
-    @property
-    def trigger_data(self) -> dict[str, Any]:
-        """The run's triggerData (empty for a manual run)."""
-        return self._scheduler.plan.trigger_data
-
-    @property
-    def seed(self) -> int | None:
-        """The seed of a generation node (given, or chosen and recorded by the engine)."""
-        return self._planned.seed
-
-    @property
-    def latency(self) -> float:
-        """The simulated latency of a model node, in seconds (0 for other nodes)."""
-        return self._services.latency() if self._planned.generative else 0.0
-
-    # -- files -------------------------------------------------------------------------------
-    def save_bytes(self, data: bytes, content_type: str | None = None) -> str:
-        """Store an output file; returns its URL."""
-        self.blocking = True
-        name = self._services.artifacts.save(data, content_type)
-        return self._services.artifacts.url(name, self._services.base_url())
-
-    def load_bytes(self, source: Any) -> bytes:
-        """The bytes of an input: an output URL, a media dict, a data: URL, a local path,
-        an http(s) URL or bytes."""
-        self.blocking = True
-        return read_source(source, self._services.artifacts, self._services.base_url())
-
-    def artifact_path(self, url: str) -> Path | None:
-        """The local file of an output URL, when it is one of this engine's."""
-        artifacts = self._services.artifacts
-        name = artifacts.name_of(url, self._services.base_url())
-        return None if name is None or not artifacts.exists(name) else artifacts.root / name
-
-    # -- cancellation and progress ----------------------------------------------------------------
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel_event.is_set()
-
-    def check_cancelled(self) -> None:
-        if self._cancel_event.is_set():
-            raise NodeCancelled("the execution was cancelled")
-
-    def sleep(self, seconds: float) -> None:
-        """Block for ``seconds`` (in a sync executor); raises ``NodeCancelled`` at once on cancel."""
-        self.blocking = True
-        if not self._inline and threading.current_thread() is self._services.loop_thread:
-            raise RuntimeError("ctx.sleep blocks: in an async executor use 'await ctx.asleep(seconds)'")
-        if self._cancel_event.wait(max(0.0, seconds)):
-            raise NodeCancelled("the execution was cancelled")
-
-    async def asleep(self, seconds: float) -> None:
-        """Sleep without blocking (in an async executor); cancelled with the run."""
-        self.check_cancelled()
-        await asyncio.sleep(max(0.0, seconds))
-        self.check_cancelled()
-
-    def progress(self, fraction: float) -> None:
-        """Report how far the node is (0..1); shown on its node run while it runs."""
-        self._state.progress = min(1.0, max(0.0, float(fraction)))
-        self._scheduler.record.version += 1
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, NodeError):
-        return str(exc)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _to_stored(
-    value: Any, ctx: NodeContext, artifacts: ArtifactStore, base_url: str | None
-) -> tuple[Any, bool]:
-    """An executor's output as stored: JSON, with bytes and PIL images saved as files and
-    every URL of a stored file turned into a reference; and whether it holds any."""
-    prefixes = artifacts.url_prefixes
-    found = False
-
-    def walk(item: Any) -> Any:
-        nonlocal found
-        kind = type(item)
-        if kind is str:
-            if item.startswith(prefixes):
-                name = artifacts.name_of(item, base_url)
-                if name is not None:
-                    found = True
-                    return ARTIFACT_PREFIX + name
-            return item
-        if item is None or kind is int or kind is float or kind is bool:
-            return item
-        if isinstance(item, dict):
-            return {k if type(k) is str else str(k): walk(v) for k, v in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [walk(v) for v in item]
-        if isinstance(item, str):
-            return walk(str(item))
-        if isinstance(item, (bool, int, float)):
-            return item
-        if isinstance(item, (bytes, bytearray, memoryview)):
-            found = True
-            return ARTIFACT_PREFIX + artifacts.save(bytes(item))
-        if type(item).__module__.startswith("PIL."):
-            from .nodes._media import image_output
-
-            return walk(image_output(ctx, item))
-        scalar = getattr(item, "item", None)
-        if callable(scalar):  # numpy scalars
-            try:
-                return walk(scalar())
-            except (TypeError, ValueError):
-                pass
-        return str(item)
-
-    return walk(value), found
 
 
 class RunScheduler:
@@ -468,9 +247,7 @@ class RunScheduler:
             if planned.cacheable:
                 output = cache.get(planned.key)
                 if output is not MISSING:
-                    self._finish_node(
-                        state, COMPLETED, output=output, has_refs=_has_refs(output), cached=True
-                    )
+                    self._finish_node(state, COMPLETED, output=output, has_refs=has_refs(output), cached=True)
                     queue.extend(self._node_done(node_id))
                     continue
             if self._run_inline(planned, state):
@@ -488,7 +265,7 @@ class RunScheduler:
                     output = await asyncio.shield(waiting)
                     if output is not MISSING:
                         self._finish_node(
-                            state, COMPLETED, output=output, has_refs=_has_refs(output), cached=True
+                            state, COMPLETED, output=output, has_refs=has_refs(output), cached=True
                         )
                         return
                 future = services.loop.create_future()
@@ -502,7 +279,7 @@ class RunScheduler:
             elif state.status not in (COMPLETED, FAILED):
                 self._finish_node(state, SKIPPED, error="not run: the execution was cancelled")
         except Exception as exc:  # a bug of the engine itself: never leave the node RUNNING
-            self._fail(planned, state, f"internal engine error: {_error_text(exc)}")
+            self._fail(planned, state, f"internal engine error: {error_text(exc)}")
         finally:
             if future is not None:
                 if not future.done():
@@ -528,7 +305,7 @@ class RunScheduler:
         try:
             inputs = self._inputs(planned)
         except Exception as exc:
-            self._fail(planned, state, _error_text(exc))
+            self._fail(planned, state, error_text(exc))
             return None
         return NodeContext(self, planned, state), inputs
 
@@ -548,13 +325,13 @@ class RunScheduler:
             return MISSING
         try:
             output = raw if isinstance(raw, dict) else ({} if raw is None else {"output": raw})
-            stored, has_refs = _to_stored(output, ctx, services.artifacts, services.base_url())
+            stored, has_refs = to_stored(output, ctx, services.artifacts, services.base_url())
             if planned.generative:
                 stored.setdefault("seed", planned.seed)
                 stored.setdefault("provider", "local-preview")
             text = json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
         except Exception as exc:
-            self._fail(planned, state, f"its output could not be stored: {_error_text(exc)}")
+            self._fail(planned, state, f"its output could not be stored: {error_text(exc)}")
             return MISSING
         if planned.price:
             self.record.credits_used += planned.price
@@ -600,7 +377,7 @@ class RunScheduler:
             self._finish_node(state, CANCELLED, error="cancelled while running")
             return True
         except Exception as exc:
-            self._fail(planned, state, _error_text(exc))
+            self._fail(planned, state, error_text(exc))
             return True
         speed.record(wall, wall, ctx.blocking, budget)  # on the loop thread wall time is CPU time
         self._complete(planned, state, ctx, raw)
@@ -632,7 +409,7 @@ class RunScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._fail(planned, state, _error_text(exc))
+                self._fail(planned, state, error_text(exc))
                 return MISSING
         return self._complete(planned, state, ctx, raw)
 
@@ -645,9 +422,9 @@ class RunScheduler:
             speed = services.speeds[id(fn)] = ExecutorSpeed(fn)
         if speed.inline and budget > 0:  # (a node that could not take the task-free path)
             ctx._inline = True
-            raw, wall, cpu = _timed(fn, ctx, inputs)
+            raw, wall, cpu = timed(fn, ctx, inputs)
         else:
-            raw, wall, cpu = await services.loop.run_in_executor(services.pool, _timed, fn, ctx, inputs)
+            raw, wall, cpu = await services.loop.run_in_executor(services.pool, timed, fn, ctx, inputs)
         speed.record(wall, cpu, ctx.blocking, budget)
         return raw
 
@@ -698,11 +475,3 @@ class RunScheduler:
 
 
 _FINISH_EVENT = {COMPLETED: "node_finished", FAILED: "node_failed"}
-
-
-def _has_refs(output: Any) -> bool:
-    if isinstance(output, dict):
-        return any(_has_refs(v) for v in output.values())
-    if isinstance(output, list):
-        return any(_has_refs(v) for v in output)
-    return isinstance(output, str) and output.startswith(ARTIFACT_PREFIX)

@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ...catalog import InputSpec
-from ..scheduler import NodeError
+from ..context import NodeError
+from ..outputs import encode_png, image_output
 
 __all__ = [
     "MAX_SIDE",
@@ -108,18 +109,6 @@ def load_images(ctx: Any, values: Any) -> list[Image.Image]:
     if not isinstance(values, (list, tuple)):
         values = [values]
     return [load_image(ctx, v) for v in values if v not in (None, "")]
-
-
-def encode_png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=3)
-    return buffer.getvalue()
-
-
-def image_output(ctx: Any, image: Image.Image) -> dict[str, Any]:
-    """Store ``image`` as PNG; the wire item ``{"url", "width", "height", "contentType"}``."""
-    url = ctx.save_bytes(encode_png(image), "image/png")
-    return {"url": url, "width": image.width, "height": image.height, "contentType": "image/png"}
 
 
 def images_result(ctx: Any, images: Iterable[Image.Image], **extra: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from PIL import Image, ImageFilter, ImageOps
 
-from ..scheduler import NodeError
+from ..context import NodeError
 from ._media import MAX_SIDE, as_float, as_int, caption_band, images_result, load_image, load_images
 
 

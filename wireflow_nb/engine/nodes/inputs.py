@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..scheduler import NodeError
+from ..context import NodeError
 from ._media import stored_image_item
 
 

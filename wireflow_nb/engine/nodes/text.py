@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from ..graph import substitute_trigger
+from ..planning import substitute_trigger
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..scheduler import NodeError
+from ..context import NodeError
 from ._media import as_float, even, load_images, mp4_bytes, video_result
 
 #: Largest side of a video made from images.

@@ -1,97 +1,32 @@
-"""What a graph means to the engine: validation of an execute request against the
-catalog, and the plan of each run (which nodes run, in which order, fed by which edges,
-with which literal inputs, under which cache key, for which price).
+"""Validation of an execute request against the catalog, and its index.
 
 ``analyze`` checks the request once (every problem at once: the structural ones of
 ``Workflow.problems()``, then unknown node types, unknown handles, missing required
-inputs, bad literal values and bad iterator configs) and indexes the graph;
-``plan_run`` turns the index into one ``RunPlan`` per run of the batch. Both are
-linear in the size of the graph: 10,000 nodes are fine (the hosted limits are the
-client's concern, not the engine's).
+inputs, bad literal values and bad iterator configs) and indexes the graph
+(``GraphIndex``: which nodes run, in which order, fed by which edges), which
+``planning`` turns into the plan of each run. Linear in the size of the graph: 10,000
+nodes are fine (the hosted limits are the client's concern, not the engine's).
+Graph walks are ``wireflow_nb.graphs``'; the batch size rule is ``wireflow_nb.batches``'.
 """
 
 from __future__ import annotations
 
-import copy
-import inspect
-import json
-import re
-import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import BadRequestError, Problem
-from ..catalog import Catalog, InputSpec, NodeSpec, template_placeholders
+from ..batches import MAX_BATCH_RUNS
+from ..catalog import Catalog, InputSpec, NodeSpec
 from ..graphs import CycleError, nodes_to_run, topological_order
-from ..models import ExecuteRequest, Node
+from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
-from .cache import executor_fingerprint, node_key
-from .credits import node_price
 
-__all__ = [
-    "MAX_BATCH_RUNS",
-    "GraphIndex",
-    "PlannedNode",
-    "RunPlan",
-    "analyze",
-    "batch_items",
-    "is_cache_disabled",
-    "plan_batch",
-    "plan_run",
-    "problems",
-    "substitute_trigger",
-    "validation_error",
-]
-
-#: The most runs one request may start (values x repeat).
-MAX_BATCH_RUNS = 1000
-
-_TRIGGER_REF = re.compile(r"\{\{\s*trigger\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
-_SEED_RANGE = 2**31
-_SCALARS = frozenset({int, float, bool})
-_ASYNC: dict[int, tuple[Any, bool]] = {}
+__all__ = ["GraphIndex", "analyze", "is_blank", "problems", "validation_error"]
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
-    known = _ASYNC.get(id(fn))
-    if known is not None and known[0] is fn:
-        return known[1]
-    result = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__dict__.get("__call__"))
-    _ASYNC[id(fn)] = (fn, result)
-    return result
-
-
-def is_cache_disabled(value: Any) -> bool:
-    """Whether a node's ``cache`` input opts it out of the cache (``false``, ``"false"``, 0)."""
-    if value is False or value == 0:
-        return True
-    return isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0")
-
-
-def _trigger_value(data: Mapping[str, Any], path: str) -> str:
-    value: Any = data
-    for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        else:
-            return ""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def substitute_trigger(text: str, trigger_data: Mapping[str, Any]) -> str:
-    """``text`` with each ``{{trigger.<field>}}`` replaced by that field of triggerData
-    (dotted paths reach into objects; a missing field becomes empty text)."""
-    if "{{" not in text:
-        return text
-    return _TRIGGER_REF.sub(lambda m: _trigger_value(trigger_data, m.group(1)), text)
-
-
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Whether an input value counts as not given (None or blank text)."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -124,82 +59,6 @@ class GraphIndex:
     problems: list[Problem] = field(default_factory=list)
 
 
-class _TypeInfo:
-    """What planning needs of a node type, looked up once per request."""
-
-    __slots__ = ("defaults", "executor", "fingerprint", "is_async", "spec")
-
-    def __init__(self, spec: NodeSpec) -> None:
-        self.spec = spec
-        self.executor: Callable[..., Any] = spec.resolve_executor()
-        self.is_async = _is_async(self.executor)
-        self.fingerprint = executor_fingerprint(self.executor)
-        self.defaults = tuple((i.name, i.default) for i in spec.inputs)
-
-
-class PlannedNode:
-    """One node of one run, ready for the scheduler."""
-
-    __slots__ = (
-        "cacheable",
-        "executor",
-        "feeds",
-        "generative",
-        "id",
-        "index",
-        "is_async",
-        "key",
-        "label",
-        "literals",
-        "node_type",
-        "preds",
-        "price",
-        "seed",
-        "spec",
-        "succs",
-    )
-
-    def __init__(self, node_id: str, index: int, label: str, kind: _TypeInfo) -> None:
-        self.id = node_id
-        self.index = index
-        self.label = label
-        self.spec = kind.spec
-        self.node_type = kind.spec.node_type
-        self.executor: Callable[..., Any] = kind.executor
-        self.is_async = kind.is_async
-        self.generative = kind.spec.generative
-        self.literals: dict[str, Any] = {}
-        #: input -> [(source node, source port)], in edge order
-        self.feeds: dict[str, list[tuple[str, str]]] = {}
-        self.preds: list[str] = []
-        self.succs: list[str] = []
-        self.key = ""
-        self.cacheable = True
-        self.price = 0.0
-        self.seed: int | None = None
-
-    def input_spec(self, name: str) -> InputSpec | None:
-        return self.spec.input(name)
-
-
-@dataclass
-class RunPlan:
-    """Everything one execution run needs: its nodes (request order) and roots."""
-
-    nodes: dict[str, PlannedNode]
-    topo: list[str]
-    trigger_data: dict[str, Any]
-    run_index: int = 0
-    input_index: int = 0
-    #: node id -> {field: value} set by the iterator configs for this run
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def roots(self) -> list[str]:
-        return [node_id for node_id in self.topo if not self.nodes[node_id].preds]
-
-
-# -- validation -------------------------------------------------------------------------
 def _unknown_type_problem(node: Node) -> Problem:
     node_type = node.node_type
     return Problem(
@@ -209,6 +68,24 @@ def _unknown_type_problem(node: Node) -> Problem:
         f"with @wireflow_nb.node_type({node_type!r}, inputs=..., outputs=...)",
         node_id=node.id,
         field="nodeType",
+    )
+
+
+def _unknown_handle_problem(edge: Edge, i: int, end: str, spec: NodeSpec, names: Iterable[str]) -> Problem:
+    """An edge that leaves (``end="source"``) or enters (``end="target"``) a node by a
+    handle its type does not have; ``names`` are the handles it has."""
+    if end == "source":
+        node_id, handle, verb, kind = edge.source, edge.source_handle, "leaves", "output"
+    else:
+        node_id, handle, verb, kind = edge.target, edge.target_handle, "enters", "input"
+    return Problem(
+        "unknown_handle",
+        f"edge {edge.id or f'#{i}'} {verb} node {node_id!r} by {end}Handle "
+        f"{handle!r}, which is not an {kind} of {spec.node_type!r}; "
+        f"{kind}s: " + (", ".join(sorted(names)) or "(none)"),
+        node_id=node_id,
+        edge_id=edge.id,
+        field=f"{end}Handle",
     )
 
 
@@ -407,17 +284,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
             if source_port is None:
                 source_port = source_spec.outputs[0].name if source_spec.outputs else "output"
             elif outputs is not None and source_port not in outputs:
-                found.append(
-                    Problem(
-                        "unknown_handle",
-                        f"edge {edge.id or f'#{i}'} leaves node {edge.source!r} by sourceHandle "
-                        f"{edge.source_handle!r}, which is not an output of {source_spec.node_type!r}; "
-                        "outputs: " + (", ".join(sorted(outputs)) or "(none)"),
-                        node_id=edge.source,
-                        edge_id=edge.id,
-                        field="sourceHandle",
-                    )
-                )
+                found.append(_unknown_handle_problem(edge, i, "source", source_spec, outputs))
         target_port = edge.target_port
         if target_spec is not None:
             if target_spec.template_field:
@@ -429,17 +296,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
                     inputs_of[target_spec.node_type] = {s.name for s in target_spec.inputs}
                 allowed = inputs_of[target_spec.node_type]
             if target_port is None or target_port not in allowed:
-                found.append(
-                    Problem(
-                        "unknown_handle",
-                        f"edge {edge.id or f'#{i}'} enters node {edge.target!r} by targetHandle "
-                        f"{edge.target_handle!r}, which is not an input of {target_spec.node_type!r}; "
-                        "inputs: " + (", ".join(sorted(allowed)) or "(none)"),
-                        node_id=edge.target,
-                        edge_id=edge.id,
-                        field="targetHandle",
-                    )
-                )
+                found.append(_unknown_handle_problem(edge, i, "target", target_spec, allowed))
                 continue
         if target_port is None or source_port is None:
             continue
@@ -470,7 +327,7 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
             if iterated and (node_id, name) in iterated:
                 continue
             value = literals.get(name, input_spec.default)
-            if input_spec.required and _is_blank(value):
+            if input_spec.required and is_blank(value):
                 found.append(
                     Problem(
                         "missing_input",
@@ -522,129 +379,3 @@ def validation_error(found: list[Problem]) -> BadRequestError:
             head += f"; and {len(found) - 3} more (see details)"
     message = f"Invalid workflow: {head}"
     return BadRequestError(message, body={"error": message, "details": [p.to_detail() for p in found]})
-
-
-# -- planning ---------------------------------------------------------------------------
-def batch_items(request: ExecuteRequest) -> list[tuple[int, int, dict[str, dict[str, Any]]]]:
-    """``(input_index, variant, overrides)`` of each run of the batch, in run order:
-    values zipped, each repeated ``repeat`` times (the largest repeat of the configs)."""
-    configs = request.iterator_configs or []
-    if not configs:
-        return [(0, 0, {})]
-    repeat = max(c.repeat for c in configs)
-    items: list[tuple[int, int, dict[str, dict[str, Any]]]] = []
-    for input_index in range(len(configs[0].values)):
-        overrides: dict[str, dict[str, Any]] = {}
-        for config in configs:
-            overrides.setdefault(config.node_id, {})[config.field] = config.values[input_index]
-        for variant in range(repeat):
-            items.append((input_index, variant, overrides))
-    return items
-
-
-def _resolve_literal(value: Any, trigger_data: Mapping[str, Any]) -> Any:
-    if isinstance(value, str):
-        return substitute_trigger(value, trigger_data) if "{{" in value else value
-    if isinstance(value, (list, dict)):  # the run keeps its own copy of what it reads
-        return copy.deepcopy(value)
-    return value
-
-
-def plan_run(
-    index: GraphIndex,
-    *,
-    trigger_data: Mapping[str, Any] | None = None,
-    overrides: Mapping[str, Mapping[str, Any]] | None = None,
-    variant: int = 0,
-    run_index: int = 0,
-    input_index: int = 0,
-) -> RunPlan:
-    """The plan of one run. ``variant`` > 0 (a repeat of the same batch value) gives
-    seedless generation nodes another seed, so repeats are variations, not cache hits."""
-    trigger = dict(trigger_data or {})
-    overrides = overrides or {}
-    planned: dict[str, PlannedNode] = {}
-    kinds: dict[str, _TypeInfo] = {}
-    no_feeds: dict[str, list[tuple[str, str]]] = {}
-    for node_id in index.topo:
-        spec = index.specs[node_id]
-        kind = kinds.get(spec.node_type)
-        if kind is None or kind.spec is not spec:
-            kind = kinds[spec.node_type] = _TypeInfo(spec)
-        pn = PlannedNode(node_id, index.positions[node_id], index.nodes[node_id].label, kind)
-        raw = index.inputs[node_id]
-        extra_values = overrides.get(node_id)
-        if extra_values or "cache" in raw:
-            raw = {**raw, **(extra_values or {})}
-            cacheable = not is_cache_disabled(raw.pop("cache", True))
-        else:
-            cacheable = True
-        literals: dict[str, Any] = {}
-        if kind.defaults or spec.template_field:
-            for name, default in kind.defaults:
-                value = raw.get(name, default)
-                if value is not None:
-                    literals[name] = value if type(value) in _SCALARS else _resolve_literal(value, trigger)
-            if spec.template_field:
-                for name in template_placeholders(str(literals.get(spec.template_field) or "")):
-                    if name in raw and name not in literals:
-                        literals[name] = _resolve_literal(raw[name], trigger)
-        else:
-            literals = {k: _resolve_literal(v, trigger) for k, v in raw.items()}
-        feeds = index.feeds.get(node_id, no_feeds)
-        pn.feeds = feeds
-        pn.preds = index.preds[node_id]
-        pn.succs = index.succs[node_id]
-        seed = literals.get("seed")
-        seedless = spec.generative and _is_blank(seed)  # (cheap: most nodes are not generative)
-        if cacheable:
-            key_feeds = [
-                (port, [(planned[source].key, source_port) for source, source_port in sources])
-                for port, sources in feeds.items()
-            ]
-            extra: Any = None
-            if spec.node_type == "trigger":
-                extra = trigger
-            elif seedless and variant:
-                extra = {"variant": variant}
-            pn.key = node_key(spec.node_type, kind.fingerprint, literals, key_feeds, extra)
-        else:
-            pn.key = "nocache:" + secrets.token_hex(16)
-        if spec.generative:
-            if seedless:
-                # derived from the key: the same inputs give the same picture (and a cache
-                # hit); opting out of the cache gives a fresh seed
-                seed = int(pn.key[-12:], 16) % _SEED_RANGE if cacheable else secrets.randbelow(_SEED_RANGE)
-            try:
-                pn.seed = int(seed)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                pn.seed = int(node_key("seed", "", {"seed": str(seed)}, [])[-12:], 16) % _SEED_RANGE
-            literals["seed"] = pn.seed
-        pn.literals = literals
-        pn.cacheable = cacheable
-        pn.price = node_price(spec, literals) if spec.price else 0.0
-        planned[node_id] = pn
-    ordered = {node_id: planned[node_id] for node_id in index.run_ids if node_id in planned}
-    return RunPlan(
-        nodes=ordered,
-        topo=list(index.topo),
-        trigger_data=trigger,
-        run_index=run_index,
-        input_index=input_index,
-        overrides={k: dict(v) for k, v in overrides.items()},
-    )
-
-
-def plan_batch(index: GraphIndex, trigger_data: Mapping[str, Any] | None) -> list[RunPlan]:
-    """The plans of every run of the request's batch."""
-    return [
-        plan_run(
-            index,
-            trigger_data=trigger_data,
-            overrides=overrides,
-            variant=variant,
-            run_index=run_index,
-            input_index=input_index,
-        )
-        for run_index, (input_index, variant, overrides) in enumerate(batch_items(index.request))
-    ]
