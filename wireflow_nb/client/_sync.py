@@ -19,7 +19,8 @@ from .._exceptions import (
 )
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
-from ._base import BaseClient, _Answer, _seg, logger
+from ._base import BaseClient, _Answer, logger
+from ._urls import _seg
 
 __all__ = ["WireflowClient"]
 
