@@ -12,8 +12,6 @@ the sending and the sleeping. The rules it applies live in the modules of one co
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -39,17 +37,18 @@ from ..models import (
     PollResponse,
 )
 from ._errors import _read_model, _unwrap, error_from_response, parse_body
-from ._headers import _number, new_idempotency_key, parse_rate_limit, request_id_of
+from ._headers import _number, new_idempotency_key, parse_rate_limit, request_headers, request_id_of
 from ._polling import RateLimit, RequestPacer, poll_delays
 from ._retry import RetryPolicy, parse_retry_after
 from ._urls import (
-    DEFAULT_BASE_URL,
     _id_from_location,
     _safe_url,
     _seg,
     decode_data_url,
     is_hosted_url,
     mask_key,
+    resolve_api_key,
+    resolve_base_url,
     same_origin,
 )
 from ._wait import WaitState
@@ -87,21 +86,8 @@ class BaseClient(Generic[_HttpT]):
         poll_max: float = 10.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        if api_key is None:
-            api_key = os.environ.get(API_KEY_ENV)
-        # a trailing newline pasted along with the key is the commonest 401 there is
-        self._api_key: str | None = api_key.strip() if api_key and api_key.strip() else None
-        resolved = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        self.base_url = resolved.rstrip("/")
-        try:
-            parsed = httpx.URL(self.base_url)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"base_url {self.base_url!r} is not a URL: {exc}") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError(
-                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r} or "
-                f"'http://127.0.0.1:8000/api/v1', got {self.base_url!r}"
-            )
+        self._api_key: str | None = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         poll_delays(poll_initial, poll_factor, poll_max)  # validates the three values
@@ -138,18 +124,9 @@ class BaseClient(Generic[_HttpT]):
         return httpx.URL(self.base_url + "/").join(path_or_url)
 
     def _headers(self, url: httpx.URL, idempotency_key: str | None) -> dict[str, str]:
-        from .. import __version__
-
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": f"wireflow_nb/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}",
-        }
         # the key goes to our own API only; an output URL on a CDN must never see it
-        if self._api_key and same_origin(url, self.base_url):
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        return headers
+        api_key = self._api_key if same_origin(url, self.base_url) else None
+        return request_headers(api_key=api_key, idempotency_key=idempotency_key)
 
     def _check_key(self, url: httpx.URL) -> None:
         if self._api_key is None and is_hosted_url(url) and same_origin(url, self.base_url):

@@ -1,6 +1,7 @@
 """Headers: the ones the client sends with a request and the ones it reads from an answer.
 
-This module owns the idempotency key of one logical call, reading a header whatever the
+This module owns the headers of a request (``Accept``, ``User-Agent``, the bearer key,
+the idempotency key of one logical call), reading a header whatever the
 mapping's case, the server's clock (``Date``), the ``X-RateLimit-*`` headers and the
 request id. It may import httpx and ``client._polling``.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +19,7 @@ import httpx
 
 from ._polling import RateLimit
 
-__all__ = ["new_idempotency_key", "parse_rate_limit", "request_id_of"]
+__all__ = ["new_idempotency_key", "parse_rate_limit", "request_headers", "request_id_of", "user_agent"]
 
 #: Header values below this are seconds from now, above it Unix timestamps: servers
 #: disagree on which they send, and no real reset is 30 years away.
@@ -27,6 +29,24 @@ _EPOCH_THRESHOLD = 1e9
 def new_idempotency_key() -> str:
     """A fresh key for one logical ``execute`` (reused on each of its retries)."""
     return str(uuid.uuid4())
+
+
+def user_agent() -> str:
+    """``wireflow_nb/<version> python/<major>.<minor>``: what the server logs of us."""
+    from .. import __version__
+
+    return f"wireflow_nb/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def request_headers(*, api_key: str | None, idempotency_key: str | None) -> dict[str, str]:
+    """The headers of one request. ``api_key`` is sent as a bearer token: the caller passes
+    it only for the API's own origin."""
+    headers = {"Accept": "application/json", "User-Agent": user_agent()}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

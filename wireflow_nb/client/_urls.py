@@ -1,10 +1,11 @@
 """URLs and keys: where the client sends, what it may send there, and how a URL or a key
 is shown.
 
-This module owns the default base URL, which hosts count as the hosted service or as
+This module owns the API key and base URL a client is built with (an argument, else
+the environment, else the hosted API), the default base URL, which hosts count as the hosted service or as
 loopback, the same-origin rule that decides where the bearer key may go, masking a key
 for display, dropping a URL's query for messages, ``data:`` URLs, and ids as path
-segments. It may import httpx and nothing of the package.
+segments. It may import httpx and ``wireflow_nb._advice`` (the environment's names).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import os
 from urllib.parse import quote, unquote_to_bytes
 
 import httpx
+
+from .._advice import API_KEY_ENV, BASE_URL_ENV
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -23,6 +27,8 @@ __all__ = [
     "is_hosted_url",
     "is_loopback_url",
     "mask_key",
+    "resolve_api_key",
+    "resolve_base_url",
     "same_origin",
 ]
 
@@ -30,6 +36,30 @@ DEFAULT_BASE_URL = "https://www.wireflow.ai/api/v1"
 HOSTED_DOMAIN = "wireflow.ai"
 
 _KEY_PREFIXES = ("sk-", "wf_live_", "wf_test_")
+
+
+def resolve_api_key(api_key: str | None) -> str | None:
+    """The key to send: ``api_key``, else ``$WIREFLOW_API_KEY``; None when there is none."""
+    if api_key is None:
+        api_key = os.environ.get(API_KEY_ENV)
+    # a trailing newline pasted along with the key is the commonest 401 there is
+    return api_key.strip() if api_key and api_key.strip() else None
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The API's base URL without a trailing slash: ``base_url``, else
+    ``$WIREFLOW_BASE_URL``, else the hosted API. Raises ValueError unless it is http(s)."""
+    resolved = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+    try:
+        parsed = httpx.URL(resolved)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url {resolved!r} is not a URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r} or "
+            f"'http://127.0.0.1:8000/api/v1', got {resolved!r}"
+        )
+    return resolved
 
 
 def mask_key(key: str | None) -> str | None:
