@@ -1,6 +1,20 @@
-"""The public names of ``wireflow_nb`` are pinned: adding or removing one is a decision."""
+"""The public names of ``wireflow_nb`` are pinned: adding or removing one is a decision.
+
+``PUBLIC`` below is the one pin. ``wireflow_nb._PUBLIC`` (module -> names) is the one
+list in the package; everything else (``__all__``, ``dir()``, the lazy ``__getattr__``,
+the ``TYPE_CHECKING`` imports that type checkers read) must agree with it.
+"""
 
 from __future__ import annotations
+
+import ast
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 import wireflow_nb
 
@@ -66,6 +80,64 @@ def test_all_is_pinned_and_sorted() -> None:
 def test_every_public_name_resolves() -> None:
     for name in wireflow_nb.__all__:
         assert getattr(wireflow_nb, name) is not None, name
+
+
+def test_all_and_dir_derive_from_the_one_table() -> None:
+    assert sorted(wireflow_nb._HOME) == PUBLIC
+    assert wireflow_nb.__all__ == sorted(wireflow_nb._HOME)
+    assert dir(wireflow_nb) == wireflow_nb.__all__
+    assert wireflow_nb._LAZY_MODULES.issubset(wireflow_nb._PUBLIC)
+
+
+def test_every_name_is_the_object_of_its_home_module() -> None:
+    for name, home in wireflow_nb._HOME.items():
+        assert getattr(wireflow_nb, name) is getattr(importlib.import_module(home), name), name
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        _ = wireflow_nb.NoSuchThing
+    assert not hasattr(wireflow_nb, "_no_such_private")
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """name -> module of the ``if TYPE_CHECKING:`` imports of ``wireflow_nb/__init__.py``."""
+    tree = ast.parse(Path(wireflow_nb.__file__).read_text(encoding="utf-8"))
+    seen: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom) and statement.level == 1, ast.dump(statement)
+                for alias in statement.names:
+                    # ``X as X``: the explicit re-export that type checkers honour
+                    assert alias.asname == alias.name, alias.name
+                    seen[alias.name] = f"wireflow_nb.{statement.module}"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            # outside TYPE_CHECKING only the stdlib: the table, not an import, makes a name public
+            assert isinstance(node, ast.Import) or node.level == 0, ast.dump(node)
+    return seen
+
+
+def test_type_checkers_see_the_same_names_as_the_table() -> None:
+    expected = {name: home for name, home in wireflow_nb._HOME.items() if home != "wireflow_nb"}
+    assert _type_checking_imports() == expected
+
+
+def test_import_loads_the_light_names_only() -> None:
+    code = (
+        "import json, sys, wireflow_nb\n"
+        "print(json.dumps({'names': sorted(vars(wireflow_nb)), 'modules': sorted(sys.modules)}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout)
+    names, modules = set(loaded["names"]), set(loaded["modules"])
+    for name, home in wireflow_nb._HOME.items():
+        if home in wireflow_nb._LAZY_MODULES:
+            assert name not in names, f"{name} was imported by 'import wireflow_nb'"
+        else:
+            assert name in names, f"{name} is light but was not imported"
+    heavy = {"httpx", "numpy", "ipywidgets", "ipycanvas", "IPython", *wireflow_nb._LAZY_MODULES}
+    assert not heavy & modules, sorted(heavy & modules)
 
 
 def test_error_tree() -> None:
