@@ -80,6 +80,10 @@ def _import_light_names() -> None:
         if module != __name__ and module not in _LAZY_MODULES:
             home = importlib.import_module(module)
             globals().update({name: getattr(home, name) for name in names})
+    # tracebacks and pickles name the errors where users import them from
+    # (wireflow_nb.NotFoundError), not the private module that defines them
+    for name in _PUBLIC["wireflow_nb._exceptions"]:
+        globals()[name].__module__ = __name__
 
 
 _import_light_names()
