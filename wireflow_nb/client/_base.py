@@ -6,7 +6,8 @@ for our own origin), reading an answer into a result or an error and a retry del
 the endpoint-specific shapes (paths, bodies, parsing). ``_sync`` and ``_async`` only add
 the sending and the sleeping. The rules it applies live in the modules of one concept:
 ``_urls`` (URLs and keys), ``_headers``, ``_errors`` (error mapping), ``_retry`` and
-``_wait``.
+``_wait``. It may import httpx, ``_advice``, ``_exceptions``, ``backend``, ``models``
+and those modules; never ``_sync`` or ``_async``, which build on it.
 """
 
 from __future__ import annotations

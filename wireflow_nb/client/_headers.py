@@ -1,9 +1,9 @@
 """Headers: the ones the client sends with a request and the ones it reads from an answer.
 
 This module owns the headers of a request (``Accept``, ``User-Agent``, the bearer key,
-the idempotency key of one logical call), reading a header whatever the
-mapping's case, the server's clock (``Date``), the ``X-RateLimit-*`` headers and the
-request id. It may import httpx and ``client._polling``.
+the idempotency key of one logical call), reading a header whatever the mapping's case,
+the server's clock (``Date``), the ``X-RateLimit-*`` headers and the request id. It may
+import httpx, ``client._polling`` and, when called, the package's ``__version__``.
 """
 
 from __future__ import annotations
