@@ -20,6 +20,10 @@
 
 Messages give the server's ``error`` text, what to do about it, and the request id.
 An API key never appears in a message: ``redact`` removes it from any text.
+
+Errors travel: every one pickles with its fields (to a worker process and back, into a
+cache), and the public ones show as ``wireflow_nb.NotFoundError`` in tracebacks (the
+package ``__init__`` sets their ``__module__``, as httpx does for its own).
 """
 
 from __future__ import annotations
@@ -66,8 +70,19 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return _KEY_PATTERN.sub(lambda m: m.group(1) + "***", text)
 
 
+def _unpickle(cls: type[WireflowError], args: tuple[Any, ...]) -> WireflowError:
+    """An error as it was pickled. ``__init__`` is not called: its keyword-only fields have
+    no defaults to call it with, and they come back from the pickled ``__dict__``."""
+    return cls.__new__(cls, *args)
+
+
 class WireflowError(Exception):
     """Base of every error of this package."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*self.args): that fails when a field is
+        # keyword-only (execution_id, poll) and rebuilds others wrongly (problems)
+        return (_unpickle, (type(self), self.args), dict(self.__dict__))
 
 
 class APIError(WireflowError):

@@ -10,16 +10,10 @@ import pytest
 from _client_fakes import START
 
 from wireflow_nb.client import RetryPolicy, poll_delays
-from wireflow_nb.client._base import (
-    decode_data_url,
-    is_hosted_url,
-    is_loopback_url,
-    mask_key,
-    parse_rate_limit,
-    parse_retry_after,
-    same_origin,
-)
+from wireflow_nb.client._headers import parse_rate_limit
 from wireflow_nb.client._polling import RateLimit, RequestPacer, min_request_interval
+from wireflow_nb.client._retry import parse_retry_after
+from wireflow_nb.client._urls import decode_data_url, is_hosted_url, is_loopback_url, mask_key, same_origin
 
 
 def test_poll_delays_are_the_spec_backoff() -> None:

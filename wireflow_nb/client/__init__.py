@@ -1,8 +1,10 @@
 """HTTP clients of the Wireflow Executions API: ``WireflowClient`` (blocking) and
 ``AsyncWireflowClient`` (awaitable), for the hosted service or ``wireflow-nb serve``.
 
-Both share one no-I/O core (``_base``: requests, retries, errors, wait decisions) and
-one timing module (``_polling``: backoff and rate-limit pacing).
+Both share one no-I/O core (``_base``: configuration, requests, answers) built from
+modules of one concept each: ``_urls`` (URLs and keys), ``_headers``, ``_errors``
+(error answers to exceptions), ``_retry`` (retry policy), ``_wait`` (the decisions of
+``wait``) and ``_polling`` (rate-limit pacing).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._async import AsyncWireflowClient
-from ._base import DEFAULT_BASE_URL, RetryPolicy
 from ._polling import RateLimit, poll_delays
+from ._retry import RetryPolicy
 from ._sync import WireflowClient
+from ._urls import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     from ..backend import AsyncBackend, Backend

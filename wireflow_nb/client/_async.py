@@ -1,6 +1,11 @@
-"""``AsyncWireflowClient``: the awaitable client (asyncio or trio, through anyio). It
-owns only the I/O (sending with ``httpx.AsyncClient``, sleeping); every decision lives
-in ``_base``, so it behaves exactly like ``WireflowClient``."""
+"""``AsyncWireflowClient``: the client that sends with ``httpx.AsyncClient`` and sleeps
+with ``anyio.sleep``. It owns only the I/O; every decision lives in ``_base`` and the
+modules of one concept it uses.
+
+The two clients are twins from one source: ``_sync.py`` (the blocking client) is
+generated from ``_async.py`` (the async one) by ``scripts/unasync.py``, which CI runs
+with ``--check``.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +25,25 @@ from .._exceptions import (
 )
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
-from ._base import BaseClient, _Answer, _seg, logger
+from ._base import BaseClient, _Answer, logger
+from ._urls import _seg
 
 __all__ = ["AsyncWireflowClient"]
 
 
 class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
-    """The same API as ``WireflowClient``, every call awaitable.
+    """Run workflows on the hosted Wireflow API (or a ``wireflow-nb serve``) and wait.
 
-    >>> async with AsyncWireflowClient() as client:                     # doctest: +SKIP
-    ...     [result] = await client.run("my-workflow", workflow)
+    >>> client = AsyncWireflowClient()  # key from WIREFLOW_API_KEY  # doctest: +SKIP
+    >>> [result] = await client.run("my-workflow", workflow)  # doctest: +SKIP
+    >>> result.node_run("image").images[0].url  # doctest: +SKIP
 
-    ``sleep`` is an async callable (default ``anyio.sleep``); ``clock`` is
-    ``time.time``-like. ``http_client`` is an ``httpx.AsyncClient`` of yours (not closed
-    by ``close()``), or ``transport`` an async transport for ours.
+    Both clients, blocking and async, have the same methods; the async one's are
+    awaited. ``base_url`` defaults to ``$WIREFLOW_BASE_URL``, else the hosted API
+    (``https://www.wireflow.ai/api/v1``). ``sleep`` (default ``anyio.sleep``) and
+    ``clock`` (``time.time``-like) are injectable so tests never wait. Pass
+    ``http_client`` to use your own ``httpx.AsyncClient`` (it is not closed by
+    ``close()``), or ``transport`` for ours.
     """
 
     def __init__(
@@ -72,7 +82,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         if self._owns_http:
             await self._http.aclose()
 
-    aclose = close
+    aclose = close  # unasync: drop (httpx.AsyncClient's name; the blocking client has close only)
 
     async def __aenter__(self) -> AsyncWireflowClient:
         return self
@@ -160,10 +170,15 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
     ) -> PollResponse:
-        """Poll until the execution ends; see ``WireflowClient.wait``. Cancelling the
-        awaiting task leaves the execution running on the server."""
+        """Poll until the execution ends; returns its last poll when it COMPLETED.
+
+        Raises ``ExecutionFailedError`` (FAILED or TIMEOUT), ``ExecutionCancelledError``,
+        or ``WaitTimeoutError`` after ``timeout`` seconds (the execution keeps running:
+        call ``wait`` again to resume). ``on_update(poll)`` is called whenever the status
+        or a node's state or output changed. Stopping the wait (an interrupt, or a
+        cancelled task) leaves the execution running on the server.
+        """
         state = self._wait_state(execution_id, timeout, on_update, f"await client.wait({execution_id!r})")
-        cancelled = anyio.get_cancelled_exc_class()
         try:
             while True:
                 try:
@@ -176,7 +191,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
                     if state.observe(poll):
                         return poll
                 await self._sleep(state.next_delay(self._clock()))
-        except (KeyboardInterrupt, cancelled):
+        except (KeyboardInterrupt, anyio.get_cancelled_exc_class()):
             state.log_interrupted()
             raise
 
@@ -227,8 +242,10 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
     ) -> list[PollResponse]:
         """``execute`` then ``wait`` for every run of the batch, in batch order.
 
-        Runs are awaited one after another, not concurrently: they run in parallel on the
-        server anyway, and one poller per run would spend the rate-limit budget n times.
+        ``timeout`` bounds the whole call. Raises ``ExecutionFailedError`` on the first
+        run that failed (the others keep their results on the server). Runs are waited
+        for one after another, not concurrently: they run in parallel on the server
+        anyway, and one poller per run would spend the rate-limit budget n times.
         """
         started = self._clock()
         response = await self.execute(
@@ -270,7 +287,8 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         target = self._fetch_target(url)
         if isinstance(target, bytes):
             return target
-        return (await self._request("GET", target, raw=True)).response.content
+        answer = await self._request("GET", target, raw=True)
+        return answer.response.content
 
     async def credits_balance(self) -> float | None:
         """Credits left on the account (``GET /developer/usage``); None if not offered."""

@@ -14,6 +14,7 @@ from .._polling import poll_delays
 
 __all__ = ["RateLimit", "RequestPacer", "min_request_interval", "poll_delays"]
 
+
 @dataclass(frozen=True)
 class RateLimit:
     """The last ``X-RateLimit-*`` headers the API sent.
