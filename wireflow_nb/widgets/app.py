@@ -73,14 +73,13 @@ from .._html import STATUS_COLORS
 from ..export import HOSTED_BASE_URL, to_curl, to_python
 from ..models import ExecuteRequest, IteratorConfig, PollResponse, images_of
 from ..workflow import Workflow
+from ._estimate import estimate_credits
+from ._run_state import RunState, nodes_to_run
 from ._runner import (
     BackgroundRun,
     PollPolicy,
-    RunState,
     backend_name,
     call_backend,
-    estimate_credits,
-    nodes_to_run,
     running_loop,
     shared_loop,
 )
