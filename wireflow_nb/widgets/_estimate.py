@@ -1,8 +1,9 @@
 """The credit estimate of a request from the catalog's prices: pure, no I/O.
 
-What this module owns: ``CostEstimate`` and ``estimate_credits`` (the nodes that will
-run, priced by the catalog, times the runs of the batch). It imports the run planning of
-``_run_state`` and the catalog: no ipywidgets, no backend.
+What this module owns: ``CostEstimate``, ``estimate_credits`` (the nodes that will run,
+priced by the catalog, times the runs of the batch) and ``format_credits`` (a figure as
+the app shows it). It imports the run planning of ``_run_state`` and the catalog: no
+ipywidgets, no backend.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from typing import Any
 from ..models import ExecuteRequest
 from ._run_state import batch_size, nodes_to_run
 
-__all__ = ["CostEstimate", "estimate_credits"]
+__all__ = ["CostEstimate", "estimate_credits", "format_credits"]
+
+
+def format_credits(value: float | int | None) -> str:
+    """A credits figure as the app shows it (``?`` when unknown)."""
+    if value is None:
+        return "?"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

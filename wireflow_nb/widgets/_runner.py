@@ -14,7 +14,8 @@ What this module owns:
   (``BackgroundLoop``, ``shared_loop``). A sync backend's blocking calls go through
   ``asyncio.to_thread``. An ``AsyncBackend`` is awaited, always on the background loop,
   so that its connection pool only ever sees one loop (``call_blocking`` sends the
-  widgets' other calls there too).
+  widgets' other calls there too). ``PendingWork``: a display's background jobs on that
+  loop, which a caller can wait for, and the way back to the notebook's thread.
 - ``run_sync``: run a coroutine to completion from sync code even inside Jupyter's
   running loop, on a worker thread with its own loop (no nest-asyncio patching).
 
@@ -41,6 +42,7 @@ from ._run_state import RunState
 __all__ = [
     "BackgroundLoop",
     "BackgroundRun",
+    "PendingWork",
     "PollPolicy",
     "backend_name",
     "call_backend",
@@ -159,6 +161,53 @@ def shared_loop() -> BackgroundLoop:
         if _SHARED is None:
             _SHARED = BackgroundLoop()
         return _SHARED
+
+
+class PendingWork:
+    """The background jobs of a display (credits, thumbnails, a history refresh), on the
+    shared loop, remembered until they end so that a caller can wait for all of them.
+
+    ``in_ui(fn, ...)`` brings a result back to the notebook's thread (``ui_loop``, the
+    kernel's loop when the display was made under one), where canvas draws must happen.
+    """
+
+    def __init__(self, ui_loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.ui_loop = ui_loop
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        future = shared_loop().submit(coro)
+        with self._lock:
+            self._pending.add(future)
+
+        def forget(done: concurrent.futures.Future[Any]) -> None:
+            with self._lock:
+                self._pending.discard(done)
+
+        future.add_done_callback(forget)
+        return future
+
+    def in_ui(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn`` on the notebook's thread when there is a kernel loop (canvas draws
+        from one thread only), else here."""
+        loop = self.ui_loop
+        if loop is not None and loop.is_running() and running_loop() is not loop:
+            loop.call_soon_threadsafe(fn, *args)
+        else:
+            fn(*args)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait for the jobs submitted so far; False when some are still going."""
+        with self._lock:
+            pending = list(self._pending)
+        _, not_done = concurrent.futures.wait(pending, timeout=timeout)
+        return not not_done
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._pending
 
 
 # -- backends ----------------------------------------------------------------------------
