@@ -3,14 +3,15 @@
 What this module owns:
 
 - Planning a request's run: ``nodes_to_run`` (the target and its ancestors, else every
-  node), ``final_node_ids`` (whose outputs are the result) and ``batch_size`` (how many
-  execution runs it starts).
+  node), ``final_node_ids`` (whose outputs are the result), ``batch_overrides`` (the inputs
+  each run of a batch sets, from the engine's one expansion) and ``batch_size``.
 - ``RunState``: a pure record of one run (or batch) that polls and engine events are
   folded into: per execution (``ExecutionProgress``) and per node (``NodeProgress``)
   status, outputs, errors, progress, elapsed time. The widgets render from it.
 
-It imports the wire models and the graph walks only: no ipywidgets, no asyncio, no
-backend (the background driver, ``_runner``, feeds it).
+It imports the wire models and the graph walks (and, inside ``batch_overrides``, the
+batch expansion): no ipywidgets, no asyncio, no backend (the background driver,
+``_runner``, feeds it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "ExecutionProgress",
     "NodeProgress",
     "RunState",
+    "batch_overrides",
     "batch_size",
     "final_node_ids",
     "nodes_to_run",
@@ -65,12 +67,29 @@ def final_node_ids(request: ExecuteRequest) -> list[str]:
     return [i for i in running if i not in feeding]
 
 
+def batch_overrides(request: ExecuteRequest) -> list[dict[str, dict[str, Any]]]:
+    """The node inputs each run of the request's batch sets (node id -> {field: value}),
+    one entry per execution run, in run order; ``[{}]`` without a batch.
+
+    The expansion is the engine's, the one rule (``batch_items``: configs zipped, each
+    value run ``repeat`` times, the largest repeat). Configs the engine refuses (values
+    of unequal lengths) count as one run without overrides: such a request starts none.
+    """
+    # Imported here, not at the top: the expansion lives in the engine for now and is
+    # moving to the pure module ``wireflow_nb.batches``; switch this import then.
+    from ..engine.graph import batch_items
+
+    try:
+        items = batch_items(request)
+    except IndexError:  # a later config has fewer values than the first: invalid (400)
+        return [{}]
+    return [overrides for _, _, overrides in items] or [{}]
+
+
 def batch_size(request: ExecuteRequest) -> int:
-    """How many execution runs a request starts (iterator values times repeat)."""
-    configs = request.iterator_configs or []
-    if not configs:
-        return 1
-    return max(1, max(len(c.values) * max(1, c.repeat) for c in configs))
+    """How many execution runs a request starts: one per entry of ``batch_overrides``
+    (iterator values times the largest repeat)."""
+    return len(batch_overrides(request))
 
 
 # -- the state of a run (pure) --------------------------------------------------------------

@@ -70,7 +70,7 @@ from ..workflow import Workflow
 from ._batch import BatchPanel
 from ._batch import parse_batch_values as parse_batch_values  # re-exported: tests import it from here
 from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
-from ._estimate import estimate_credits, format_credits
+from ._estimate import toolbar_estimate
 from ._export_panel import ExportPanel
 from ._messages import MessageView
 from ._run_state import RunState, nodes_to_run
@@ -298,24 +298,14 @@ class WorkflowApp(widgets.VBox):
         )
 
     def refresh_estimate(self) -> None:
-        """The estimated cost of the next run (from the backend, else the catalog's prices)."""
+        """The estimated cost of the next run (``_estimate.toolbar_estimate``: the backend's,
+        else the catalog's prices over the batch)."""
         try:
             request = self._build_request()
         except (ValueError, WorkflowValidationError) as exc:
             self.toolbar.show_estimate_problem(exc)
             return
-        text = estimate_credits(request).describe()
-        estimator = getattr(self.backend, "estimate_cost", None)
-        if callable(estimator) and not asyncio.iscoroutinefunction(estimator):
-            try:
-                total, _ = estimator(request)
-            except Exception:
-                pass  # an invalid graph: the catalog's figure, problems show on Run
-            else:
-                text = f"{format_credits(total)} credits"
-                if total == 0 and estimate_credits(request).total > 0:
-                    text += " (cached)"
-        self.toolbar.show_estimate(text)
+        self.toolbar.show_estimate(toolbar_estimate(self.backend, request).text)
 
     def refresh_exports(self) -> None:
         """Rebuild the Python and curl exports from the current workflow and settings."""
