@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from PIL import Image
 
 from wireflow_nb.models import ExecuteResponse, NodeRun, PollResponse
-from wireflow_nb.widgets._runner import RunState
+from wireflow_nb.widgets._run_state import RunState
 from wireflow_nb.widgets.outputs import MediaFetcher, OutputView, media_format, thumbnail_png
 from wireflow_nb.workflow import Workflow
 

@@ -13,16 +13,9 @@ import pytest
 
 from wireflow_nb import APIConnectionError, InsufficientCreditsError, NotFoundError, Workflow
 from wireflow_nb.models import ExecuteRequest, ExecuteResponse, PollResponse
-from wireflow_nb.widgets._runner import (
-    BackgroundRun,
-    PollPolicy,
-    RunState,
-    batch_size,
-    estimate_credits,
-    final_node_ids,
-    nodes_to_run,
-    run_sync,
-)
+from wireflow_nb.widgets._estimate import estimate_credits
+from wireflow_nb.widgets._run_state import RunState, batch_size, final_node_ids, nodes_to_run
+from wireflow_nb.widgets._runner import BackgroundRun, PollPolicy, run_sync
 
 FAST = PollPolicy(initial=0.01, factor=1.0, maximum=0.01)
 

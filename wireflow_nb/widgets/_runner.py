@@ -1,23 +1,25 @@
-"""The background run behind ``WorkflowApp``: start an execution, follow it, report.
+"""The background driver behind ``WorkflowApp``: start an execution, follow it, report.
 
 What this module owns:
 
-- ``RunState``: a pure record of one run (or batch) that polls and engine events are
-  folded into: per execution and per node status, outputs, errors, progress, elapsed
-  time. No I/O; the widgets render from it.
 - ``BackgroundRun``: drives one run. Its coroutine calls ``execute``, then polls with
   the spec's backoff (1 s, x1.5, capped at 10 s) until every execution of the batch is
-  terminal. A backend with ``subscribe(callback)`` (``LocalEngine``) also sends events
-  from its own thread; they update nodes at once and wake the poller, so a local run
-  shows each node as it happens and ends without waiting out a poll delay.
+  terminal, folding every answer into a ``RunState`` (``_run_state``, pure). A backend
+  with ``subscribe(callback)`` (``LocalEngine``) also sends events from its own thread;
+  they update nodes at once and wake the poller, so a local run shows each node as it
+  happens and ends without waiting out a poll delay.
 - Where the coroutine runs: as an asyncio task on the notebook kernel's loop when one is
   running (the cell returns at once, the canvas keeps answering, widget updates happen on
-  the kernel's thread), else on a shared background thread with its own loop. A sync
-  backend's blocking calls go through ``asyncio.to_thread``. An ``AsyncBackend`` is
-  awaited, always on the background loop, so that its connection pool only ever sees
-  one loop (``call_blocking`` sends the widgets' other calls there too).
+  the kernel's thread), else on a shared background thread with its own loop
+  (``BackgroundLoop``, ``shared_loop``). A sync backend's blocking calls go through
+  ``asyncio.to_thread``. An ``AsyncBackend`` is awaited, always on the background loop,
+  so that its connection pool only ever sees one loop (``call_blocking`` sends the
+  widgets' other calls there too). ``PendingWork``: a display's background jobs on that
+  loop, which a caller can wait for, and the way back to the notebook's thread.
 - ``run_sync``: run a coroutine to completion from sync code even inside Jupyter's
   running loop, on a worker thread with its own loop (no nest-asyncio patching).
+
+It imports the pure run state, the poll policy and the error tree: no ipywidgets.
 """
 
 from __future__ import annotations
@@ -30,37 +32,22 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from .._exceptions import APIConnectionError, NotFoundError, RateLimitError
 from .._polling import PollPolicy
-from ..graphs import nodes_to_run as _nodes_to_run
-from ..models import (
-    ExecuteRequest,
-    ExecuteResponse,
-    PollResponse,
-    is_terminal,
-    normalize_execution_status,
-    normalize_node_status,
-)
+from ..models import ExecuteRequest, PollResponse
+from ._run_state import RunState
 
 __all__ = [
     "BackgroundLoop",
     "BackgroundRun",
-    "CostEstimate",
-    "ExecutionProgress",
-    "NodeProgress",
+    "PendingWork",
     "PollPolicy",
-    "RunState",
-    "batch_size",
     "backend_name",
     "call_backend",
     "call_blocking",
-    "estimate_credits",
-    "final_node_ids",
     "is_async_backend",
-    "nodes_to_run",
     "run_sync",
     "running_loop",
     "shared_loop",
@@ -69,8 +56,6 @@ __all__ = [
 logger = logging.getLogger("wireflow_nb.widgets")
 
 T = TypeVar("T")
-
-_NODE_TERMINAL = frozenset({"COMPLETED", "FAILED", "SKIPPED", "CANCELLED"})
 
 #: Consecutive failed polls (connection errors) before a run is given up as unreachable.
 MAX_POLL_FAILURES = 5
@@ -178,6 +163,53 @@ def shared_loop() -> BackgroundLoop:
         return _SHARED
 
 
+class PendingWork:
+    """The background jobs of a display (credits, thumbnails, a history refresh), on the
+    shared loop, remembered until they end so that a caller can wait for all of them.
+
+    ``in_ui(fn, ...)`` brings a result back to the notebook's thread (``ui_loop``, the
+    kernel's loop when the display was made under one), where canvas draws must happen.
+    """
+
+    def __init__(self, ui_loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.ui_loop = ui_loop
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        future = shared_loop().submit(coro)
+        with self._lock:
+            self._pending.add(future)
+
+        def forget(done: concurrent.futures.Future[Any]) -> None:
+            with self._lock:
+                self._pending.discard(done)
+
+        future.add_done_callback(forget)
+        return future
+
+    def in_ui(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn`` on the notebook's thread when there is a kernel loop (canvas draws
+        from one thread only), else here."""
+        loop = self.ui_loop
+        if loop is not None and loop.is_running() and running_loop() is not loop:
+            loop.call_soon_threadsafe(fn, *args)
+        else:
+            fn(*args)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait for the jobs submitted so far; False when some are still going."""
+        with self._lock:
+            pending = list(self._pending)
+        _, not_done = concurrent.futures.wait(pending, timeout=timeout)
+        return not not_done
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._pending
+
+
 # -- backends ----------------------------------------------------------------------------
 
 
@@ -220,381 +252,6 @@ def backend_name(backend: Any) -> str:
     if home is not None and kind == "LocalEngine":
         return f"{kind} ({home})" if str(home) != ":memory:" else f"{kind} (in memory)"
     return kind
-
-
-# -- planning (pure) ---------------------------------------------------------------------
-
-
-def nodes_to_run(request: ExecuteRequest) -> list[str]:
-    """Ids of the nodes a request runs, in node order: all of them, or the target node
-    and its ancestors when ``targetNodeId`` is set (``graphs.nodes_to_run``)."""
-    return _nodes_to_run(
-        (node.id for node in request.nodes),
-        ((edge.source, edge.target) for edge in request.edges),
-        request.target_node_id,
-    )
-
-
-def final_node_ids(request: ExecuteRequest) -> list[str]:
-    """The nodes whose outputs are a run's result: the target, else the nodes that feed
-    no other node."""
-    if request.target_node_id is not None:
-        return [request.target_node_id]
-    running = nodes_to_run(request)
-    feeding = {e.source for e in request.edges if e.target in running and e.source != e.target}
-    return [i for i in running if i not in feeding]
-
-
-def batch_size(request: ExecuteRequest) -> int:
-    """How many execution runs a request starts (iterator values times repeat)."""
-    configs = request.iterator_configs or []
-    if not configs:
-        return 1
-    return max(1, max(len(c.values) * max(1, c.repeat) for c in configs))
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    """Credits a request will cost at most (cached nodes cost nothing when run)."""
-
-    total: float
-    per_run: float
-    runs: int
-    breakdown: tuple[tuple[str, str, float], ...]  # (node id, label, credits per run)
-    unknown: tuple[str, ...] = ()  # node types without a known price
-
-    def describe(self) -> str:
-        text = f"{self.total:g} credits"
-        if self.runs > 1:
-            text += f" ({self.per_run:g} \u00d7 {self.runs} runs)"
-        if self.unknown:
-            text = f"\u2265 {text}; price unknown for {', '.join(sorted(set(self.unknown)))}"
-        return text
-
-
-def estimate_credits(request: ExecuteRequest, catalog: Any = None) -> CostEstimate:
-    """The estimate from the catalog's prices: the nodes that will run, times the runs."""
-    if catalog is None:
-        from ..catalog import default_catalog
-
-        catalog = default_catalog()
-    running = set(nodes_to_run(request))
-    breakdown: list[tuple[str, str, float]] = []
-    unknown: list[str] = []
-    for node in request.nodes:
-        if node.id not in running:
-            continue
-        spec = catalog.get(node.node_type)
-        if spec is None:
-            unknown.append(node.node_type)
-            continue
-        price = spec.price_for(node.inputs)
-        if price:
-            breakdown.append((node.id, node.label, price))
-    per_run = sum(c for _, _, c in breakdown)
-    runs = batch_size(request)
-    return CostEstimate(per_run * runs, per_run, runs, tuple(breakdown), tuple(unknown))
-
-
-# -- the state of a run (pure) --------------------------------------------------------------
-
-
-def _node_status(value: Any) -> str:
-    return str(normalize_node_status(value)) if value is not None else "PENDING"
-
-
-def _exec_status(value: Any) -> str:
-    return str(normalize_execution_status(value)) if value is not None else "PENDING"
-
-
-@dataclass
-class NodeProgress:
-    """One node of one execution."""
-
-    status: str = "PENDING"
-    cached: bool = False
-    error: str | None = None
-    output: Any = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in _NODE_TERMINAL
-
-    @property
-    def badge(self) -> str:
-        """``PENDING``, ``RUNNING``, ``COMPLETED``, ``cached``, ``FAILED`` or ``SKIPPED``."""
-        if self.status == "COMPLETED" and self.cached:
-            return "cached"
-        if self.status == "CANCELLED":
-            return "SKIPPED"
-        return self.status
-
-
-@dataclass
-class ExecutionProgress:
-    """One execution run of the batch."""
-
-    execution_id: str
-    index: int
-    input_index: int | None = None
-    status: str = "PENDING"
-    error: str | None = None
-    error_node: str | None = None
-    nodes: dict[str, NodeProgress] = field(default_factory=dict)
-    #: The last poll; the final one once ``finished``.
-    poll: PollResponse | None = None
-    finished: bool = False
-
-    @property
-    def terminal(self) -> bool:
-        return is_terminal(self.status)
-
-
-class RunState:
-    """Everything known about one run (one execute call, maybe a batch)."""
-
-    def __init__(
-        self, workflow_id: str, request: ExecuteRequest, *, clock: Callable[[], float] = time.monotonic
-    ):
-        self.workflow_id = workflow_id
-        self.request = request
-        self.node_ids = nodes_to_run(request)
-        self.final_node_ids = final_node_ids(request)
-        self.expected_runs = batch_size(request)
-        self.phase: Literal["starting", "running", "finished"] = "starting"
-        self.response: ExecuteResponse | None = None
-        self.executions: dict[str, ExecutionProgress] = {}
-        #: Why the run could not start or be followed (a 402, a 400, a lost connection...).
-        self.error: BaseException | None = None
-        #: Something to tell the user that is not an error of the run (e.g. cancel refused).
-        self.message: str | None = None
-        self.cancel_requested = False
-        self.detached = False
-        self._clock = clock
-        self.started_at = clock()
-        self.finished_at: float | None = None
-        self.version = 0
-
-    # -- folding in what the backend says ---------------------------------------------------
-    def apply_response(self, response: ExecuteResponse) -> None:
-        self.response = response
-        self.phase = "running"
-        for i, run in enumerate(response.execution_runs):
-            progress = ExecutionProgress(
-                execution_id=run.id,
-                index=run.run_index_in_batch if run.run_index_in_batch is not None else i,
-                input_index=run.input_index,
-                nodes={node_id: NodeProgress() for node_id in self.node_ids},
-            )
-            self.executions[run.id] = progress
-            if run.node_runs or run.is_terminal:
-                self.apply_poll(run.id, PollResponse.from_run(run))
-        self.version += 1
-
-    def apply_poll(self, execution_id: str, poll: PollResponse) -> None:
-        progress = self.executions.get(execution_id)
-        if progress is None:
-            return
-        progress.poll = poll
-        self._set_execution_status(progress, poll.status)
-        if poll.error_message:
-            progress.error = poll.error_message
-        error_node = poll.extra_fields.get("errorNode")
-        if isinstance(error_node, str):
-            progress.error_node = error_node
-        for run in poll.node_runs:
-            self._set_node(
-                progress,
-                run.node_id,
-                status=_node_status(run.status),
-                cached=run.cached,
-                error=run.error_message,
-                output=run.output,
-            )
-        if poll.is_terminal:
-            progress.finished = True
-            self._settle(progress)
-        self.version += 1
-
-    def apply_event(self, event: Any) -> bool:
-        """Fold in an ``EngineEvent``; False when it is not about this run."""
-        progress = self.executions.get(getattr(event, "execution_id", None) or "")
-        if progress is None:
-            return False
-        kind = getattr(event, "kind", "")
-        node_id = getattr(event, "node_id", None)
-        status = getattr(event, "status", None)
-        if kind == "run_started":
-            self._set_execution_status(progress, status or "RUNNING")
-        elif kind == "run_finished":
-            self._set_execution_status(progress, status or "COMPLETED")
-            if getattr(event, "error", None):
-                progress.error = str(event.error)
-        elif node_id is not None:
-            default = {
-                "node_started": "RUNNING",
-                "node_finished": "COMPLETED",
-                "node_failed": "FAILED",
-                "node_skipped": "SKIPPED",
-            }.get(kind)
-            if default is None:
-                return False
-            self._set_node(
-                progress,
-                node_id,
-                status=_node_status(status or default),
-                cached=bool(getattr(event, "cached", False)),
-                error=getattr(event, "error", None),
-                output=getattr(event, "output", None),
-            )
-        else:
-            return False
-        self.version += 1
-        return True
-
-    def finish(self, error: BaseException | None = None, *, detached: bool = False) -> None:
-        if error is not None and self.error is None:
-            self.error = error
-        self.detached = self.detached or detached
-        self.phase = "finished"
-        self.finished_at = self._clock()
-        self.version += 1
-
-    def _set_execution_status(self, progress: ExecutionProgress, status: Any) -> None:
-        new = _exec_status(status)
-        # never move back from an end state (a stale poll after an event)
-        if progress.terminal and not is_terminal(new):
-            return
-        progress.status = new
-
-    def _set_node(
-        self,
-        progress: ExecutionProgress,
-        node_id: str,
-        *,
-        status: str,
-        cached: bool,
-        error: str | None,
-        output: Any,
-    ) -> None:
-        node = progress.nodes.setdefault(node_id, NodeProgress())
-        if node_id not in self.node_ids:
-            self.node_ids.append(node_id)
-        if node.terminal and status not in _NODE_TERMINAL:
-            return
-        if node.status == "RUNNING" and status == "PENDING":
-            return
-        node.status = status
-        node.cached = node.cached or cached
-        if error:
-            node.error = error
-        if output is not None:
-            node.output = output
-
-    def _settle(self, progress: ExecutionProgress) -> None:
-        """Nodes left unfinished by a failed or cancelled execution did not run."""
-        if progress.status == "COMPLETED":
-            return
-        for node in progress.nodes.values():
-            if not node.terminal:
-                node.status = "SKIPPED"
-
-    # -- reading ---------------------------------------------------------------------------
-    @property
-    def finished(self) -> bool:
-        return self.phase == "finished"
-
-    @property
-    def all_terminal(self) -> bool:
-        return bool(self.executions) and all(p.finished for p in self.executions.values())
-
-    @property
-    def status(self) -> str:
-        """``STARTING``, ``RUNNING``, ``COMPLETED``, ``FAILED``, ``CANCELLED``, ``TIMEOUT``,
-        ``ERROR`` (it could not start or be followed) or ``DETACHED``."""
-        if not self.executions:
-            if self.phase == "finished":
-                return "ERROR" if self.error is not None else "CANCELLED"
-            return "STARTING"
-        if self.detached:
-            return "DETACHED"
-        statuses = [p.status for p in self.executions.values()]
-        if not all(is_terminal(s) for s in statuses):
-            return "ERROR" if self.phase == "finished" and self.error is not None else "RUNNING"
-        for worst in ("FAILED", "TIMEOUT", "CANCELLED"):
-            if worst in statuses:
-                return worst
-        if all(s == "COMPLETED" for s in statuses):
-            return "COMPLETED"
-        return statuses[0]
-
-    @property
-    def progress(self) -> tuple[int, int]:
-        """(nodes finished, nodes in all) over the whole batch."""
-        if not self.executions:
-            return 0, len(self.node_ids) * self.expected_runs
-        done = total = 0
-        for progress in self.executions.values():
-            total += len(progress.nodes)
-            done += sum(1 for n in progress.nodes.values() if n.terminal)
-        return done, total
-
-    @property
-    def elapsed(self) -> float:
-        end = self.finished_at if self.finished_at is not None else self._clock()
-        return max(0.0, end - self.started_at)
-
-    def ordered_executions(self) -> list[ExecutionProgress]:
-        return sorted(self.executions.values(), key=lambda p: p.index)
-
-    @property
-    def polls(self) -> list[PollResponse]:
-        """The last poll of each execution, in batch order."""
-        return [p.poll for p in self.ordered_executions() if p.poll is not None]
-
-    def node_badge(self, node_id: str) -> str | None:
-        """The badge of a node over the whole batch (None: the node is not in this run)."""
-        nodes = [p.nodes[node_id] for p in self.executions.values() if node_id in p.nodes]
-        if not nodes:
-            return "PENDING" if node_id in self.node_ids and self.phase != "finished" else None
-        statuses = [n.status for n in nodes]
-        if "RUNNING" in statuses:
-            return "RUNNING"
-        if "FAILED" in statuses:
-            return "FAILED"
-        if all(n.terminal for n in nodes):
-            if all(n.status == "COMPLETED" for n in nodes):
-                return "cached" if all(n.cached for n in nodes) else "COMPLETED"
-            return "SKIPPED"
-        if any(n.terminal for n in nodes):
-            return "RUNNING"  # part of the batch done, the rest to come
-        return "PENDING"
-
-    def node_error(self, node_id: str) -> str | None:
-        for progress in self.ordered_executions():
-            node = progress.nodes.get(node_id)
-            if node is not None and node.error:
-                return node.error
-        return None
-
-    @property
-    def failed_nodes(self) -> dict[str, str]:
-        """Failed node id -> its error (first execution that says why)."""
-        found: dict[str, str] = {}
-        for progress in self.ordered_executions():
-            for node_id, node in progress.nodes.items():
-                if node.status == "FAILED" and node_id not in found:
-                    found[node_id] = node.error or progress.error or "failed"
-        return found
-
-    def outputs_of(self, node_id: str) -> list[tuple[ExecutionProgress, Any]]:
-        """(execution, output) of a node for each execution that has one, batch order."""
-        found = []
-        for progress in self.ordered_executions():
-            node = progress.nodes.get(node_id)
-            if node is not None and node.output is not None:
-                found.append((progress, node.output))
-        return found
 
 
 # -- driving a run ---------------------------------------------------------------------------

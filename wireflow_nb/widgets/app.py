@@ -12,6 +12,11 @@ refused with a message. Errors say what to do: a 402 as a table of the breakdown
 of the graph listed and their nodes highlighted before anything is sent, a failed node
 outlined red with its error in the node panel, connection problems with what to check.
 
+The app wires parts, each of one concept: ``_toolbar.Toolbar``, ``_messages.MessageView``,
+``_run_view.RunView`` (badges, thumbnails, node panel), ``_batch.BatchPanel``,
+``_export_panel.ExportPanel``, ``OutputView`` and ``HistoryView``. It owns the workflow
+being edited, building the request, starting and cancelling runs, and files.
+
 CSS classes (for tests and styling):
 
 ================================  ========================================================
@@ -49,9 +54,6 @@ and those of ``OutputView`` (``wf-app-outputs``, ``wf-app-output-image``,
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import html
-import json
 import logging
 import threading
 import time
@@ -61,98 +63,26 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .._advice import explain
-from .._exceptions import (
-    BadRequestError,
-    InsufficientCreditsError,
-    Problem,
-    UnprocessableEntityError,
-    WorkflowValidationError,
-)
-from ..export import HOSTED_BASE_URL, to_curl, to_python
-from ..models import ExecuteRequest, IteratorConfig, PollResponse, images_of
-from ..models._html import STATUS_COLORS
+from .._exceptions import Problem, WorkflowValidationError
+from ..export import HOSTED_BASE_URL
+from ..models import ExecuteRequest, PollResponse
 from ..workflow import Workflow
-from ._runner import (
-    BackgroundRun,
-    PollPolicy,
-    RunState,
-    backend_name,
-    call_backend,
-    estimate_credits,
-    nodes_to_run,
-    running_loop,
-    shared_loop,
-)
+from ._batch import BatchPanel
+from ._batch import parse_batch_values as parse_batch_values  # re-exported: tests import it from here
+from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
+from ._estimate import toolbar_estimate
+from ._export_panel import ExportPanel
+from ._messages import MessageView
+from ._run_state import RunState, nodes_to_run
+from ._run_view import RunView
+from ._runner import BackgroundRun, PendingWork, PollPolicy, call_backend, running_loop
+from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
-from .outputs import MediaFetcher, OutputView, thumbnail_png
+from .outputs import MediaFetcher, OutputView
 
 __all__ = ["WorkflowApp"]
 
 logger = logging.getLogger("wireflow_nb.widgets")
-
-FAILED_COLOR = "#c62828"
-_TEXT_FIELD_TYPES = ("text", "choice", "image", "video")
-_BADGE_COLORS = {**STATUS_COLORS, "cached": "#00897b"}
-
-
-def _fmt_credits(value: float | int | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def format_elapsed(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
-
-
-def parse_batch_values(text: str, *, as_text: bool) -> list[Any]:
-    """The values of a batch: a JSON list, or one value per line (each read as JSON when
-    it is JSON and the field is not a text field: ``7`` -> 7, ``a fox`` -> "a fox")."""
-    stripped = text.strip()
-    if not stripped:
-        return []
-    if stripped.startswith("["):
-        try:
-            values = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"the batch values look like a JSON list but are not valid JSON: {exc}"
-            ) from None
-        if not isinstance(values, list):
-            raise ValueError("the batch values must be a JSON list")
-        return values
-    values = []
-    for line in stripped.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if as_text:
-            values.append(line)
-            continue
-        try:
-            values.append(json.loads(line))
-        except json.JSONDecodeError:
-            values.append(line)
-    return values
-
-
-def parse_trigger(text: str) -> dict[str, Any] | None:
-    """Trigger data from its text box: None when empty; a JSON object otherwise."""
-    if not text.strip():
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"trigger data is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
-    if not isinstance(value, dict):
-        raise ValueError('trigger data must be a JSON object, like {"topic": "foxes"}')
-    return value
 
 
 def _default_backend() -> Any:
@@ -204,12 +134,9 @@ class WorkflowApp(widgets.VBox):
         self._ui_loop = running_loop()
         self._run: BackgroundRun | None = None
         self._runs: list[BackgroundRun] = []
-        self._badges: dict[str, str | None] = {}
-        self._thumbs: dict[str, str] = {}
         self._shown_version = -1
         self._finished_handled: set[int] = set()
-        self._pending: set[concurrent.futures.Future[Any]] = set()
-        self._pending_lock = threading.Lock()
+        self._work = PendingWork(self._ui_loop)
         self._observed: Workflow | None = None
         self._unobserve: Callable[[], None] | None = None
         self._ticker_stop: threading.Event | None = None
@@ -217,82 +144,50 @@ class WorkflowApp(widgets.VBox):
         self.fetcher = MediaFetcher(self.backend)
         self.base_url = base_url or getattr(self.backend, "base_url", None) or HOSTED_BASE_URL
 
-        # -- toolbar ----------------------------------------------------------------------
-        self.backend_label = widgets.HTML(f"<b>{html.escape(backend_name(self.backend))}</b>")
-        self.backend_label.add_class("wf-app-backend")
-        self.credits_label = widgets.HTML("credits: \u2026")
-        self.credits_label.add_class("wf-app-credits")
-        self.estimate_label = widgets.HTML()
-        self.estimate_label.add_class("wf-app-estimate")
-        self.run_button = self._button("Run", "play", "wf-app-run", lambda: self.run(), style="success")
-        self.run_selected_button = self._button(
-            "Run selected", "step-forward", "wf-app-run-selected", lambda: self.run_selected()
+        # -- the parts: toolbar, message line, batch & trigger, exports ---------------------------
+        self.toolbar = Toolbar(
+            self.backend,
+            self.editor,
+            workflow_id=workflow_id,
+            path=path,
+            on_run=lambda: self.run(),
+            on_run_selected=lambda: self.run_selected(),
+            on_cancel=lambda: self.cancel(),
+            on_save=lambda: self.save(),
+            on_load=lambda: self.load(),
         )
-        self.cancel_button = self._button(
-            "Cancel", "stop", "wf-app-cancel", lambda: self.cancel(), style="danger"
+        # the toolbar's widgets under the names the app always had
+        self.backend_label = self.toolbar.backend_label
+        self.credits_label = self.toolbar.credits_label
+        self.estimate_label = self.toolbar.estimate_label
+        self.run_button = self.toolbar.run_button
+        self.run_selected_button = self.toolbar.run_selected_button
+        self.cancel_button = self.toolbar.cancel_button
+        self.path_text = self.toolbar.path_text
+        self.save_button = self.toolbar.save_button
+        self.load_button = self.toolbar.load_button
+        self.status_label = self.toolbar.status_label
+        self.progress = self.toolbar.progress
+        self.elapsed_label = self.toolbar.elapsed_label
+        self.run_view = RunView(self.editor, labels=self._labels, fetcher=self.fetcher, work=self._work)
+        self.badges = self.run_view.badges
+        self.node_detail = self.run_view.node_detail
+        self.message = MessageView(
+            workflow=lambda: self.workflow,
+            highlight=self.run_view.highlight,
+            labels=self._labels,
+            base_url=lambda: self.base_url,
         )
-        self.cancel_button.disabled = True
-        # the editor's own Save/Load (and file name) when it has them, else ours
-        editor_path = getattr(self.editor, "path", None)
-        if isinstance(editor_path, widgets.Text):
-            self.path_text = editor_path
-            if path is not None:
-                self.path_text.value = path
-        else:
-            self.path_text = widgets.Text(
-                value=path or f"{workflow_id}.json",
-                layout=widgets.Layout(width="200px"),
-                tooltip="workflow file",
-            )
-        self.path_text.add_class("wf-app-path")
-        editor_save, editor_load = self._editor_button("wf-btn-save"), self._editor_button("wf-btn-load")
-        own_file_buttons = editor_save is None or editor_load is None
-        if editor_save is None or editor_load is None:
-            self.save_button = self._button("Save", "save", "wf-app-save", lambda: self.save())
-            self.load_button = self._button("Load", "folder-open", "wf-app-load", lambda: self.load())
-        else:
-            self.save_button, self.load_button = editor_save, editor_load
-            self.save_button.add_class("wf-app-save")
-            self.load_button.add_class("wf-app-load")
-        self.status_label = widgets.HTML()
-        self.status_label.add_class("wf-app-status")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="180px"))
-        self.progress.add_class("wf-app-progress")
-        self.elapsed_label = widgets.HTML()
-        self.elapsed_label.add_class("wf-app-elapsed")
-        self.message = widgets.HTML()
-        self.message.add_class("wf-app-message")
-        self.badges = widgets.HTML()
-        self.badges.add_class("wf-app-badges")
-
-        info_row = widgets.HBox(
-            [self.backend_label, self.credits_label, self.estimate_label],
-            layout=widgets.Layout(align_items="center"),
-        )
-        action_row = widgets.HBox(
-            [
-                self.run_button,
-                self.run_selected_button,
-                self.cancel_button,
-                self.status_label,
-                self.progress,
-                self.elapsed_label,
-            ],
-            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
-        )
-        rows: list[widgets.Widget] = [info_row, action_row]
-        if own_file_buttons:
-            rows.append(
-                widgets.HBox([self.path_text, self.save_button, self.load_button], layout=widgets.Layout())
-            )
-        toolbar = widgets.VBox(rows)
-        toolbar.add_class("wf-app-toolbar")
 
         # -- tabs --------------------------------------------------------------------------
         self.outputs = OutputView(fetcher=self.fetcher, labels=self._labels)
-        self.node_detail = widgets.HTML("<i>Select a node to see its status and error.</i>")
-        self.node_detail.add_class("wf-app-node-detail")
-        self._build_batch_panel()
+        self.batch_panel = BatchPanel(lambda: self.editor.workflow, self.refresh_estimate)
+        self.batch_enabled = self.batch_panel.batch_enabled
+        self.batch_node = self.batch_panel.batch_node
+        self.batch_field = self.batch_panel.batch_field
+        self.batch_values = self.batch_panel.batch_values
+        self.batch_repeat = self.batch_panel.batch_repeat
+        self.trigger_text = self.batch_panel.trigger_text
         self.history = HistoryView(
             self.backend,
             workflow_id,
@@ -302,33 +197,20 @@ class WorkflowApp(widgets.VBox):
             on_restore=lambda wf, ex: self._workflow_replaced(),
             autoload=False,
         )
-        self.export_python = widgets.Textarea(layout=widgets.Layout(width="100%", height="220px"))
-        self.export_python.add_class("wf-app-export-python")
-        self.export_curl = widgets.Textarea(layout=widgets.Layout(width="100%", height="220px"))
-        self.export_curl.add_class("wf-app-export-curl")
-        export_refresh = self._button(
-            "Refresh exports", "refresh", "wf-app-export-refresh", self.refresh_exports
+        self.exports = ExportPanel(
+            lambda: self.workflow, self.batch_panel, workflow_id=workflow_id, base_url=lambda: self.base_url
         )
-        export_box = widgets.VBox(
-            [
-                widgets.HTML(
-                    "<b>Python</b>: the <code>Workflow</code> builder calls that rebuild this workflow"
-                ),
-                self.export_python,
-                widgets.HTML("<b>curl</b>: its execute request (set <code>$WIREFLOW_API_KEY</code> first)"),
-                self.export_curl,
-                export_refresh,
-            ]
-        )
+        self.export_python = self.exports.export_python
+        self.export_curl = self.exports.export_curl
         self.tabs = widgets.Tab(
-            children=[self.outputs, self.node_detail, self.batch_panel, self.history, export_box]
+            children=[self.outputs, self.node_detail, self.batch_panel, self.history, self.exports]
         )
         for i, title in enumerate(["Outputs", "Node", "Batch & trigger", "History", "Export"]):
             self.tabs.set_title(i, title)
         self.tabs.add_class("wf-app-tabs")
         self.tabs.observe(self._tab_changed, names="selected_index")
 
-        super().__init__([toolbar, self.message, self.badges, self.editor, self.tabs])
+        super().__init__([self.toolbar, self.message, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
         on_selection = getattr(self.editor, "on_selection_change", None)
@@ -338,81 +220,12 @@ class WorkflowApp(widgets.VBox):
         if callable(on_replaced):
             on_replaced(lambda *_: self._workflow_replaced())  # the editor's Load
         self._observe_workflow()
-        self._set_status(None)
+        self.toolbar.set_status(None)
         self.refresh_estimate()
         self.refresh_exports()
         self.refresh_credits()
         # in the background: an unreachable server must not hold the cell for its timeout
-        self._submit(asyncio.to_thread(self.history.refresh))
-
-    # -- small builders -------------------------------------------------------------------------
-    @staticmethod
-    def _button(
-        text: str, icon: str, css: str, action: Callable[[], Any], *, style: str = ""
-    ) -> widgets.Button:
-        button = widgets.Button(
-            description=text, icon=icon, button_style=style, layout=widgets.Layout(width="auto")
-        )
-        button.add_class(css)
-        button.on_click(lambda _: action())
-        return button
-
-    def _build_batch_panel(self) -> None:
-        self.batch_enabled = widgets.Checkbox(value=False, description="Run as a batch", indent=False)
-        self.batch_enabled.add_class("wf-app-batch-enabled")
-        self.batch_node = widgets.Dropdown(description="Node", options=[])
-        self.batch_node.add_class("wf-app-batch-node")
-        self.batch_field = widgets.Combobox(description="Field", options=[], ensure_option=False)
-        self.batch_field.add_class("wf-app-batch-field")
-        self.batch_values = widgets.Textarea(
-            description="Values",
-            placeholder="one value per line, or a JSON list",
-            layout=widgets.Layout(width="420px"),
-        )
-        self.batch_values.add_class("wf-app-batch-values")
-        self.batch_repeat = widgets.BoundedIntText(value=1, min=1, max=100, description="Repeat")
-        self.batch_repeat.add_class("wf-app-batch-repeat")
-        self.trigger_text = widgets.Textarea(
-            description="Trigger",
-            placeholder='trigger data, a JSON object: {"topic": "foxes"}',
-            layout=widgets.Layout(width="420px"),
-        )
-        self.trigger_text.add_class("wf-app-trigger")
-        self.batch_node.observe(lambda _: self._batch_node_changed(), names="value")
-        for control in (
-            self.batch_enabled,
-            self.batch_node,
-            self.batch_field,
-            self.batch_values,
-            self.batch_repeat,
-        ):
-            control.observe(lambda _: self.refresh_estimate(), names="value")
-        self.batch_panel = widgets.VBox(
-            [
-                widgets.HTML(
-                    "A batch runs the workflow once per value, with the node's field set to it "
-                    "(<code>iteratorConfigs</code>). Trigger data fills <code>{{trigger.x}}</code> "
-                    "and the outputs of a Trigger node (<code>triggerData</code>)."
-                ),
-                self.batch_enabled,
-                self.batch_node,
-                self.batch_field,
-                self.batch_values,
-                self.batch_repeat,
-                self.trigger_text,
-            ]
-        )
-
-    def _editor_button(self, css: str) -> widgets.Button | None:
-        """A button of the editor's toolbar with CSS class ``css``, if it has one."""
-        toolbar = getattr(self.editor, "toolbar", None)
-        stack: list[Any] = [toolbar] if toolbar is not None else []
-        while stack:
-            item = stack.pop()
-            if isinstance(item, widgets.Button) and css in item._dom_classes:
-                return item
-            stack.extend(getattr(item, "children", ()))
-        return None
+        self._work.submit(asyncio.to_thread(self.history.refresh))
 
     # -- the workflow in the editor ----------------------------------------------------------------
     @property
@@ -434,20 +247,19 @@ class WorkflowApp(widgets.VBox):
         workflow: Workflow = self.editor.workflow
         self._observed = workflow
         self._unobserve = workflow.observe(self._workflow_changed)
-        self._refresh_batch_nodes()
+        self.batch_panel.refresh_nodes()
 
     def _workflow_replaced(self) -> None:
         self._observe_workflow()
-        self._badges = {}
-        self._thumbs = {}
+        self.run_view.forget()
         self.refresh_estimate()
         self.refresh_exports()
-        self._render_badges()
+        self.run_view.render_badges()
 
     def _workflow_changed(self, workflow: Workflow, what: str) -> None:
         if what == "move_node":
             return  # positions change neither the cost nor the batch choices
-        self._refresh_batch_nodes()
+        self.batch_panel.refresh_nodes()
         self.refresh_estimate()
         if self.tabs.selected_index == 4:
             self.refresh_exports()
@@ -462,27 +274,6 @@ class WorkflowApp(widgets.VBox):
         return [str(i) for i in (ids or [])]
 
     # -- toolbar information ---------------------------------------------------------------------------
-    def _submit(self, coro: Any) -> concurrent.futures.Future[Any]:
-        future = shared_loop().submit(coro)
-        with self._pending_lock:
-            self._pending.add(future)
-
-        def forget(done: concurrent.futures.Future[Any]) -> None:
-            with self._pending_lock:
-                self._pending.discard(done)
-
-        future.add_done_callback(forget)
-        return future
-
-    def _in_ui(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn`` on the notebook's thread when there is a kernel loop (canvas draws
-        from one thread only), else here."""
-        loop = self._ui_loop
-        if loop is not None and loop.is_running() and running_loop() is not loop:
-            loop.call_soon_threadsafe(fn, *args)
-        else:
-            fn(*args)
-
     def refresh_credits(self) -> None:
         """Ask the backend for the credits balance, in the background."""
 
@@ -492,62 +283,33 @@ class WorkflowApp(widgets.VBox):
             except AttributeError:
                 balance = None
             except Exception as exc:
-                self.credits_label.value = (
-                    f'credits: <span title="{html.escape(str(exc))}" style="color:#999">unavailable</span>'
-                )
+                self.toolbar.show_credits_error(exc)
                 return
             self.credits = balance
-            if balance is None:
-                self.credits_label.value = "credits: <i>not reported</i>"
-            else:
-                self.credits_label.value = f"credits: <b>{_fmt_credits(balance)}</b>"
+            self.toolbar.show_credits(balance)
 
-        self._submit(fetch())
+        self._work.submit(fetch())
 
     def _build_request(self, *, target_node_id: str | None = None) -> ExecuteRequest:
         return self.workflow.to_request(
             target_node_id=target_node_id,
-            trigger_data=parse_trigger(self.trigger_text.value),
-            iterator_configs=self._iterator_configs(),
+            trigger_data=self.batch_panel.trigger_data(),
+            iterator_configs=self.batch_panel.iterator_configs(),
         )
 
     def refresh_estimate(self) -> None:
-        """The estimated cost of the next run (from the backend, else the catalog's prices)."""
+        """The estimated cost of the next run (``_estimate.toolbar_estimate``: the backend's,
+        else the catalog's prices over the batch)."""
         try:
             request = self._build_request()
         except (ValueError, WorkflowValidationError) as exc:
-            self.estimate_label.value = f"estimate: <i>{html.escape(str(exc).splitlines()[0])}</i>"
+            self.toolbar.show_estimate_problem(exc)
             return
-        text = estimate_credits(request).describe()
-        estimator = getattr(self.backend, "estimate_cost", None)
-        if callable(estimator) and not asyncio.iscoroutinefunction(estimator):
-            try:
-                total, _ = estimator(request)
-            except Exception:
-                pass  # an invalid graph: the catalog's figure, problems show on Run
-            else:
-                text = f"{_fmt_credits(total)} credits"
-                if total == 0 and estimate_credits(request).total > 0:
-                    text += " (cached)"
-        self.estimate_label.value = f"estimated cost: <b>{html.escape(text)}</b>"
+        self.toolbar.show_estimate(toolbar_estimate(self.backend, request).text)
 
     def refresh_exports(self) -> None:
         """Rebuild the Python and curl exports from the current workflow and settings."""
-        workflow = self.workflow
-        try:
-            self.export_python.value = to_python(workflow)
-        except Exception as exc:
-            self.export_python.value = f"# could not export: {exc}"
-        try:
-            self.export_curl.value = to_curl(
-                workflow,
-                self.workflow_id,
-                base_url=self.base_url,
-                trigger_data=parse_trigger(self.trigger_text.value),
-                iterator_configs=self._iterator_configs(),
-            )
-        except Exception as exc:
-            self.export_curl.value = f"# could not export: {exc}"
+        self.exports.refresh()
 
     def _tab_changed(self, change: Mapping[str, Any]) -> None:
         if change.get("new") == 4:
@@ -556,60 +318,13 @@ class WorkflowApp(widgets.VBox):
             self.history.refresh()
 
     # -- batch settings --------------------------------------------------------------------------------
-    def _refresh_batch_nodes(self) -> None:
-        options = [(f"{n.label} ({n.id})", n.id) for n in self.editor.workflow.nodes]
-        current = self.batch_node.value
-        self.batch_node.options = options
-        if current in [v for _, v in options]:
-            self.batch_node.value = current
-        self._batch_node_changed()
-
-    def _batch_node_changed(self) -> None:
-        node_id = self.batch_node.value
-        fields: list[str] = []
-        if node_id and self.editor.workflow.has_node(node_id):
-            node = self.editor.workflow.node(node_id)
-            spec = self._spec(node.node_type)
-            fields = [s.name for s in spec.inputs] if spec is not None else list(node.inputs)
-        self.batch_field.options = fields
-        if not self.batch_field.value and fields:
-            self.batch_field.value = fields[0]
-
-    @staticmethod
-    def _spec(node_type: str) -> Any:
-        from ..catalog import default_catalog
-
-        return default_catalog().get(node_type)
-
     def set_batch(self, node_id: str, field: str, values: Sequence[Any], *, repeat: int = 1) -> None:
         """Turn the batch on: one run per value of ``field`` of ``node_id``."""
-        self.batch_node.value = node_id
-        self.batch_field.value = field
-        self.batch_values.value = json.dumps(list(values), ensure_ascii=False)
-        self.batch_repeat.value = repeat
-        self.batch_enabled.value = True
+        self.batch_panel.set_batch(node_id, field, values, repeat=repeat)
 
     def set_trigger(self, data: Mapping[str, Any] | None) -> None:
         """Trigger data for the next runs (None: none)."""
-        self.trigger_text.value = json.dumps(dict(data), ensure_ascii=False, indent=2) if data else ""
-
-    def _iterator_configs(self) -> list[IteratorConfig] | None:
-        if not self.batch_enabled.value:
-            return None
-        node_id, field = self.batch_node.value, (self.batch_field.value or "").strip()
-        if not node_id or not field:
-            raise ValueError("pick the batch's node and field, or untick 'Run as a batch'")
-        as_text = True
-        if self.editor.workflow.has_node(node_id):
-            spec = self._spec(self.editor.workflow.node(node_id).node_type)
-            field_spec = spec.input(field) if spec is not None else None
-            as_text = field_spec is None or field_spec.type in _TEXT_FIELD_TYPES
-        values = parse_batch_values(self.batch_values.value, as_text=as_text)
-        if not values:
-            raise ValueError("the batch has no values: give one per line, or untick 'Run as a batch'")
-        return [
-            IteratorConfig(node_id=node_id, field=field, values=values, repeat=int(self.batch_repeat.value))
-        ]
+        self.batch_panel.set_trigger(data)
 
     # -- running --------------------------------------------------------------------------------------
     @property
@@ -634,7 +349,7 @@ class WorkflowApp(widgets.VBox):
         """Run the selected node and what feeds it (``targetNodeId``)."""
         selected = self._selected_ids()
         if len(selected) != 1:
-            self._show_message(
+            self.message.show(
                 "Select one node on the canvas first (click it), then press Run selected."
                 if not selected
                 else f"{len(selected)} nodes are selected; Run selected runs one node (and what feeds it)."
@@ -654,7 +369,7 @@ class WorkflowApp(widgets.VBox):
         ``await .wait_async()``), or None when the run was refused (see the message)."""
         if self.running:
             assert self._run is not None
-            self._show_message(
+            self.message.show(
                 f"A run is already going ({format_elapsed(self._run.state.elapsed)} so far): wait for it to end, "
                 "or press Cancel. Runs are not queued."
             )
@@ -662,14 +377,14 @@ class WorkflowApp(widgets.VBox):
         try:
             request = self._build_request(target_node_id=target_node_id)
         except ValueError as exc:
-            self._show_message(str(exc))
+            self.message.show(str(exc))
             return None
         problems = self._problems(request)
         if problems:
-            self._show_problems(problems)
+            self.message.show_problems(problems)
             return None
-        self._clear_message()
-        self._highlight([], None)
+        self.message.clear()
+        self.run_view.highlight([], None)
         self._start(request, wait=wait, timeout=timeout)
         assert self._run is not None
         if wait:
@@ -692,14 +407,7 @@ class WorkflowApp(widgets.VBox):
         return found
 
     def _start(self, request: ExecuteRequest, *, wait: bool, timeout: float | None) -> None:
-        self._badges = {}
-        running = set(nodes_to_run(request))
-        for node in self.workflow.nodes:
-            self._set_badge(node.id, "PENDING" if node.id in running else None)
-            if node.id in running and node.id in self._thumbs:
-                self._thumbs.pop(node.id, None)
-                self._editor_call("set_node_thumbnail", node.id, None)
-        self._render_badges()
+        self.run_view.start([node.id for node in self.workflow.nodes], set(nodes_to_run(request)))
         self._shown_version = -1
         run = BackgroundRun(
             self.backend,
@@ -714,32 +422,17 @@ class WorkflowApp(widgets.VBox):
         self.cancel_button.disabled = False
         self.outputs.clear("Running\u2026")
         run.start(mode="thread" if wait else "auto")
-        self._start_ticker(run)
-
-    def _start_ticker(self, run: BackgroundRun) -> None:
-        """Keep the elapsed time moving while nothing else happens (a long model node)."""
-        stop = threading.Event()
-        self._ticker_stop = stop
-
-        async def tick() -> None:
-            while not run.done.is_set() and not stop.is_set():
-                self.elapsed_label.value = format_elapsed(run.state.elapsed)
-                await asyncio.sleep(0.5)
-
-        if run.mode == "task" and self._ui_loop is not None:
-            self._ui_loop.create_task(tick())
-        else:
-            shared_loop().submit(tick())
+        self._ticker_stop = self.toolbar.tick(run, self._ui_loop)
 
     def cancel(self) -> None:
         """Cancel the current run (every execution of its batch)."""
         if not self.running:
-            self._show_message("Nothing is running.")
+            self.message.show("Nothing is running.")
             return
         assert self._run is not None
         self._run.cancel()
         self.cancel_button.disabled = True
-        self._show_message("Cancelling\u2026")
+        self.message.show("Cancelling\u2026")
 
     def wait(self, timeout: float | None = None) -> RunState | None:
         """Block until the current run ends (not in the cell that started it without
@@ -761,84 +454,28 @@ class WorkflowApp(widgets.VBox):
         """Wait for background work of the display (credits, thumbnails, output bytes)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            with self._pending_lock:
-                pending = list(self._pending)
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            _, not_done = concurrent.futures.wait(pending, timeout=left)
-            if not_done:
+            if not self._work.wait(left):
                 return False
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self.outputs.wait_loaded(left):
                 return False
-            with self._pending_lock:
-                if not self._pending:
-                    return True
+            if self._work.idle:
+                return True
 
     # -- drawing a run --------------------------------------------------------------------------------
-    def _editor_call(self, method: str, *args: Any) -> None:
-        fn = getattr(self.editor, method, None)
-        if callable(fn):
-            try:
-                fn(*args)
-            except Exception:
-                logger.exception("editor.%s failed", method)
-
-    def _set_badge(self, node_id: str, badge: str | None) -> None:
-        if self._badges.get(node_id, "unset") == badge:
-            return
-        self._badges[node_id] = badge
-        self._editor_call("set_node_status", node_id, badge)
-
     @property
     def node_badges(self) -> dict[str, str]:
         """Node id -> badge shown now (nodes without a badge left out)."""
-        return {k: v for k, v in self._badges.items() if v is not None}
-
-    def _render_badges(self) -> None:
-        labels = self._labels()
-        spans = []
-        for node_id, badge in self._badges.items():
-            if badge is None:
-                continue
-            color = _BADGE_COLORS.get(badge, "#607d8b")
-            spans.append(
-                f'<span class="wf-app-badge" data-node="{html.escape(node_id)}" data-status="{html.escape(badge)}" '
-                f'style="border:1px solid {color};color:{color};border-radius:8px;padding:0 6px;margin-right:4px;'
-                f'font-size:11px">{html.escape(labels.get(node_id, node_id))}: {html.escape(badge)}</span>'
-            )
-        self.badges.value = "".join(spans)
-
-    def _set_status(self, state: RunState | None) -> None:
-        if state is None:
-            self.status_label.value = '<span data-status="IDLE" style="color:#777">ready</span>'
-            self.progress.value = 0
-            self.elapsed_label.value = ""
-            return
-        status = state.status
-        color = STATUS_COLORS.get(status, "#607d8b")
-        self.status_label.value = (
-            f'<span data-status="{html.escape(status)}" style="color:{color};font-weight:bold">'
-            f"{html.escape(status)}</span>"
-        )
-        done, total = state.progress
-        self.progress.max = max(1, total)
-        self.progress.value = min(done, self.progress.max)
-        self.progress.bar_style = {"COMPLETED": "success", "FAILED": "danger", "ERROR": "danger"}.get(
-            status, "info"
-        )
-        self.elapsed_label.value = format_elapsed(state.elapsed)
+        return self.run_view.node_badges
 
     def _on_change(self, state: RunState) -> None:
-        for node_id in state.node_ids:
-            self._set_badge(node_id, state.node_badge(node_id))
-        self._render_badges()
-        self._set_status(state)
+        self.run_view.show_badges(state)
+        self.toolbar.set_status(state)
         self._show_outputs(state)
-        self._update_thumbnails(state)
-        failed = state.failed_nodes
-        if failed:
-            self._highlight(list(failed), FAILED_COLOR)
-        self._render_node_detail()
+        self.run_view.update_thumbnails(state)
+        self.run_view.outline_failed(state)
+        self.run_view.render_node_detail(state, self._selected_ids())
         if state.finished and id(state) not in self._finished_handled:
             self._finished_handled.add(id(state))
             self._finished(state)
@@ -850,180 +487,21 @@ class WorkflowApp(widgets.VBox):
         if state.finished and not self.outputs.groups and state.status == "COMPLETED":
             self.outputs.set_message("The run finished without outputs.")
 
-    def _update_thumbnails(self, state: RunState) -> None:
-        if not callable(getattr(self.editor, "set_node_thumbnail", None)):
-            return
-        for node_id in state.node_ids:
-            found = state.outputs_of(node_id)
-            urls = [img.url for _, output in found for img in images_of(output)]
-            if not urls or self._thumbs.get(node_id) == urls[0]:
-                continue
-            self._thumbs[node_id] = urls[0]
-            self._submit(self._thumbnail(node_id, urls[0]))
-
-    async def _thumbnail(self, node_id: str, url: str) -> None:
-        try:
-            data = await asyncio.to_thread(self.fetcher.fetch, url)
-            png = await asyncio.to_thread(thumbnail_png, data)
-        except Exception as exc:
-            logger.info("no thumbnail for %s: %s", node_id, exc)
-            return
-        self._in_ui(self._editor_call, "set_node_thumbnail", node_id, png)
-
-    def _highlight(self, node_ids: list[str], color: str | None) -> None:
-        fn = getattr(self.editor, "highlight_nodes", None)
-        if not callable(fn):
-            return
-        try:
-            if color is None:
-                fn(node_ids)
-            else:
-                fn(node_ids, color)
-        except Exception:
-            logger.exception("editor.highlight_nodes failed")
-
     def _finished(self, state: RunState) -> None:
         self.cancel_button.disabled = True
         if self._ticker_stop is not None:
             self._ticker_stop.set()
-        if state.error is not None:
-            self._show_error(state.error)
-        elif state.detached:
-            self._show_message(state.message or "Stopped following the run.")
-        elif state.status == "FAILED":
-            self._show_failure(state)
-        elif state.status == "CANCELLED":
-            self._show_message("The run was cancelled; nodes that had not finished were skipped.")
-        elif state.status not in ("COMPLETED",):
-            self._show_message(f"The run ended {state.status}.")
-        else:
-            self._clear_message()
+        self.message.show_end(state)
         self.refresh_credits()
         self.refresh_estimate()
         # off this thread: it may be the background loop an async backend needs
-        self._submit(asyncio.to_thread(self.history.refresh))
-
-    # -- messages -----------------------------------------------------------------------------------
-    def _clear_message(self) -> None:
-        self.message.value = ""
-
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        color = FAILED_COLOR if error else "#37474f"
-        self.message.value = (
-            f'<div style="color:{color};white-space:pre-wrap;padding:4px 0">{html.escape(text)}</div>'
-        )
-
-    def _show_problems(self, problems: Sequence[Problem], *, title: str | None = None) -> None:
-        heading = title or f"The workflow has {len(problems)} problem(s); nothing was sent:"
-        items = "".join(
-            "<li>"
-            + (f"<code>{html.escape(p.node_id)}</code>: " if p.node_id else "")
-            + html.escape(p.message)
-            + "</li>"
-            for p in problems
-        )
-        self.message.value = f'<div class="wf-app-problems" style="color:{FAILED_COLOR}">{html.escape(heading)}<ul>{items}</ul></div>'
-        ids = [p.node_id for p in problems if p.node_id and self.workflow.has_node(p.node_id)]
-        self._highlight(list(dict.fromkeys(ids)), FAILED_COLOR)
-
-    def _show_failure(self, state: RunState) -> None:
-        failed = state.failed_nodes
-        labels = self._labels()
-        items = "".join(
-            f"<li><b>{html.escape(labels.get(nid, nid))}</b> (<code>{html.escape(nid)}</code>): "
-            f"{html.escape(error)}</li>"
-            for nid, error in failed.items()
-        )
-        first_error = next((p.error for p in state.ordered_executions() if p.error), None)
-        text = html.escape(first_error or "the run failed")
-        self.message.value = (
-            f'<div style="color:{FAILED_COLOR}">Run failed: {text}<ul>{items}</ul>'
-            "Failed nodes are outlined red; select one to see its error in the Node tab.</div>"
-        )
-
-    def _show_error(self, error: BaseException) -> None:
-        if isinstance(error, InsufficientCreditsError):
-            rows = "".join(
-                f"<tr><td><code>{html.escape(item.node_id)}</code></td>"
-                f"<td>{html.escape(item.node_label or '')}</td><td style='text-align:right'>{_fmt_credits(item.credits)}</td></tr>"
-                for item in error.breakdown
-            )
-            hint = (
-                "Add credits (<code>engine.add_credits(n)</code> on a LocalEngine), "
-                "or run fewer paid nodes (Run selected) or a smaller batch."
-            )
-            self.message.value = (
-                f'<div class="wf-app-credits-error" style="color:{FAILED_COLOR}">Not enough credits: this run needs '
-                f"<b>{_fmt_credits(error.required_credits)}</b>, you have "
-                f"<b>{_fmt_credits(error.available_credits)}</b>. Nothing ran and nothing was charged."
-                '<table class="wf-app-credits-table" style="margin:4px 0;color:#333">'
-                "<tr><th>node</th><th>label</th><th>credits</th></tr>"
-                f"{rows}<tr><td colspan='2'><b>required</b></td><td style='text-align:right'><b>"
-                f"{_fmt_credits(error.required_credits)}</b></td></tr>"
-                f"<tr><td colspan='2'>available</td><td style='text-align:right'>"
-                f"{_fmt_credits(error.available_credits)}</td></tr></table>{hint}</div>"
-            )
-            return
-        if isinstance(error, BadRequestError) and error.details:
-            problems = [
-                Problem(
-                    str(d.get("code") or "invalid"),
-                    str(d.get("message") or d),
-                    node_id=d.get("nodeId") if isinstance(d.get("nodeId"), str) else None,
-                    field=d.get("field") if isinstance(d.get("field"), str) else None,
-                )
-                for d in error.details
-            ]
-            self._show_problems(problems, title=f"The server refused the workflow: {error.message}")
-            return
-        if isinstance(error, UnprocessableEntityError) and error.violations:
-            problems = [
-                Problem(
-                    str(v.get("rule") or "violation"),
-                    str(v.get("message") or v) + (f" Fix: {v['fix']}" if v.get("fix") else ""),
-                    node_id=v.get("nodeId") if isinstance(v.get("nodeId"), str) else None,
-                )
-                for v in error.violations
-            ]
-            self._show_problems(problems, title="The server refused the workflow:")
-            return
-        text = explain(error, base_url=self.base_url)
-        self._show_message(text, error=True)
+        self._work.submit(asyncio.to_thread(self.history.refresh))
 
     # -- selection and the node panel -----------------------------------------------------------
     def _selection_changed(self) -> None:
-        self._render_node_detail()
+        self.run_view.render_node_detail(self.state, self._selected_ids())
         if self.state is not None:
             self._show_outputs(self.state)
-
-    def _render_node_detail(self) -> None:
-        selected = self._selected_ids()
-        state = self.state
-        if len(selected) != 1:
-            self.node_detail.value = "<i>Select a node to see its status and error.</i>"
-            return
-        node_id = selected[0]
-        workflow = self.editor.workflow
-        label = workflow.node(node_id).label if workflow.has_node(node_id) else node_id
-        badge = self._badges.get(node_id)
-        parts = [f"<b>{html.escape(label)}</b> <code>{html.escape(node_id)}</code>"]
-        if badge:
-            parts.append(f"status: <b>{html.escape(badge)}</b>")
-        error = state.node_error(node_id) if state is not None else None
-        text = " \u00b7 ".join(parts)
-        if error:
-            text += (
-                f'<div class="wf-app-node-error" style="color:{FAILED_COLOR};white-space:pre-wrap;'
-                f'border-left:3px solid {FAILED_COLOR};padding-left:6px">{html.escape(error)}</div>'
-            )
-        self.node_detail.value = text
-        inspector = getattr(self.editor, "inspector", None)
-        show_error = getattr(inspector, "show_error", None)
-        if callable(show_error):
-            try:
-                show_error(error)
-            except Exception:
-                logger.exception("inspector.show_error failed")
 
     # -- files --------------------------------------------------------------------------------------------
     def save(self, path: str | Path | None = None) -> Path | None:
@@ -1037,9 +515,9 @@ class WorkflowApp(widgets.VBox):
             else:
                 written = self.workflow.save(target)
         except Exception as exc:
-            self._show_message(f"Could not save to {target}: {exc}", error=True)
+            self.message.show(f"Could not save to {target}: {exc}", error=True)
             return None
-        self._show_message(f"Saved the workflow to {written}.")
+        self.message.show(f"Saved the workflow to {written}.")
         return written
 
     def load(self, path: str | Path | None = None) -> Workflow | None:
@@ -1048,15 +526,15 @@ class WorkflowApp(widgets.VBox):
         try:
             workflow = Workflow.load(source, id=self.workflow_id)
         except FileNotFoundError:
-            self._show_message(
+            self.message.show(
                 f"No file {source}: check the path (relative to the notebook's folder).", error=True
             )
             return None
         except (WorkflowValidationError, OSError) as exc:
-            self._show_message(f"Could not load {source}: {exc}", error=True)
+            self.message.show(f"Could not load {source}: {exc}", error=True)
             return None
         self.workflow = workflow
-        self._show_message(f"Loaded {source} ({len(workflow.nodes)} nodes).")
+        self.message.show(f"Loaded {source} ({len(workflow.nodes)} nodes).")
         return workflow
 
     def close(self) -> None:

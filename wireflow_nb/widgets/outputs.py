@@ -34,7 +34,8 @@ from urllib.parse import unquote_to_bytes
 import ipywidgets as widgets
 
 from ..models import NodeRun, images_of, text_of, videos_of
-from ._runner import RunState, call_blocking
+from ._run_state import RunState
+from ._runner import call_blocking
 
 __all__ = [
     "MediaFetcher",
