@@ -11,9 +11,10 @@ import pytest
 
 from wireflow_nb import Workflow
 from wireflow_nb.catalog import default_catalog
+from wireflow_nb.editing.clipboard import CLIPBOARD
+from wireflow_nb.editing.state import EditorState
 from wireflow_nb.testing import EditorDriver
 from wireflow_nb.widgets import GraphEditor
-from wireflow_nb.widgets._state import CLIPBOARD, EditorState
 
 # Shapes 1-3 of HOSTED-NOTES.md in one file: inputs in data / params / config, typed
 # port lists, prefixed handles, stale UI caches, React Flow extras and a viewport.

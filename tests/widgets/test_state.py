@@ -6,22 +6,14 @@ from __future__ import annotations
 import pytest
 
 from wireflow_nb import Workflow
-from wireflow_nb.catalog import default_catalog
-from wireflow_nb.widgets._state import (
-    GRID,
-    NODE_WIDTH,
-    BoxSelect,
-    Connect,
-    EditorState,
-    History,
-    MoveNodes,
-    Redraw,
-    SetNodeData,
-    View,
-    can_feed,
-    check_connection,
-    layered_layout,
-)
+from wireflow_nb.catalog import can_feed, default_catalog
+from wireflow_nb.editing.commands import History, MoveNodes, SetNodeData
+from wireflow_nb.editing.connections import check_connection
+from wireflow_nb.editing.geometry import GRID, NODE_WIDTH, View
+from wireflow_nb.editing.gestures import BoxSelect, Connect
+from wireflow_nb.editing.layout import layered_layout
+from wireflow_nb.editing.scene import Redraw
+from wireflow_nb.editing.state import EditorState
 
 
 def header(state: EditorState, node_id: str) -> tuple[float, float]:

@@ -68,10 +68,12 @@ import ipywidgets as widgets
 from ipycanvas import MultiCanvas, hold_canvas
 
 from ..catalog import Catalog, default_catalog
+from ..editing.geometry import View
+from ..editing.scene import Redraw
+from ..editing.state import EditorState
 from ..models import Node
 from ..workflow import Workflow
 from . import _draw
-from ._state import EditorState, Redraw, View
 from .inspector import NodeInspector, css_name
 
 log = logging.getLogger(__name__)
