@@ -1,0 +1,66 @@
+"""Connection rules: which edges the editor refuses, and why."""
+
+from __future__ import annotations
+
+from wireflow_nb import Workflow
+from wireflow_nb.catalog import can_feed, default_catalog
+from wireflow_nb.editing.connections import check_connection
+from wireflow_nb.editing.scene import Redraw
+from wireflow_nb.editing.state import EditorState
+
+
+def test_can_feed_table():
+    assert can_feed("image", "image") and can_feed("any", "video") and can_feed("text", "any")
+    assert can_feed("number", "text") and can_feed("json", "text") and can_feed("image", "json")
+    assert not can_feed("text", "image") and not can_feed("video", "image")
+
+
+def test_check_connection_refusals(state, wf):
+    edges = wf.edges
+    ok = check_connection(state.boxes, edges, "image", "images", "resize", "image")
+    assert ok.ok
+    kind = check_connection(state.boxes, edges, "prompt", "text", "resize", "image")
+    assert (kind.ok, kind.code) == (False, "kind") and "text output prompt.text" in kind.reason
+    wf.add_node("input:text", id="p2")
+    state.sync()
+    fed = check_connection(state.boxes, wf.edges, "p2", "text", "image", "prompt")
+    assert fed.code == "fed" and "already fed by prompt.text" in fed.reason
+    dup = check_connection(state.boxes, wf.edges, "prompt", "text", "image", "prompt")
+    assert dup.code == "duplicate"
+    itself = check_connection(state.boxes, wf.edges, "resize", "images", "resize", "image")
+    assert itself.code == "self"
+
+
+def test_cycle_refusal_names_the_path():
+    wf = Workflow()
+    for i in range(3):
+        wf.add_node("image:resize", id=f"r{i}")
+    wf.connect("r0", "images", "r1", "image")
+    wf.connect("r1", "images", "r2", "image")
+    s = EditorState(wf, default_catalog())
+    check = check_connection(s.boxes, wf.edges, "r2", "images", "r0", "image")
+    assert check.code == "cycle"
+    assert "r0 -> r1 -> r2 -> r0" in check.reason
+
+
+def test_multiple_inputs_take_several_edges():
+    wf = Workflow()
+    wf.add_node("input:image", id="a", image="x.png")
+    wf.add_node("input:image", id="b", image="y.png")
+    wf.add_node("image:grid", id="g")
+    s = EditorState(wf, default_catalog())
+    assert s.connect("a", "images", "g", "images") & Redraw.WORKFLOW
+    assert s.connect("b", "images", "g", "images") & Redraw.WORKFLOW
+    assert len(wf.edges) == 2
+    s.connect("b", "images", "g", "images")
+    assert len(wf.edges) == 2 and "already feeds" in s.message
+
+
+def test_new_edges_follow_the_files_handle_prefixes(hosted):
+    wf = Workflow.from_dict(hosted)
+    s = EditorState(wf, default_catalog())
+    s.connect("flux", "image", "m1", "prompt")  # image cannot feed a text prompt
+    assert s.message.startswith("refused: kind mismatch")
+    s.connect("txt", "text", "m1", "prompt")
+    edge = wf.edges[-1]
+    assert (edge.source_handle, edge.target_handle) == ("out-text", "in-prompt")
