@@ -9,7 +9,7 @@ Imports ``catalog``, ``graphs``, ``models`` and ``editing.geometry``; no widget 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from ..catalog import can_feed, kind_mismatch
@@ -27,21 +27,28 @@ class ConnectCheck(NamedTuple):
 OK = ConnectCheck(True)
 
 
-def check_connection(
+#: the edges feeding each ``(node id, input name)``
+EdgesInto = Mapping[tuple[str, str], Sequence[Edge]]
+
+
+def edges_into(edges: Iterable[Edge]) -> dict[tuple[str, str], list[Edge]]:
+    """The edges feeding each ``(node id, input name)``, in edge order."""
+    fed: dict[tuple[str, str], list[Edge]] = {}
+    for e in edges:
+        fed.setdefault((e.target, e.target_port or ""), []).append(e)
+    return fed
+
+
+def check_ports(
     boxes: Mapping[str, NodeBox],
-    edges: Sequence[Edge],
+    fed: EdgesInto,
     source: str,
     source_port: str,
     target: str,
     target_port: str,
 ) -> ConnectCheck:
-    """Whether an edge ``source.source_port -> target.target_port`` may be added.
-
-    Refusals (``code``): ``self`` (a node feeding itself), ``kind`` (the output's kind
-    cannot feed the input), ``fed`` (the input takes one edge and has one), ``duplicate``
-    (that very edge exists), ``cycle`` (the target already reaches the source),
-    ``port`` (no such port).
-    """
+    """Every rule of ``check_connection`` but the cycle, given the edges into each input
+    (``edges_into``): a drag judges each candidate port with it once per gesture."""
     src, dst = boxes.get(source), boxes.get(target)
     if src is None or dst is None:
         return ConnectCheck(False, "port", "no such node")
@@ -57,7 +64,7 @@ def check_connection(
             "kind",
             kind_mismatch(out.kind, source, out.name, inp.kind, target, inp.name),
         )
-    into = [e for e in edges if e.target == target and e.target_port == inp.name]
+    into = fed.get((target, inp.name), ())
     if any(e.source == source and e.source_port == out.name for e in into):
         return ConnectCheck(False, "duplicate", f"{source}.{out.name} already feeds {target}.{inp.name}")
     if into and not inp.multiple:
@@ -67,6 +74,27 @@ def check_connection(
             "fed",
             f"input {target}.{inp.name} is already fed by {e.source}.{e.source_port}; delete that edge first",
         )
+    return OK
+
+
+def check_connection(
+    boxes: Mapping[str, NodeBox],
+    edges: Sequence[Edge],
+    source: str,
+    source_port: str,
+    target: str,
+    target_port: str,
+) -> ConnectCheck:
+    """Whether an edge ``source.source_port -> target.target_port`` may be added.
+
+    Refusals (``code``): ``self`` (a node feeding itself), ``kind`` (the output's kind
+    cannot feed the input), ``fed`` (the input takes one edge and has one), ``duplicate``
+    (that very edge exists), ``cycle`` (the target already reaches the source),
+    ``port`` (no such port).
+    """
+    check = check_ports(boxes, edges_into(edges), source, source_port, target, target_port)
+    if not check.ok:
+        return check
     succ: dict[str, list[str]] = {}
     for e in edges:
         succ.setdefault(e.source, []).append(e.target)

@@ -5,23 +5,21 @@ A press starts a gesture (a ``NodeDrag``, ``Connect``, ``BoxSelect`` or ``Pan`` 
 remembers what it needs), moves update it, the release ends it; a drag moves only the
 boxes and writes the positions back as one undoable command on release.
 
-Imports numpy, ``catalog`` (the kind rule), ``graphs`` and ``editing`` modules; never a
-widget library.
+Every candidate port and every drop is judged by ``connections``. Imports numpy,
+``graphs``, ``models`` and ``editing`` modules; never a widget library.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..catalog import can_feed, kind_mismatch
 from ..graphs import reachable
 from ..models import Edge, Position
 from .commands import MoveNodes
-from .connections import OK, ConnectCheck, check_connection
+from .connections import ConnectCheck, EdgesInto, check_connection, check_ports, edges_into
 from .edits import Edits
 from .geometry import DRAG_THRESHOLD, GRID, PORT_HIT, Hit, View
 from .scene import Redraw
@@ -246,9 +244,7 @@ class Gestures(Edits):
             pred.setdefault(e.target, []).append(e.source)
         # connecting s -> t makes a cycle iff t already reaches s
         blocked = reachable(hit.node_id, pred if hit.side == "out" else succ)
-        fed: dict[tuple[str, str], list[Edge]] = {}
-        for e in edges:
-            fed.setdefault((e.target, e.target_port or ""), []).append(e)
+        fed = edges_into(edges)
         for b in self.boxes.values():
             ports = b.inputs if other == "in" else b.outputs
             for i, port in enumerate(ports):
@@ -276,35 +272,13 @@ class Gestures(Edits):
         target: str,
         in_name: str,
         cycle: bool,
-        fed: Mapping[tuple[str, str], list[Edge]],
+        fed: EdgesInto,
     ) -> ConnectCheck:
-        src, dst = self.boxes[source], self.boxes[target]
-        oi, ii = src.find_port("out", out_name), dst.find_port("in", in_name)
-        if oi is None or ii is None:
-            return ConnectCheck(False, "port", "no such port")
-        out, inp = src.outputs[oi], dst.inputs[ii]
-        if source == target:
-            return ConnectCheck(False, "self", f"a node cannot feed itself ({source})")
-        if not can_feed(out.kind, inp.kind):
-            return ConnectCheck(
-                False,
-                "kind",
-                kind_mismatch(out.kind, source, out.name, inp.kind, target, inp.name),
-            )
-        into = fed.get((target, inp.name), [])
-        if any(e.source == source and e.source_port == out.name for e in into):
-            return ConnectCheck(False, "duplicate", f"{source}.{out.name} already feeds {target}.{inp.name}")
-        if into and not inp.multiple:
-            e = into[0]
-            return ConnectCheck(
-                False,
-                "fed",
-                f"input {target}.{inp.name} is already fed by {e.source}.{e.source_port}; delete that edge first",
-            )
-        if cycle:
+        check = check_ports(self.boxes, fed, source, out_name, target, in_name)
+        if check.ok and cycle:
             # the path for the message is found on drop, not for every candidate
             return ConnectCheck(False, "cycle", f"would make a cycle: {target} already reaches {source}")
-        return OK
+        return check
 
     def _candidate_at(self, g: Connect, sx: float, sy: float) -> int:
         if not len(g.xy):
