@@ -5,6 +5,7 @@ from __future__ import annotations
 from wireflow_nb import Workflow
 from wireflow_nb.catalog import can_feed, default_catalog
 from wireflow_nb.editing.connections import check_connection
+from wireflow_nb.editing.gestures import Connect
 from wireflow_nb.editing.scene import Redraw
 from wireflow_nb.editing.state import EditorState
 
@@ -64,3 +65,28 @@ def test_new_edges_follow_the_files_handle_prefixes(hosted):
     s.connect("txt", "text", "m1", "prompt")
     edge = wf.edges[-1]
     assert (edge.source_handle, edge.target_handle) == ("out-text", "in-prompt")
+
+
+def test_a_path_through_a_missing_node_makes_no_cycle():
+    """Edges to or from no node (a broken file) close no cycle, for the editor's drop,
+    its drag candidates and ``Workflow.validate`` alike."""
+    wf = Workflow.from_dict(
+        {
+            "nodes": [
+                {"id": "a", "position": {"x": 0, "y": 0}, "data": {"nodeType": "image:resize"}},
+                {"id": "b", "position": {"x": 400, "y": 0}, "data": {"nodeType": "image:resize"}},
+            ],
+            "edges": [
+                {"id": "in", "source": "b", "target": "ghost", "sourceHandle": "images", "targetHandle": "x"},
+                {"id": "out", "source": "ghost", "target": "a", "sourceHandle": "y", "targetHandle": "image"},
+            ],
+        }
+    )
+    assert not [p for p in wf.problems() if p.code == "cycle"]
+    s = EditorState(wf, default_catalog())
+    s.set_view(0, 0, 1)
+    assert check_connection(s.boxes, wf.edges, "a", "images", "b", "image").ok
+    s.pointer_down(*s.boxes["a"].output_point(0))
+    g = s.gesture
+    assert isinstance(g, Connect)
+    assert {(c[0], c[1]): c[4] for c in g.candidates}[("b", "image")].ok

@@ -7,6 +7,7 @@ from wireflow_nb.catalog import default_catalog
 from wireflow_nb.editing.geometry import NODE_WIDTH
 from wireflow_nb.editing.layout import layered_layout
 from wireflow_nb.editing.state import EditorState
+from wireflow_nb.graphs import longest_path_layers
 
 from .fixtures import positions
 
@@ -35,3 +36,10 @@ def test_auto_layout_is_undoable(hosted):
     assert len(set(xs.values())) == 4
     s.undo()
     assert positions(wf) == before
+
+
+def test_longest_path_layers_count_past_a_cycle():
+    # a -> b -> c -> a is broken at its back edge c -> a; d feeds c from column 0
+    pairs = [("a", "b"), ("b", "c"), ("a", "c"), ("c", "a"), ("d", "c")]
+    assert longest_path_layers("abcd", pairs) == {"a": 0, "b": 1, "c": 2, "d": 0}
+    assert longest_path_layers(["x"], []) == {"x": 0}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..graphs import reachable
+from ..graphs import predecessors, reachable, successors
 from ..models import Edge, Position
 from .commands import MoveNodes
 from .connections import ConnectCheck, EdgesInto, check_connection, check_ports, edges_into
@@ -237,13 +237,10 @@ class Gestures(Edits):
             g.replacing_key, g.replacing = replacing
         other = "in" if hit.side == "out" else "out"
         # reachability once per gesture, so each candidate costs O(1) + its own edges
-        succ: dict[str, list[str]] = {}
-        pred: dict[str, list[str]] = {}
-        for e in edges:
-            succ.setdefault(e.source, []).append(e.target)
-            pred.setdefault(e.target, []).append(e.source)
+        pairs = [(e.source, e.target) for e in edges]
         # connecting s -> t makes a cycle iff t already reaches s
-        blocked = reachable(hit.node_id, pred if hit.side == "out" else succ)
+        walk = predecessors if hit.side == "out" else successors
+        blocked = reachable(hit.node_id, walk(self.boxes, pairs))
         fed = edges_into(edges)
         for b in self.boxes.values():
             ports = b.inputs if other == "in" else b.outputs

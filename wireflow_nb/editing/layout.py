@@ -1,5 +1,5 @@
-"""Auto-layout: layered left-to-right positions for a graph (cycles broken at their
-back edges, found by ``graphs``).
+"""Auto-layout: layered left-to-right positions for a graph (a node's column is its
+``graphs.longest_path_layers``, so cycles are broken at their back edges).
 
 Imports ``graphs`` and ``editing.geometry``; no widget library.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..graphs import back_edges, topological_order
+from ..graphs import longest_path_layers, predecessors
 from .geometry import NODE_WIDTH
 
 
@@ -28,23 +28,12 @@ def layered_layout(
     every column is centred vertically. Cycles are broken at their back edges."""
     ids = list(dict.fromkeys(order))
     index = {n: i for i, n in enumerate(ids)}
-    succ: dict[str, list[str]] = {n: [] for n in ids}
-    for s, t in edges:
-        if s in succ and t in succ and s != t and t not in succ[s]:
-            succ[s].append(t)
-    # drop back edges so the rest is a DAG; a node's column is its longest path from a source
-    pairs = [(s, t) for s, ts in succ.items() for t in ts]
-    back = back_edges(ids, pairs)
-    dag_pairs = [p for p in pairs if p not in back]
-    pred: dict[str, list[str]] = {n: [] for n in ids}
-    dag: dict[str, list[str]] = {n: [] for n in ids}
-    for s, t in dag_pairs:
-        pred[t].append(s)
-        dag[s].append(t)
-    layer = dict.fromkeys(ids, 0)
-    for n in topological_order(ids, dag_pairs):
-        for t in dag[n]:
-            layer[t] = max(layer[t], layer[n] + 1)
+    # each linked couple of distinct nodes once: repeats and self-loops place no node
+    pairs = list(dict.fromkeys((s, t) for s, t in edges if s in index and t in index and s != t))
+    layer = longest_path_layers(ids, pairs)
+    # a back edge comes from a later column, which has no row yet when its target's
+    # column is ordered: the predecessors with a row are those of the layered graph
+    pred = predecessors(ids, pairs)
     columns: dict[int, list[str]] = {}
     for n in ids:
         columns.setdefault(layer[n], []).append(n)
