@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wireflow_nb import Workflow
-from wireflow_nb.catalog import can_feed, default_catalog
+from wireflow_nb.catalog import can_feed, carried_kind, default_catalog
 from wireflow_nb.editing.connections import check_connection
 from wireflow_nb.editing.gestures import Connect
 from wireflow_nb.editing.scene import Redraw
@@ -15,6 +15,12 @@ def test_can_feed_table():
     assert can_feed("number", "text") and can_feed("json", "text") and can_feed("image", "json")
     assert not can_feed("text", "image") and not can_feed("video", "image")
 
+
+
+def test_an_edge_carries_its_outputs_kind_unless_that_is_any(state, wf):
+    assert carried_kind("image", "json") == "image" and carried_kind("any", "text") == "text"
+    assert carried_kind(None, "video") == "video" and carried_kind("any", None) == "any"
+    assert state.edge_kind(wf.edges[0]) == "text"  # prompt.text -> image.prompt
 
 def test_check_connection_refusals(state, wf):
     edges = wf.edges

@@ -9,7 +9,8 @@ draws only that.
 The base of ``EditorState``: ``edits.Edits`` adds the editing actions,
 ``gestures.Gestures`` the pointer, ``state.EditorState`` the keyboard.
 
-Imports numpy, ``models`` and ``editing`` modules; never a widget library.
+Imports numpy, ``catalog`` (the kind an edge carries), ``models`` and ``editing``
+modules; never a widget library.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..catalog import carried_kind
 from ..models import Edge, Position
 from .clipboard import CLIPBOARD, Clipboard
 from .commands import Command, History
@@ -221,17 +223,14 @@ class Scene:
         return src.port_point("out", edge.source_handle), dst.port_point("in", edge.target_handle)
 
     def edge_kind(self, edge: Edge) -> str:
-        src = self.boxes.get(edge.source)
-        if src is not None:
-            i = src.find_port("out", edge.source_handle)
-            if i is not None and src.outputs[i].kind != "any":
-                return src.outputs[i].kind
-        dst = self.boxes.get(edge.target)
-        if dst is not None:
-            i = dst.find_port("in", edge.target_handle)
-            if i is not None:
-                return dst.inputs[i].kind
-        return "any"
+        """The kind the edge carries (``catalog.carried_kind``), by its ports as drawn."""
+        out_kind = in_kind = None
+        src, dst = self.boxes.get(edge.source), self.boxes.get(edge.target)
+        if src is not None and (i := src.find_port("out", edge.source_handle)) is not None:
+            out_kind = src.outputs[i].kind
+        if dst is not None and (j := dst.find_port("in", edge.target_handle)) is not None:
+            in_kind = dst.inputs[j].kind
+        return carried_kind(out_kind, in_kind)
 
     def port_screen(self, node_id: str, handle: str, side: str | None = None) -> tuple[float, float]:
         """Screen position of a port; plain names look among outputs first."""
