@@ -16,11 +16,11 @@ def test_can_feed_table():
     assert not can_feed("text", "image") and not can_feed("video", "image")
 
 
-
 def test_an_edge_carries_its_outputs_kind_unless_that_is_any(state, wf):
     assert carried_kind("image", "json") == "image" and carried_kind("any", "text") == "text"
     assert carried_kind(None, "video") == "video" and carried_kind("any", None) == "any"
     assert state.edge_kind(wf.edges[0]) == "text"  # prompt.text -> image.prompt
+
 
 def test_check_connection_refusals(state, wf):
     edges = wf.edges
