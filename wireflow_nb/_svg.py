@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from .editing import style
-from .editing.geometry import HEADER_HEIGHT, PORT_RADIUS, NodeBox
+from .editing.geometry import HEADER_HEIGHT, PORT_RADIUS, NodeBox, curve_reach
 from .editing.state import EditorState
 
 if TYPE_CHECKING:
@@ -27,11 +27,6 @@ PAD = 24.0
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
-
-
-def _fit(text: str, width: float, px: float) -> str:
-    n = int(width / (0.6 * px))
-    return text if len(text) <= n else text[: max(0, n - 1)] + "\u2026"
 
 
 def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_width: float = MAX_WIDTH) -> str:
@@ -66,7 +61,7 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
         if ends is None:
             continue
         (ax, ay), (bx, by) = ends
-        d = max(40.0, abs(bx - ax) / 2)
+        d = curve_reach(ax, bx)
         color = style.kind_color(state.edge_kind(edge))
         out.append(
             f'<path d="M{ax:.1f},{ay:.1f} C{ax + d:.1f},{ay:.1f} {bx - d:.1f},{by:.1f} {bx:.1f},{by:.1f}" '
@@ -91,9 +86,9 @@ def _node(b: NodeBox) -> str:
         f'<path d="M{x:.1f},{y + HEADER_HEIGHT:.1f} V{y + r:.1f} Q{x:.1f},{y:.1f} {x + r:.1f},{y:.1f} '
         f'H{x + w - r:.1f} Q{x + w:.1f},{y:.1f} {x + w:.1f},{y + r:.1f} V{y + HEADER_HEIGHT:.1f} Z" fill="{header}"/>',
         f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" font-size="13" font-weight="600" fill="{style.TEXT}">'
-        f"{_e(_fit(b.label, w - 20, 13.5))}</text>",
+        f"{_e(style.fit_text(b.label, w - 20, 13.5))}</text>",
         f'<text x="{x + 10:.1f}" y="{y + 34:.1f}" font-size="11" fill="{style.MUTED}">'
-        f"{_e(_fit(b.node_type if b.known else b.node_type + ' (not in catalog)', w - 20, 11))}</text>",
+        f"{_e(style.fit_text(b.node_type if b.known else b.node_type + ' (not in catalog)', w - 20, 11))}</text>",
     ]
     half = w / 2 - 14
     for i, p in enumerate(b.inputs):
@@ -107,14 +102,14 @@ def _node(b: NodeBox) -> str:
         label_color = style.MISSING if p.name in b.missing else "#374151"
         parts.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS}" fill="{color}"/>{core}'
-            f'<text x="{px + 12:.1f}" y="{py + 4:.1f}" font-size="11" fill="{label_color}">{_e(_fit(p.text, half, 11))}</text>'
+            f'<text x="{px + 12:.1f}" y="{py + 4:.1f}" font-size="11" fill="{label_color}">{_e(style.fit_text(p.text, half, 11))}</text>'
         )
     for i, p in enumerate(b.outputs):
         px, py = b.output_point(i)
         parts.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS}" fill="{style.kind_color(p.kind)}"/>'
             f'<text x="{px - 12:.1f}" y="{py + 4:.1f}" font-size="11" text-anchor="end" fill="#374151">'
-            f"{_e(_fit(p.text, half, 11))}</text>"
+            f"{_e(style.fit_text(p.text, half, 11))}</text>"
         )
     parts.append("</g>")
     return "".join(parts)

@@ -41,6 +41,8 @@ MIN_ZOOM = 0.1
 MAX_ZOOM = 4.0
 ZOOM_STEP = 1.2
 BEZIER_SEGMENTS = 24
+#: World units an edge's curve reaches sideways from its ends, at the least.
+CURVE_MIN_REACH = 40.0
 
 
 # -- nodes and ports -------------------------------------------------------------------
@@ -213,6 +215,12 @@ def edge_key(index: int, edge: Edge) -> str:
     return edge.id if edge.id else f"#{index}"
 
 
+def curve_reach(x0: float, x3: float) -> float:
+    """How far an edge's curve reaches sideways from its ends (where its control points
+    are): half the horizontal gap between them, at least ``CURVE_MIN_REACH``."""
+    return max(CURVE_MIN_REACH, abs(x3 - x0) / 2)
+
+
 def bezier_points(p0: np.ndarray, p3: np.ndarray, segments: int = BEZIER_SEGMENTS) -> np.ndarray:
     """Sampled cubic curves from outputs ``p0`` (n, 2) to inputs ``p3`` (n, 2): (n, k, 2).
 
@@ -221,7 +229,7 @@ def bezier_points(p0: np.ndarray, p3: np.ndarray, segments: int = BEZIER_SEGMENT
     """
     p0 = np.asarray(p0, dtype=np.float64).reshape(-1, 2)
     p3 = np.asarray(p3, dtype=np.float64).reshape(-1, 2)
-    d = np.maximum(40.0, np.abs(p3[:, 0] - p0[:, 0]) / 2.0)
+    d = np.maximum(CURVE_MIN_REACH, np.abs(p3[:, 0] - p0[:, 0]) / 2.0)  # curve_reach, n at once
     p1 = p0.copy()
     p1[:, 0] += d
     p2 = p3.copy()

@@ -36,6 +36,7 @@ from .geometry import (
     View,
     bezier_points,
     build_box,
+    curve_reach,
     edge_key,
     segment_distance,
 )
@@ -283,7 +284,7 @@ class Scene:
             if ends is None:
                 continue
             (x0, y0), (x3, y3) = ends
-            d = max(40.0, abs(x3 - x0) / 2)
+            d = curve_reach(x0, x3)
             if not (min(x0, x3) - d - tolerance <= wx <= max(x0, x3) + d + tolerance):
                 continue
             if not (min(y0, y3) - tolerance <= wy <= max(y0, y3) + tolerance):

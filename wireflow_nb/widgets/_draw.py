@@ -27,6 +27,7 @@ from ..editing.geometry import (
     NodeBox,
     View,
     bezier_points,
+    curve_reach,
     thumb_rect,
 )
 from ..editing.gestures import BoxSelect, Connect
@@ -139,7 +140,7 @@ def edge_geometry(
             continue
         (ax, ay), (bx, by) = ends
         if cull:
-            d = max(40.0, abs(bx - ax) / 2)
+            d = curve_reach(ax, bx)
             if (
                 max(ax, bx) + d < rect[0]
                 or min(ax, bx) - d > rect[2]
