@@ -232,9 +232,18 @@ class History:
 
 
 def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first not ``taken`` (new edges' ids)."""
     if base not in taken:
         return base
     n = 2
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
+
+
+def new_node_id(taken: set[str]) -> str:
+    """``node-N`` for the first free N past the number of nodes ``taken`` (new nodes' ids)."""
+    i = len(taken) + 1
+    while f"node-{i}" in taken:
+        i += 1
+    return f"node-{i}"

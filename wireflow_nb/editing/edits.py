@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..models import Edge, Node, port_name
-from .commands import AddItems, Compound, MoveNodes, RemoveItems, SetNodeData, round_coordinate, unique_id
+from .clipboard import PASTE_OFFSET, copy_items, paste_items
+from .commands import AddItems, Compound, MoveNodes, RemoveItems, SetNodeData, new_node_id, unique_id
 from .connections import check_connection
 from .geometry import GRID, NODE_WIDTH, node_height
 from .layout import layered_layout
@@ -148,10 +149,7 @@ class Edits(Scene):
         x, y = position if position is not None else self.free_spot(NODE_WIDTH, node_height(rows, False))
         taken = set(self.boxes)
         if node_id is None:
-            i = len(taken) + 1
-            while f"node-{i}" in taken:
-                i += 1
-            node_id = f"node-{i}"
+            node_id = new_node_id(taken)
         elif node_id in taken:
             raise ValueError(f"a node with id {node_id!r} already exists")
         data: dict[str, Any] = {
@@ -178,11 +176,7 @@ class Edits(Scene):
         ids = self.selected_ids
         if not ids:
             return Redraw.NONE
-        chosen = set(ids)
-        self.clipboard.nodes = [self.workflow.node(n).to_wire() for n in ids]
-        self.clipboard.edges = [
-            e.to_wire() for _, e in self.edges if e.source in chosen and e.target in chosen
-        ]
+        self.clipboard.nodes, self.clipboard.edges = self._items(ids)
         self.clipboard.pastes = 0
         self.message = f"copied {len(ids)} node{'s' if len(ids) != 1 else ''}"
         return Redraw.STATUS
@@ -192,50 +186,29 @@ class Edits(Scene):
             self.message = "nothing to paste"
             return Redraw.STATUS
         self.clipboard.pastes += 1
-        return self._paste(self.clipboard.nodes, self.clipboard.edges, 40.0 * self.clipboard.pastes, "paste")
+        offset = PASTE_OFFSET * self.clipboard.pastes
+        return self._paste(self.clipboard.nodes, self.clipboard.edges, offset, "paste")
 
     def duplicate(self) -> Redraw:
         ids = self.selected_ids
         if not ids:
             return Redraw.NONE
-        chosen = set(ids)
-        nodes = [self.workflow.node(n).to_wire() for n in ids]
-        edges = [e.to_wire() for _, e in self.edges if e.source in chosen and e.target in chosen]
-        return self._paste(nodes, edges, 40.0, "duplicate")
+        return self._paste(*self._items(ids), PASTE_OFFSET, "duplicate")
+
+    def _items(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return copy_items((self.workflow.node(n) for n in ids), (e for _, e in self.edges))
 
     def _paste(
         self, nodes: list[dict[str, Any]], edges: list[dict[str, Any]], offset: float, label: str
     ) -> Redraw:
-        taken = set(self.boxes)
-        rename: dict[str, str] = {}
-        new_nodes = []
-        counter = len(taken) + 1
-        for n in nodes:
-            while f"node-{counter}" in taken:
-                counter += 1
-            new_id = f"node-{counter}"
-            taken.add(new_id)
-            rename[n["id"]] = new_id
-            m = copy.deepcopy(n)
-            m["id"] = new_id
-            pos = m.get("position") or {}
-            m["position"] = {
-                "x": round_coordinate(float(pos.get("x", 0)) + offset),
-                "y": round_coordinate(float(pos.get("y", 0)) + offset),
-            }
-            new_nodes.append((None, m))
         edge_ids = {e.id for _, e in self.edges if e.id}
-        new_edges = []
-        for e in edges:
-            f = copy.deepcopy(e)
-            f["source"], f["target"] = rename[e["source"]], rename[e["target"]]
-            sh, th = port_name(f.get("sourceHandle")), port_name(f.get("targetHandle"))
-            f["id"] = unique_id(f"e-{f['source']}-{sh}-{f['target']}-{th}", edge_ids)
-            edge_ids.add(f["id"])
-            new_edges.append((None, f))
+        new_nodes, new_edges, rename = paste_items(nodes, edges, set(self.boxes), edge_ids, offset)
         count = len(new_nodes)
         what = f"{count} node{'s' if count != 1 else ''}"
-        flags = self.execute(AddItems(new_nodes, new_edges, label=f"{label} {what}"))
+        command = AddItems(
+            [(None, n) for n in new_nodes], [(None, e) for e in new_edges], label=f"{label} {what}"
+        )
+        flags = self.execute(command)
         self.message = f"pasted {what}" if label == "paste" else f"duplicated {what}"
         return flags | self.select(rename.values()) | Redraw.STATUS
 
