@@ -56,11 +56,7 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
         f"<title>{title}: {len(state.boxes)} nodes, {len(state.edges)} edges</title>",
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{vw:.1f}" height="{vh:.1f}" fill="{style.BACKGROUND}"/>',
     ]
-    for _, edge in state.edges:
-        ends = state.edge_points(edge)
-        if ends is None:
-            continue
-        (ax, ay), (bx, by) = ends
+    for _, edge, ((ax, ay), (bx, by)) in state.edge_ends():
         d = curve_reach(ax, bx)
         color = style.kind_color(state.edge_kind(edge))
         out.append(

@@ -15,7 +15,7 @@ modules; never a widget library.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import IntFlag
 from typing import TYPE_CHECKING
 
@@ -176,25 +176,23 @@ class Scene:
         self.sync(force=True)
 
     def undo(self) -> Redraw:
-        if not self.history.undo_stack:
-            self.message = "nothing to undo"
-            return Redraw.STATUS
-        command = self.history.undo_stack.pop()
-        self._run(command.revert)
-        self.history.redo_stack.append(command)
-        self.history.seal()
-        self.message = f"undid {command.label}"
-        return Redraw.SCENE | Redraw.WORKFLOW | Redraw.STATUS | Redraw.SELECTION
+        return self._replay(undo=True)
 
     def redo(self) -> Redraw:
-        if not self.history.redo_stack:
-            self.message = "nothing to redo"
+        return self._replay(undo=False)
+
+    def _replay(self, *, undo: bool) -> Redraw:
+        """Revert the last command (undo) or apply again the last undone one (redo)."""
+        h = self.history
+        source, target = (h.undo_stack, h.redo_stack) if undo else (h.redo_stack, h.undo_stack)
+        if not source:
+            self.message = f"nothing to {'undo' if undo else 'redo'}"
             return Redraw.STATUS
-        command = self.history.redo_stack.pop()
-        self._run(command.apply)
-        self.history.undo_stack.append(command)
-        self.history.seal()
-        self.message = f"redid {command.label}"
+        command = source.pop()
+        self._run(command.revert if undo else command.apply)
+        target.append(command)
+        h.seal()
+        self.message = f"{'undid' if undo else 'redid'} {command.label}"
         return Redraw.SCENE | Redraw.WORKFLOW | Redraw.STATUS | Redraw.SELECTION
 
     # -- geometry ---------------------------------------------------------------------------
@@ -222,6 +220,13 @@ class Scene:
         if src is None or dst is None:
             return None
         return src.port_point("out", edge.source_handle), dst.port_point("in", edge.target_handle)
+
+    def edge_ends(self) -> Iterator[tuple[str, Edge, tuple[tuple[float, float], tuple[float, float]]]]:
+        """Each edge whose two nodes are drawn, with its key and its ends (world units)."""
+        for key, edge in self.edges:
+            ends = self.edge_points(edge)
+            if ends is not None:
+                yield key, edge, ends
 
     def edge_kind(self, edge: Edge) -> str:
         """The kind the edge carries (``catalog.carried_kind``), by its ports as drawn."""
@@ -279,10 +284,7 @@ class Scene:
 
     def hit_edge(self, wx: float, wy: float, tolerance: float) -> str | None:
         best: tuple[float, str] | None = None
-        for key, edge in self.edges:
-            ends = self.edge_points(edge)
-            if ends is None:
-                continue
+        for key, _edge, ends in self.edge_ends():
             (x0, y0), (x3, y3) = ends
             d = curve_reach(x0, x3)
             if not (min(x0, x3) - d - tolerance <= wx <= max(x0, x3) + d + tolerance):
