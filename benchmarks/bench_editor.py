@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ipycanvas import Canvas, hold_canvas
 
 from wireflow_nb import Workflow
+from wireflow_nb.editing.state import EditorState
 from wireflow_nb.testing import count_messages
 from wireflow_nb.widgets import (
     GraphEditor,
     _draw,
 )
-from wireflow_nb.widgets._state import EditorState
 
 TYPES = ["input:text", "text:template", "model:fal:text-to-image", "image:resize", "image:caption"]
 

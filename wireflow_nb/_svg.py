@@ -1,8 +1,8 @@
 """An SVG picture of a ``Workflow``, for renderers without widgets (GitHub, nbviewer,
 nbconvert HTML): ``Workflow._repr_svg_``.
 
-Same geometry and colours as the canvas editor (``widgets._state`` has no widget
-imports, so this stays light); every text is XML-escaped.
+Same geometry and colours as the canvas editor, from the editor's pure model
+(``editing``: no widget imports, so this stays light); every text is XML-escaped.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from .widgets._state import HEADER_HEIGHT, PORT_RADIUS, EditorState, NodeBox
+from .editing import style
+from .editing.geometry import HEADER_HEIGHT, PORT_RADIUS, NodeBox, curve_reach
+from .editing.state import EditorState
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -27,15 +29,8 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _fit(text: str, width: float, px: float) -> str:
-    n = int(width / (0.6 * px))
-    return text if len(text) <= n else text[: max(0, n - 1)] + "\u2026"
-
-
 def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_width: float = MAX_WIDTH) -> str:
     """The workflow as an SVG document (nodes, ports and edges at their positions)."""
-    from .widgets import _draw  # the colours; _draw imports numpy only
-
     if catalog is None:
         from .catalog import default_catalog
 
@@ -48,8 +43,8 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
             '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="48" viewBox="0 0 240 48" '
             'font-family="sans-serif">'
             f"<title>{title}</title>"
-            f'<rect width="240" height="48" rx="6" fill="{_draw.BACKGROUND}" stroke="{_draw.BORDER}"/>'
-            f'<text x="12" y="29" font-size="13" fill="{_draw.MUTED}">empty workflow {title}</text></svg>'
+            f'<rect width="240" height="48" rx="6" fill="{style.BACKGROUND}" stroke="{style.BORDER}"/>'
+            f'<text x="12" y="29" font-size="13" fill="{style.MUTED}">empty workflow {title}</text></svg>'
         )
     x0, y0, x1, y1 = bounds
     x0, y0, x1, y1 = x0 - PAD, y0 - PAD, x1 + PAD, y1 + PAD
@@ -59,15 +54,11 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{vw * scale:.0f}" height="{vh * scale:.0f}" '
         f'viewBox="{x0:.1f} {y0:.1f} {vw:.1f} {vh:.1f}" font-family="sans-serif">',
         f"<title>{title}: {len(state.boxes)} nodes, {len(state.edges)} edges</title>",
-        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{vw:.1f}" height="{vh:.1f}" fill="{_draw.BACKGROUND}"/>',
+        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{vw:.1f}" height="{vh:.1f}" fill="{style.BACKGROUND}"/>',
     ]
-    for _, edge in state.edges:
-        ends = state.edge_points(edge)
-        if ends is None:
-            continue
-        (ax, ay), (bx, by) = ends
-        d = max(40.0, abs(bx - ax) / 2)
-        color = _draw.kind_color(state.edge_kind(edge))
+    for _, edge, ((ax, ay), (bx, by)) in state.edge_ends():
+        d = curve_reach(ax, bx)
+        color = style.kind_color(state.edge_kind(edge))
         out.append(
             f'<path d="M{ax:.1f},{ay:.1f} C{ax + d:.1f},{ay:.1f} {bx - d:.1f},{by:.1f} {bx:.1f},{by:.1f}" '
             f'fill="none" stroke="{color}" stroke-width="2" stroke-opacity="0.9">'
@@ -81,42 +72,40 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
 
 
 def _node(b: NodeBox) -> str:
-    from .widgets import _draw
-
-    fill = _draw.NODE_FILL if b.known else _draw.UNKNOWN_FILL
-    header = _draw.category_color(b.category, b.known)
+    fill = style.NODE_FILL if b.known else style.UNKNOWN_FILL
+    header = style.category_color(b.category, b.known)
     r = 6.0
     x, y, w = b.x, b.y, b.w
     parts = [
         f"<g><title>{_e(b.label)} ({_e(b.node_type)}), id {_e(b.id)}</title>",
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{b.h:.1f}" rx="{r}" fill="{fill}" stroke="{_draw.BORDER}"/>',
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{b.h:.1f}" rx="{r}" fill="{fill}" stroke="{style.BORDER}"/>',
         f'<path d="M{x:.1f},{y + HEADER_HEIGHT:.1f} V{y + r:.1f} Q{x:.1f},{y:.1f} {x + r:.1f},{y:.1f} '
         f'H{x + w - r:.1f} Q{x + w:.1f},{y:.1f} {x + w:.1f},{y + r:.1f} V{y + HEADER_HEIGHT:.1f} Z" fill="{header}"/>',
-        f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" font-size="13" font-weight="600" fill="{_draw.TEXT}">'
-        f"{_e(_fit(b.label, w - 20, 13.5))}</text>",
-        f'<text x="{x + 10:.1f}" y="{y + 34:.1f}" font-size="11" fill="{_draw.MUTED}">'
-        f"{_e(_fit(b.node_type if b.known else b.node_type + ' (not in catalog)', w - 20, 11))}</text>",
+        f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" font-size="13" font-weight="600" fill="{style.TEXT}">'
+        f"{_e(style.fit_text(b.label, w - 20, 13.5))}</text>",
+        f'<text x="{x + 10:.1f}" y="{y + 34:.1f}" font-size="11" fill="{style.MUTED}">'
+        f"{_e(style.fit_text(b.node_type if b.known else b.node_type + ' (not in catalog)', w - 20, 11))}</text>",
     ]
     half = w / 2 - 14
     for i, p in enumerate(b.inputs):
         px, py = b.input_point(i)
-        color = _draw.kind_color(p.kind)
+        color = style.kind_color(p.kind)
         core = (
             ""
             if p.name in b.fed
             else f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS * 0.45:.1f}" fill="#fff"/>'
         )
-        label_color = _draw.MISSING if p.name in b.missing else "#374151"
+        label_color = style.MISSING if p.name in b.missing else "#374151"
         parts.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS}" fill="{color}"/>{core}'
-            f'<text x="{px + 12:.1f}" y="{py + 4:.1f}" font-size="11" fill="{label_color}">{_e(_fit(p.text, half, 11))}</text>'
+            f'<text x="{px + 12:.1f}" y="{py + 4:.1f}" font-size="11" fill="{label_color}">{_e(style.fit_text(p.text, half, 11))}</text>'
         )
     for i, p in enumerate(b.outputs):
         px, py = b.output_point(i)
         parts.append(
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS}" fill="{_draw.kind_color(p.kind)}"/>'
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{PORT_RADIUS}" fill="{style.kind_color(p.kind)}"/>'
             f'<text x="{px - 12:.1f}" y="{py + 4:.1f}" font-size="11" text-anchor="end" fill="#374151">'
-            f"{_e(_fit(p.text, half, 11))}</text>"
+            f"{_e(style.fit_text(p.text, half, 11))}</text>"
         )
     parts.append("</g>")
     return "".join(parts)

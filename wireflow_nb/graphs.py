@@ -18,6 +18,7 @@ __all__ = [
     "ancestors",
     "back_edges",
     "find_cycles",
+    "longest_path_layers",
     "nodes_to_run",
     "predecessors",
     "reachable",
@@ -163,3 +164,19 @@ def topological_order(node_ids: Iterable[str], edges: Pairs) -> list[str]:
         if src in known and dst in known:
             sorter.add(dst, src)
     return list(sorter.static_order())
+
+
+def longest_path_layers(node_ids: Iterable[str], edges: Pairs) -> dict[str, int]:
+    """Each node's layer: the length of the longest path that reaches it from a node
+    nothing feeds (0 for those), over the edges left once the back edges are dropped, so
+    a cycle does not stop the count. The editor's auto-layout puts layer k in column k."""
+    ids = list(dict.fromkeys(node_ids))
+    pairs = list(edges)
+    back = back_edges(ids, pairs)
+    dag_pairs = [p for p in pairs if p not in back]
+    succ = successors(ids, dag_pairs)
+    layer = dict.fromkeys(ids, 0)
+    for n in topological_order(ids, dag_pairs):
+        for t in succ[n]:
+            layer[t] = max(layer[t], layer[n] + 1)
+    return layer

@@ -8,8 +8,8 @@ import pytest
 
 from wireflow_nb import Workflow
 from wireflow_nb.catalog import default_catalog
+from wireflow_nb.editing.state import EditorState
 from wireflow_nb.widgets import _draw
-from wireflow_nb.widgets._state import EditorState
 
 from .conftest import RecordingCanvas
 

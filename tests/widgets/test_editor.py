@@ -11,7 +11,7 @@ from ipycanvas.canvas import COMMANDS
 from wireflow_nb import Workflow
 from wireflow_nb.testing import EditorDriver, count_messages
 from wireflow_nb.widgets import GraphEditor
-from wireflow_nb.widgets.editor import LAYERS
+from wireflow_nb.widgets._layers import LAYERS
 
 from .conftest import three_nodes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ._builtins import BUILTINS, IMAGE_PRICE, NUM_IMAGES, VIDEO_PRICE
 from ._decorator import node_type
-from ._ports import Port, can_feed, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
+from ._ports import Port, can_feed, carried_kind, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
 from ._spec import (
     FIELD_TYPES,
     PORT_KINDS,
@@ -48,6 +48,7 @@ __all__ = [
     "Port",
     "builtin_catalog",
     "can_feed",
+    "carried_kind",
     "default_catalog",
     "edge_kind_problems",
     "hosted_kind",

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from .._exceptions import Problem
     from ._spec import Catalog, NodeSpec
 
-__all__ = ["Port", "can_feed", "edge_kind_problems", "hosted_kind", "kind_mismatch", "node_ports"]
+__all__ = [
+    "Port",
+    "can_feed",
+    "carried_kind",
+    "edge_kind_problems",
+    "hosted_kind",
+    "kind_mismatch",
+    "node_ports",
+]
 
 #: Port kinds of hosted ``data.inputs``/``data.outputs`` type names.
 _HOSTED_KINDS = {
@@ -58,6 +66,14 @@ def can_feed(out_kind: str, in_kind: str) -> bool:
     if out_kind == "json" or in_kind == "json":
         return True
     return out_kind == "number" and in_kind == "text"
+
+
+def carried_kind(out_kind: str | None, in_kind: str | None) -> str:
+    """The kind an edge carries (the editor draws the edge in its colour): its output's,
+    or its input's when the output takes ``any`` kind or is not known."""
+    if out_kind is not None and out_kind != "any":
+        return out_kind
+    return in_kind if in_kind is not None else "any"
 
 
 @dataclass(frozen=True)

@@ -6,125 +6,55 @@ transform ``scale(pixel_ratio * zoom) + pan`` so a high-DPI buffer stays sharp; 
 overlay draws in screen coordinates. Items are drawn with ipycanvas' vectorized calls
 (one call for all node bodies, one for all ports, one for all edges, ...), only what is
 in view is sent, and text is left out or enlarged when it would be too small to read.
+
+The model (``editing``) and the colours (``editing.style``) are pure; this module adds
+the canvas calls. It imports numpy and ``editing``; it never imports ipycanvas (a layer
+is any object with the canvas methods).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._state import (
-    BODY_PAD,
+from ..editing.geometry import (
     GRID,
     HEADER_HEIGHT,
     PORT_RADIUS,
-    THUMB_HEIGHT,
-    BoxSelect,
-    Connect,
-    EditorState,
     NodeBox,
     View,
     bezier_points,
+    curve_reach,
+    thumb_rect,
 )
-
-BACKGROUND = "#f6f7f9"
-GRID_MINOR = "#e6e9ee"
-GRID_MAJOR = "#d5dae1"
-NODE_FILL = "#ffffff"
-UNKNOWN_FILL = "#fbfbfc"
-BORDER = "#c3c9d2"
-TEXT = "#1f2937"
-MUTED = "#6b7280"
-MISSING = "#c62828"
-SELECTED = "#2563eb"
-FAILED = "#dc2626"
-OK_GREEN = "#16a34a"
-
-KIND_COLORS = {
-    "text": "#3b82f6",
-    "number": "#0d9488",
-    "boolean": "#9333ea",
-    "image": "#f59e0b",
-    "video": "#e11d48",
-    "audio": "#10b981",
-    "json": "#64748b",
-    "any": "#94a3b8",
-}
-
-CATEGORY_COLORS = {
-    "input": "#dbeafe",
-    "trigger": "#dbeafe",
-    "model": "#ede9fe",
-    "generate": "#ede9fe",
-    "llm": "#dcfce7",
-    "text": "#dcfce7",
-    "image": "#fef3c7",
-    "compose": "#fef3c7",
-    "video": "#ffe4e6",
-    "audio": "#d1fae5",
-    "process": "#e0f2fe",
-    "logic": "#f3e8ff",
-    "output": "#e2e8f0",
-    "utility": "#f1f5f9",
-}
-UNKNOWN_HEADER = "#eceff3"
-
-STATUS_COLORS = {
-    "pending": "#9ca3af",
-    "queued": "#9ca3af",
-    "running": "#2563eb",
-    "in_progress": "#2563eb",
-    "completed": "#16a34a",
-    "cached": "#0d9488",
-    "failed": "#dc2626",
-    "timeout": "#dc2626",
-    "skipped": "#a3a3a3",
-    "cancelled": "#ea580c",
-}
-
-LABEL_FONT_PX = 13.0
-SMALL_FONT_PX = 11.0
-#: Below this screen size, text is not drawn at its normal size.
-MIN_TEXT_PX = 6.0
-CHAMFER = 6.0
-
-
-@functools.lru_cache(maxsize=256)
-def rgb(color: str) -> tuple[int, int, int]:
-    c = color.lstrip("#")
-    if len(c) == 3:
-        c = "".join(ch * 2 for ch in c)
-    return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
-
-
-def kind_color(kind: str) -> str:
-    return KIND_COLORS.get(kind, KIND_COLORS["any"])
-
-
-def category_color(category: str, known: bool = True) -> str:
-    if not known:
-        return CATEGORY_COLORS.get(category, UNKNOWN_HEADER)
-    return CATEGORY_COLORS.get(category, CATEGORY_COLORS["utility"])
-
-
-def status_color(status: str) -> str:
-    key = status.strip().lower().split()[0] if status.strip() else ""
-    return STATUS_COLORS.get(key, "#6b7280")
-
-
-def fit_text(text: str, max_width: float, font_px: float) -> str:
-    """``text`` cut with an ellipsis to about ``max_width`` (average glyph width)."""
-    per_char = 0.6 * font_px
-    n = int(max_width / per_char)
-    if n <= 0:
-        return ""
-    if len(text) <= n:
-        return text
-    return text[: max(0, n - 1)] + "\u2026"
+from ..editing.gestures import BoxSelect, Connect
+from ..editing.state import EditorState
+from ..editing.style import (
+    BACKGROUND,
+    BORDER,
+    CHAMFER,
+    FAILED,
+    GRID_MAJOR,
+    GRID_MINOR,
+    LABEL_FONT_PX,
+    MIN_TEXT_PX,
+    MISSING,
+    MUTED,
+    NODE_FILL,
+    OK_GREEN,
+    SELECTED,
+    SMALL_FONT_PX,
+    TEXT,
+    UNKNOWN_FILL,
+    category_color,
+    fit_text,
+    kind_color,
+    rgb,
+    status_color,
+)
 
 
 # -- transforms --------------------------------------------------------------------------
@@ -210,7 +140,7 @@ def edge_geometry(
             continue
         (ax, ay), (bx, by) = ends
         if cull:
-            d = max(40.0, abs(bx - ax) / 2)
+            d = curve_reach(ax, bx)
             if (
                 max(ax, bx) + d < rect[0]
                 or min(ax, bx) - d > rect[2]
@@ -421,17 +351,6 @@ def _draw_batch(
             x, y, w, h = thumb_rect(b, size)
             layer.draw_image(widget, x, y, w, h)
     _draw_texts(layer, state, boxes, detail)
-
-
-def thumb_rect(b: NodeBox, size: tuple[int, int] | None) -> tuple[float, float, float, float]:
-    """Where a node's thumbnail goes: below its ports, fitted, centred."""
-    area_w, area_h = b.w - 2 * BODY_PAD, THUMB_HEIGHT
-    top = b.ports_bottom + BODY_PAD
-    if not size or not size[0] or not size[1]:
-        return (b.x + BODY_PAD, top, area_w, area_h)
-    scale = min(area_w / size[0], area_h / size[1])
-    w, h = size[0] * scale, size[1] * scale
-    return (b.x + (b.w - w) / 2, top + (area_h - h) / 2, w, h)
 
 
 def _draw_texts(layer: Any, state: EditorState, boxes: list[NodeBox], detail: bool) -> None:

@@ -27,14 +27,10 @@ coordinates; a browser test maps them to the page with
 
 CSS classes (for tests and styling):
 ``wf-editor`` (the whole widget), ``wf-canvas`` (the ipycanvas ``MultiCanvas``; its top
-layer receives the events), ``wf-toolbar``, toolbar buttons ``wf-btn-undo``,
-``wf-btn-redo``, ``wf-btn-fit``, ``wf-btn-zoom-in``, ``wf-btn-zoom-out``,
-``wf-btn-layout``, ``wf-btn-mode``, ``wf-btn-snap``, ``wf-btn-save``, ``wf-btn-load``,
-``wf-btn-delete``; ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
+layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (see
+``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
-``wf-palette``, ``wf-palette-search``, ``wf-palette-<category>`` (a category heading),
-``wf-palette-<nodeType with every ':' replaced by '-'>`` (e.g.
-``wf-palette-model-fal-text-to-image``), ``wf-inspector`` and its fields (see
+``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
 ``inspector.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
@@ -46,47 +42,39 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``select``, ``undo``/``redo``, ``fit``, ``auto_layout``, ``save``, ``GraphEditor.load``,
 ``open_file``, ``redraw``.
 
-Drawing: six ipycanvas layers, bottom to top ``grid``, ``edges``, ``live_edges``,
-``nodes``, ``live_nodes``, ``overlay`` (which receives the events). While nodes are
-dragged they and their edges are drawn on the live layers alone; otherwise
-``live_nodes`` holds the selection outlines, so selecting redraws no node. Each browser
-event is answered by at most one ``hold_canvas`` batch, i.e. one message.
+The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
+browser's events to it and draws what its ``Redraw`` flags name on six ipycanvas layers
+(``_layers.py``): each browser event is answered by at most one ``hold_canvas`` batch,
+i.e. one message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from ipycanvas import MultiCanvas, hold_canvas
 
 from ..catalog import Catalog, default_catalog
+from ..editing.geometry import View
+from ..editing.scene import Redraw
+from ..editing.state import EditorState
+from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
-from . import _draw
-from ._state import EditorState, Redraw, View
-from .inspector import NodeInspector, css_name
+from ._layers import EditorCanvas
+from .inspector import NodeInspector
+from .palette import NodePalette
+from .toolbar import EditorToolbar
 
 log = logging.getLogger(__name__)
 
-#: Layer order, bottom to top; the last receives the events.
-LAYERS = ("grid", "edges", "live_edges", "nodes", "live_nodes", "overlay")
-
 SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
-
-
-def _button(name: str, description: str, tooltip: str, width: str = "auto") -> widgets.Button:
-    b = widgets.Button(description=description, tooltip=tooltip, layout=widgets.Layout(width=width))
-    b.add_class(f"wf-btn-{name}")
-    return b
 
 
 class GraphEditor(widgets.VBox):
@@ -112,34 +100,20 @@ class GraphEditor(widgets.VBox):
         self._unsubscribe: Callable[[], None] | None = None
         self._selection_listeners: list[SelectionListener] = []
         self._workflow_listeners: list[WorkflowListener] = []
-        self._images: dict[str, tuple[widgets.Image, tuple[int, int]]] = {}
         self._batch_depth = 0
         self._pending = Redraw.NONE
-        self._live_drawn = False
         self._panels_pending = False
         self._external_pending = False
         self._view_dirty = False
         self._loaded_view: tuple[float, float, float] | None = None
         self._last_selection: list[str] = []
 
-        pr = self.pixel_ratio
-        self.canvas = MultiCanvas(
-            len(LAYERS),
-            width=round(self.width * pr),
-            height=round(self.height * pr),
-            # CSS size = the requested size; in a narrower output area the canvas shrinks
-            # keeping its aspect ratio (events stay in buffer pixels, so nothing breaks)
-            layout=widgets.Layout(width=f"{self.width}px", height="auto", min_width="0", flex="0 1 auto"),
-        )
-        self.canvas.add_class("wf-canvas")
-        self.layers = {name: self.canvas[i] for i, name in enumerate(LAYERS)}
-        self.canvas.on_mouse_down(self._on_mouse_down)
-        self.canvas.on_mouse_move(self._on_mouse_move)
-        self.canvas.on_mouse_up(self._on_mouse_up)
-        self.canvas.on_mouse_out(self._on_mouse_out)
-        self.canvas.on_mouse_wheel(self._on_wheel)
-        self.canvas.on_key_down(self._on_key)
-        self.canvas.on_client_ready(self._on_client_ready)
+        self._drawing = EditorCanvas(self.state, self.width, self.height, self.pixel_ratio)
+        self.canvas = self._drawing.canvas
+        self.layers = self._drawing.layers
+        #: node id -> (image widget, natural size) of the thumbnails drawn
+        self._images = self._drawing.images
+        self._drawing.listen(self._do, on_ready=self.redraw)
 
         self.inspector = NodeInspector(self.catalog, on_edit=self._inspector_edit)
         self.inspector.layout.max_height = f"{self.height}px"
@@ -152,7 +126,13 @@ class GraphEditor(widgets.VBox):
         )
         self.path.add_class("wf-path")
         self.toolbar = self._make_toolbar()
-        self.palette = self._make_palette()
+        self.palette = NodePalette(
+            self.catalog, on_pick=lambda t: self._guarded(lambda: self.add_node(t)), height=self.height
+        )
+        # the palette's parts, under the names scripts and tests know
+        self.search = self.palette.search
+        self.palette_buttons = self.palette.buttons
+        self._palette_list = self.palette.items
         # palette and canvas side by side; the inspector goes right of them when the output
         # area is wide enough, else below
         main = widgets.HBox(
@@ -169,75 +149,23 @@ class GraphEditor(widgets.VBox):
         self._sync_side_panels(force=True)
 
     # -- building the widgets -------------------------------------------------------------------
-    def _make_toolbar(self) -> widgets.HBox:
-        spec = [
-            ("undo", "Undo", "Undo (Ctrl+Z)", self.undo),
-            ("redo", "Redo", "Redo (Ctrl+Shift+Z / Ctrl+Y)", self.redo),
-            ("delete", "Delete", "Delete the selection (Delete)", self.delete_selection),
-            ("fit", "Fit", "Fit the graph in view (F)", self.fit),
-            ("zoom-out", "\u2212", "Zoom out (-)", self.zoom_out),
-            ("zoom-in", "+", "Zoom in (+)", self.zoom_in),
-            ("layout", "Layout", "Arrange the nodes left to right (Shift+L)", self.auto_layout),
-            ("mode", "Mode: Select", "Drag on empty space selects (V) or pans (H)", self.toggle_mode),
-            ("snap", "Snap: off", "Snap to the grid while dragging (S)", self.toggle_snap),
-            ("save", "Save", "Save to the file named on the right", self._save_clicked),
-            ("load", "Load", "Load the file named on the right", self._load_clicked),
-        ]
-        self.buttons: dict[str, widgets.Button] = {}
-        for name, desc, tip, action in spec:
-            b = _button(name, desc, tip)
-            b.on_click(lambda _b, action=action: self._guarded(action))
-            self.buttons[name] = b
-        bar = widgets.HBox([*self.buttons.values(), self.zoom_label, self.path])
-        bar.layout.flex_flow = "row wrap"
-        bar.add_class("wf-toolbar")
+    def _make_toolbar(self) -> EditorToolbar:
+        actions = {
+            "undo": self.undo,
+            "redo": self.redo,
+            "delete": self.delete_selection,
+            "fit": self.fit,
+            "zoom-out": self.zoom_out,
+            "zoom-in": self.zoom_in,
+            "layout": self.auto_layout,
+            "mode": self.toggle_mode,
+            "snap": self.toggle_snap,
+            "save": self._save_clicked,
+            "load": self._load_clicked,
+        }
+        bar = EditorToolbar(actions, guard=self._guarded, after=[self.zoom_label, self.path])
+        self.buttons = bar.buttons
         return bar
-
-    def _make_palette(self) -> widgets.VBox:
-        self.search = widgets.Text(
-            placeholder="search nodes", continuous_update=True, layout=widgets.Layout(width="100%")
-        )
-        self.search.add_class("wf-palette-search")
-        self.palette_buttons: dict[str, widgets.Button] = {}
-        self._palette_groups: list[tuple[widgets.HTML, list[str]]] = []
-        for category, specs in self.catalog.by_category().items():
-            heading = widgets.HTML(f"<b>{category.title()}</b>")
-            heading.add_class(f"wf-palette-{css_name(category)}")
-            names = []
-            for spec in specs:
-                b = widgets.Button(
-                    description=spec.label,
-                    tooltip=f"{spec.node_type}: {spec.description}".strip(": "),
-                    layout=widgets.Layout(width="100%"),
-                )
-                b.add_class(f"wf-palette-{spec.node_type.replace(':', '-')}")
-                b.on_click(lambda _b, t=spec.node_type: self._guarded(lambda: self.add_node(t)))
-                self.palette_buttons[spec.node_type] = b
-                names.append(spec.node_type)
-            self._palette_groups.append((heading, names))
-        self._palette_list = widgets.VBox(
-            layout=widgets.Layout(overflow="auto", max_height=f"{self.height - 40}px")
-        )
-        self.search.observe(lambda ch: self._filter_palette(ch["new"]), names="value")
-        box = widgets.VBox(
-            [self.search, self._palette_list],
-            layout=widgets.Layout(width="160px", min_width="160px", flex="0 0 160px", padding="0 6px 0 0"),
-        )
-        box.add_class("wf-palette")
-        self._filter_palette("")
-        return box
-
-    def _filter_palette(self, query: str) -> None:
-        matches = {s.node_type for s in self.catalog.search(query)} if query.strip() else None
-        children: list[widgets.Widget] = []
-        for heading, names in self._palette_groups:
-            shown = [n for n in names if matches is None or n in matches]
-            if shown:
-                children.append(heading)
-                children.extend(self.palette_buttons[n] for n in shown)
-        if not children:
-            children = [widgets.HTML("<i>no node type matches</i>")]
-        self._palette_list.children = children
 
     def _guarded(self, action: Callable[[], Any]) -> None:
         try:
@@ -319,44 +247,15 @@ class GraphEditor(widgets.VBox):
 
     def redraw(self) -> None:
         """Draw every layer from the state (what a new browser view needs)."""
-        self._live_drawn = True  # force the live layers to be cleared too
+        self._drawing.live_drawn = True  # force the live layers to be cleared too
         self._render(Redraw.SCENE | Redraw.VIEW)
 
     def _render(self, flags: Redraw) -> None:
         if self._batch_depth:
             self._pending |= flags
             return
-        s, pr, layers = self.state, self.pixel_ratio, self.layers
-        draw = flags & Redraw.SCENE
-        if draw:
-            error: BaseException | None = None
-            with hold_canvas():
-                # hold_canvas does not flush or restore on an exception: catch inside
-                try:
-                    if flags & Redraw.GRID:
-                        _draw.draw_grid(layers["grid"], s, pr)
-                    if flags & Redraw.EDGES:
-                        _draw.draw_edges(layers["edges"], s, pr, live=False)
-                    if flags & Redraw.NODES:
-                        _draw.draw_nodes(layers["nodes"], s, pr, images=self._images, outline_selected=False)
-                    if flags & Redraw.LIVE:
-                        # the live layers: nodes being dragged (and their edges), or else
-                        # the selection outlines
-                        if s.moving:
-                            _draw.draw_edges(layers["live_edges"], s, pr, live=True)
-                            _draw.draw_nodes(layers["live_nodes"], s, pr, s.moving, images=self._images)
-                            self._live_drawn = True
-                        else:
-                            if self._live_drawn:
-                                _draw.clear(layers["live_edges"], pr)
-                                self._live_drawn = False
-                            _draw.draw_selection(layers["live_nodes"], s, pr)
-                    if flags & Redraw.OVERLAY:
-                        _draw.draw_overlay(layers["overlay"], s, pr)
-                except Exception as exc:
-                    error = exc
-            if error is not None:
-                raise error
+        s = self.state
+        self._drawing.draw(flags)
         if flags & Redraw.VIEW:
             self.zoom_label.value = f"{round(s.view.zoom * 100)}%"
         if flags & Redraw.STATUS:
@@ -397,38 +296,6 @@ class GraphEditor(widgets.VBox):
         self._render(flags)
         if self._panels_pending and self.state.gesture is None and not self._batch_depth:
             self._sync_side_panels()
-
-    # -- browser events ---------------------------------------------------------------------------
-    def _on_mouse_down(self, x: float, y: float) -> None:
-        pr = self.pixel_ratio
-        self._do(self.state.pointer_down(x / pr, y / pr))
-
-    def _on_mouse_move(self, x: float, y: float) -> None:
-        pr = self.pixel_ratio
-        self._do(self.state.pointer_move(x / pr, y / pr))
-
-    def _on_mouse_up(self, x: float, y: float) -> None:
-        pr = self.pixel_ratio
-        self._do(self.state.pointer_up(x / pr, y / pr))
-
-    def _on_mouse_out(self, x: float, y: float) -> None:
-        pr = self.pixel_ratio
-        self._do(self.state.pointer_out(x / pr, y / pr))
-
-    def _on_wheel(self, dx: float, dy: float) -> None:
-        # ipycanvas sends the wheel's deltaX/deltaY as "x"/"y", without a position
-        self._do(self.state.wheel(dy))
-
-    def _on_key(self, key: str, shift: bool, ctrl: bool, meta: bool) -> None:
-        self._do(self.state.key(key, shift, ctrl, meta))
-
-    def _on_client_ready(self) -> None:
-        # A new browser view (page reload, Voila, a late front-end) starts blank and the
-        # canvas manager may still think a layer is current: forget it, redraw all.
-        manager = getattr(self.canvas, "_canvas_manager", None)
-        if manager is not None:
-            manager._current_canvas = None
-        self.redraw()
 
     # -- actions (also the toolbar's) -------------------------------------------------------------
     def undo(self) -> None:
@@ -573,16 +440,8 @@ class GraphEditor(widgets.VBox):
 
     def set_node_thumbnail(self, node_id: str, png: bytes | None) -> None:
         """Show a picture (PNG/JPEG bytes) in a node, below its ports; ``None`` removes it."""
-        if png is None:
-            if node_id not in self.state.thumbs:
-                return
-            self.state.thumbs.discard(node_id)
-            self._images.pop(node_id, None)
-        else:
-            data, size, fmt = _thumbnail(png, self.pixel_ratio)
-            image = widgets.Image(value=data, format=fmt)
-            self._images[node_id] = (image, size)
-            self.state.thumbs.add(node_id)
+        if not self._drawing.set_thumbnail(node_id, png):
+            return
         self.state.sync(force=True)
         self._render(Redraw.STATIC | Redraw.LIVE)
 
@@ -612,65 +471,34 @@ class GraphEditor(widgets.VBox):
     # -- geometry for scripts and tests (event coordinates) ---------------------------------------------
     def node_bounds(self, node_id: str) -> tuple[float, float, float, float]:
         """``(x, y, w, h)`` of a node in event coordinates (canvas buffer pixels)."""
-        self.state.sync()  # a change made in this very cell may not be drawn yet
-        box = self.state.boxes.get(node_id)
-        if box is None:
-            raise KeyError(
-                f"no node {node_id!r} in the editor; nodes: {', '.join(self.state.boxes) or '(none)'}"
-            )
-        pr, v = self.pixel_ratio, self.state.view
-        sx, sy = v.to_screen(box.x, box.y)
-        return (sx * pr, sy * pr, box.w * v.zoom * pr, box.h * v.zoom * pr)
+        return self._drawing.node_bounds(node_id)
 
     def port_position(self, node_id: str, handle: str, side: str | None = None) -> tuple[float, float]:
         """Centre of a port in event coordinates. ``handle`` may carry ``in-``/``out-``;
         a plain name is looked up among outputs first (``side="in"`` to choose)."""
-        self.state.sync()
-        if node_id not in self.state.boxes:
-            raise KeyError(f"no node {node_id!r} in the editor")
-        sx, sy = self.state.port_screen(node_id, handle, side)
-        return (sx * self.pixel_ratio, sy * self.pixel_ratio)
+        return self._drawing.port_position(node_id, handle, side)
 
     def node_at(self, x: float, y: float) -> str | None:
         """The node under an event-coordinate point, if any."""
-        self.state.sync()
-        hit = self.state.hit(x / self.pixel_ratio, y / self.pixel_ratio)
-        return hit.node_id or None
+        return self._drawing.node_at(x, y)
 
     # -- files --------------------------------------------------------------------------------------------
     def _initial_view(self) -> None:
-        vp = self._workflow.extra.get("viewport")
         self._view_dirty = False
-        self._loaded_view = None
-        if isinstance(vp, Mapping):
-            try:
-                x, y, z = float(vp["x"]), float(vp["y"]), float(vp.get("zoom", 1.0))
-            except (KeyError, TypeError, ValueError):
-                pass
-            else:
-                if all(math.isfinite(v) for v in (x, y, z)) and z > 0:
-                    self.state.set_view(x, y, z)
-                    self._loaded_view = (x, y, z)
-                    return
-        self.state.fit()
+        self._loaded_view = saved_view(self._workflow.extra)
+        if self._loaded_view is not None:
+            self.state.set_view(*self._loaded_view)
+        else:
+            self.state.fit()
 
     def _store_view(self) -> None:
         """Write pan/zoom to ``extra["viewport"]`` (React Flow's shape) when the user moved
         the view or the file had one; an untouched view leaves the file as it was."""
         v = self.state.view
-        current = (v.x, v.y, v.zoom)
-        if self._loaded_view is not None and all(
-            math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
-            for a, b in zip(current, self._loaded_view, strict=False)
-        ):
-            return
-        if not self._view_dirty and self._loaded_view is None:
-            return
-        vp = self._workflow.extra.get("viewport")
-        merged = dict(vp) if isinstance(vp, Mapping) else {}
-        merged.update(v.as_viewport())
-        self._workflow.extra["viewport"] = merged
-        self._loaded_view = current
+        viewport = viewport_to_save(self._workflow.extra, v, self._loaded_view, self._view_dirty)
+        if viewport is not None:
+            self._workflow.extra["viewport"] = viewport
+            self._loaded_view = (v.x, v.y, v.zoom)
 
     def save(self, path: str | Path) -> Path:
         """Save the workflow (every field kept) with the current view as ``viewport``."""
@@ -704,23 +532,3 @@ class GraphEditor(widgets.VBox):
 
     def __repr__(self) -> str:
         return f"GraphEditor({self._workflow!r})"
-
-
-def _thumbnail(data: bytes, ratio: float) -> tuple[bytes, tuple[int, int], str]:
-    """A small PNG of an image (so the widget state stays light) and its size."""
-    try:
-        from PIL import Image as PILImage
-
-        with PILImage.open(io.BytesIO(data)) as im:
-            im.load()
-            size = im.size
-            limit = (int(204 * ratio), int(124 * ratio))
-            if im.width > limit[0] or im.height > limit[1]:
-                im.thumbnail(limit)
-                out = io.BytesIO()
-                im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB").save(out, format="PNG")
-                return out.getvalue(), size, "png"
-            fmt = (im.format or "png").lower()
-            return data, size, fmt
-    except Exception:
-        return data, (0, 0), "png"
