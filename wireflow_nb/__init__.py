@@ -12,12 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 #: The public API: each module and the public names it defines. Names of the modules in
 #: ``_LAZY_MODULES`` are imported on first access, the others when ``wireflow_nb`` is.
 _PUBLIC: dict[str, tuple[str, ...]] = {
-    __name__: ("__version__",),
+    "wireflow_nb._version": ("__version__",),
     "wireflow_nb._exceptions": (
         "APIConnectionError",
         "APIError",
@@ -109,6 +107,7 @@ if TYPE_CHECKING:
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
     from ._exceptions import WireflowError as WireflowError
     from ._exceptions import WorkflowValidationError as WorkflowValidationError
+    from ._version import __version__ as __version__
     from .backend import AsyncBackend as AsyncBackend
     from .backend import Backend as Backend
     from .catalog import Catalog as Catalog

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wireflow-nb",
         description="Run Wireflow workflows offline or against the API, and serve the API locally.",
     )
-    from . import __version__
+    from ._version import __version__
 
     parser.add_argument("--version", action="version", version=f"wireflow-nb {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

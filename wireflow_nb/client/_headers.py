@@ -33,7 +33,7 @@ def new_idempotency_key() -> str:
 
 def user_agent() -> str:
     """``wireflow_nb/<version> python/<major>.<minor>``: what the server logs of us."""
-    from .. import __version__
+    from .._version import __version__
 
     return f"wireflow_nb/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 

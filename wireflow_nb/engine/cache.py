@@ -76,7 +76,7 @@ def executor_fingerprint(executor: Callable[..., Any]) -> str:
         return known[1]
     module = getattr(executor, "__module__", "") or ""
     if module.startswith(_BUILTIN_MODULE):
-        from .. import __version__
+        from .._version import __version__
 
         fingerprint = f"builtin:{getattr(executor, '__qualname__', '')}@{__version__}"
     else:

@@ -503,7 +503,7 @@ _HEADERS: dict[str, Any] = {
 
 def openapi_document(*, server_url: str = "/api/v1") -> dict[str, Any]:
     """The OpenAPI document, with ``servers`` pointing at ``server_url``."""
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "openapi": "3.1.0",
