@@ -212,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", metavar="URL", help="root URL clients reach (default http://HOST:PORT)"
     )
+    for flag, metavar, text in (
+        ("--allowed-host", "NAME", "a Host name served besides loopback names and --host ('*': no check)"),
+        ("--allow-origin", "URL", "an origin (scheme://host[:port]) whose web pages may call the API"),
+    ):
+        serve.add_argument(flag, action="append", default=[], metavar=metavar, help=f"{text} (repeatable)")
+    timeout_help = "close connections that do not send a request's headers within SECONDS (default 5)"
+    serve.add_argument(
+        "--header-timeout", type=_positive_float, default=5.0, metavar="SECONDS", help=timeout_help
+    )
     serve.add_argument(
         "--log-level",
         default="warning",
@@ -517,6 +526,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rate_limit=args.rate_limit,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             public_url=args.public_url,
+            allowed_hosts=args.allowed_host,
+            allowed_origins=args.allow_origin,
+            header_timeout=args.header_timeout,
             log_level=args.log_level,
             stdout=out,
             stderr=err,

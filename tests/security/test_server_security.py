@@ -214,7 +214,7 @@ def test_the_key_compare_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(auth_module.hmac, "compare_digest", spy)
     with LocalEngine(":memory:", model_latency=0) as engine:
         app = create_app(engine, api_key=KEY)
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://127.0.0.1") as client:
             ok = client.get("/api/v1/developer/usage", headers={"Authorization": f"Bearer {KEY}"})
             assert ok.status_code == 200
             assert calls == [(KEY.encode(), KEY.encode())]

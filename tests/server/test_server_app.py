@@ -16,6 +16,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+#: TestClient's default host ("testserver") is no name the server answers to.
+LOCAL = "http://127.0.0.1"
+
 BODY = {
     "nodes": [
         {"id": "p", "type": "input", "data": {"nodeType": "input:text", "text": "a kite"}},
@@ -37,19 +40,19 @@ def engine() -> Iterator[LocalEngine]:
 
 def test_without_a_key_other_addresses_are_refused(engine: LocalEngine) -> None:
     app = create_app(engine)
-    with TestClient(app, client=("192.168.7.9", 50000)) as remote:
+    with TestClient(app, base_url=LOCAL, client=("192.168.7.9", 50000)) as remote:
         response = remote.get("/api/v1/developer/usage")
         assert response.status_code == 401
         assert "loopback" in response.json()["error"]
         assert response.headers["X-Request-Id"]
         assert remote.get("/api/v1/openapi.json").status_code == 401
-    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+    with TestClient(app, base_url=LOCAL, client=("127.0.0.1", 50000)) as local:
         assert local.get("/api/v1/developer/usage").status_code == 200
 
 
 def test_with_a_key_any_address_may_call(engine: LocalEngine) -> None:
     app = create_app(engine, api_key="sk-app-test-key-1")
-    with TestClient(app, client=("192.168.7.9", 50000)) as remote:
+    with TestClient(app, base_url=LOCAL, client=("192.168.7.9", 50000)) as remote:
         ok = remote.get("/api/v1/developer/usage", headers={"Authorization": "Bearer sk-app-test-key-1"})
         assert ok.status_code == 200
 
@@ -84,7 +87,7 @@ class BrokenEngine:
 
 def test_an_engine_crash_is_a_json_500_without_traceback_or_key() -> None:
     app = create_app(BrokenEngine(), api_key="sk-app-test-key-1")  # type: ignore[arg-type]
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as client:
         response = client.get(
             "/api/v1/workflows/executions/x/poll", headers={"Authorization": "Bearer sk-app-test-key-1"}
         )

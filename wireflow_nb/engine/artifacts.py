@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -113,18 +114,30 @@ class ArtifactStore:
     def path(self, name: str) -> Path:
         """The file of artifact ``name``. ``ValueError`` for anything that is not an
         artifact name (so ``../x`` or an absolute path can never escape the store);
-        ``FileNotFoundError`` when no such artifact exists."""
+        ``FileNotFoundError`` when no regular file of the store has that name.
+
+        The entry itself is examined (``lstat``), never what it points at: a symlink
+        (to a file outside the store, or to a directory), a FIFO or a device node planted
+        in the store is no artifact, and nothing is opened to find that out (opening a
+        FIFO would block)."""
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"{name!r} is not the name of an output file")
         path = self.root / name
         if path.parent != self.root:  # defence in depth; the pattern already forbids it
             raise ValueError(f"{name!r} is outside the artifact store")
-        if not path.is_file():
+        if not self._is_regular(path):
             raise FileNotFoundError(f"no output file named {name!r}")
         return path
 
+    @staticmethod
+    def _is_regular(path: Path) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(path).st_mode)
+        except OSError:
+            return False
+
     def exists(self, name: str) -> bool:
-        return bool(_NAME.match(name)) and (self.root / name).is_file()
+        return bool(_NAME.match(name)) and self._is_regular(self.root / name)
 
     def read(self, name: str) -> bytes:
         return self.path(name).read_bytes()

@@ -4,7 +4,7 @@ handlers, lifespan); what each part does lives in its own module."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
 from .auth import BearerAuth
 from .errors import EXCEPTION_HANDLERS
+from .hosts import HostPolicy
 from .middleware import ApiGuardMiddleware
 from .ratelimit import DEFAULT_RATE_LIMIT, RateLimiter
 from .routes import API_PREFIX, PUBLIC_PREFIXES, api_routes
@@ -64,6 +65,9 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_url: str | None = None,
     close_engine: bool | None = None,
+    bind_host: str = "127.0.0.1",
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
 ) -> Starlette:
     """The Executions API over ``engine`` (a new ``LocalEngine()`` when None, closed with
     the app).
@@ -75,7 +79,12 @@ def create_app(
     ``close_engine``: close the engine when the app shuts down (default: only the engine
     the app made). Closing there, not after the server returns, matters: uvicorn
     re-raises SIGTERM once it has shut down, and nothing after that runs.
+    ``bind_host``, ``allowed_hosts``, ``allowed_origins``: the ``Host`` names and
+    ``Origin`` s answered (see ``hosts.HostPolicy``; loopback names always are).
     """
+    hosts = HostPolicy(bind_host=bind_host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
+    if public_url is not None:
+        hosts.add_url(public_url)
     owns_engine = engine is None if close_engine is None else close_engine
     if engine is None:
         from ..engine import LocalEngine
@@ -106,6 +115,7 @@ def create_app(
                 max_body_bytes=max_body_bytes,
                 public_prefixes=PUBLIC_PREFIXES,
                 secrets=secrets,
+                hosts=hosts,
             )
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]

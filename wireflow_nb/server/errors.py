@@ -1,12 +1,17 @@
 """Exceptions -> JSON error responses, with the bodies of ``DECISIONS.md``.
 
 =====  ==========================================================================
-400    invalid request or graph: ``{"error", "details": [{"nodeId"?, "field"?, "message"}]}``
+400    invalid request or graph, JSON that is not strict (``body``), or a ``Host`` the
+       server does not serve (``hosts``): ``{"error", "details": [{"nodeId"?, "field"?,
+       "message"}]}``
 401    missing or wrong key: ``{"error"}`` (the key is never echoed)
 402    insufficient credits: the spec's exact body
+403    cross-site ``Origin`` (``hosts``): ``{"error", "details"}``
 404    unknown execution, workflow, file or route: ``{"error"}``
 405    wrong method: ``{"error"}`` (+ ``Allow``)
+408    request headers not complete in time (``protocol``; then the connection closes)
 413    body too large: ``{"error"}``
+415    a body not sent as ``application/json``: ``{"error"}``
 422    idempotency key reused with another body: ``{"error", ...}``
 429    rate limited: ``{"error", "retryAfter"}`` (see ``ratelimit``)
 500    anything else: ``{"error"}`` naming the request id, never a traceback

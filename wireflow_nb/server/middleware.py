@@ -1,5 +1,7 @@
-"""The ASGI middleware in front of every route: request ids, authentication, rate
-limiting, the body size limit, and a JSON 500 that never shows a traceback.
+"""The ASGI middleware in front of every route: request ids, rate limiting, the
+``Host`` and ``Origin`` checks (``hosts``), authentication, CORS for ``--allow-origin``
+origins, the JSON media type of bodies, the body size limit, and a JSON 500 that never
+shows a traceback.
 
 Whatever answers a request (a route, an error handler, or this middleware refusing it),
 the response carries ``X-Request-Id`` and the ``X-RateLimit-*`` headers.
@@ -12,12 +14,14 @@ import uuid
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import redact
 from .auth import BearerAuth
+from .body import is_json_media_type, unsupported_media_type_message
 from .errors import BodyTooLargeError
+from .hosts import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HostPolicy
 from .ratelimit import RateLimiter
 
 __all__ = ["ApiGuardMiddleware", "new_request_id"]
@@ -39,8 +43,10 @@ class ApiGuardMiddleware:
         max_body_bytes: int,
         public_prefixes: Iterable[str] = (),
         secrets: Iterable[str | None] = (),
+        hosts: HostPolicy | None = None,
     ) -> None:
         self.app = app
+        self.hosts = hosts or HostPolicy()
         self.auth = auth
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
@@ -65,6 +71,17 @@ class ApiGuardMiddleware:
         state["request_id"] = request_id
         state["idempotency_scope"] = auth.scope
         extra = {"X-Request-Id": request_id, **decision.headers()}
+        origin = headers.get("origin")
+        if self.hosts.explicitly_allowed(origin):
+            assert origin is not None
+            # CORS only for the origins given with --allow-origin (off by default)
+            extra.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+                    "Vary": "Origin",
+                }
+            )
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -92,12 +109,35 @@ class ApiGuardMiddleware:
         if not decision.allowed:
             await answer(429, decision.body())
             return
+        refusal = self.hosts.check_host(headers.get("host")) or self.hosts.check_origin(origin)
+        if refusal is not None:
+            logger.warning("refused %s %s: %s", scope.get("method"), path, refusal.message)
+            await answer(refusal.status, refusal.body())
+            return
+        if scope.get("method") == "OPTIONS" and "Access-Control-Allow-Origin" in extra:
+            # a preflight carries no key; the request it announces will need one
+            response = Response(
+                status_code=204,
+                headers={
+                    "Access-Control-Allow-Methods": "GET, POST, HEAD",
+                    "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                    "Access-Control-Max-Age": "600",
+                },
+            )
+            await response(scope, receive, send_with_headers)
+            return
         if not auth.ok:
             assert auth.error is not None
             await answer(401, {"error": auth.error}, {"WWW-Authenticate": 'Bearer realm="wireflow"'})
             return
 
         length_header = headers.get("content-length")
+        has_body = "transfer-encoding" in headers or length_header not in (None, "0")
+        if has_body and not is_json_media_type(headers.get("content-type")):
+            # every body this API takes is JSON; anything else (a cross-site form or
+            # text/plain POST) is refused before it is read
+            await answer(415, {"error": unsupported_media_type_message(headers.get("content-type"))})
+            return
         if length_header is not None:
             try:
                 length = int(length_header)

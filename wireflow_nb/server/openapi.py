@@ -469,8 +469,32 @@ _PATHS: dict[str, Any] = {
     },
 }
 
+
+def _guarded(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation answers 400 for a ``Host`` the server does not serve and 403 for a
+    cross-site ``Origin``; every POST answers 415 for a body that is not JSON."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses.setdefault("400", _error("BadRequest"))
+            responses.setdefault("403", _error("Forbidden"))
+            if method == "post":
+                responses.setdefault("415", _error("UnsupportedMediaType"))
+            operation["responses"] = dict(sorted(responses.items()))
+    return paths
+
+
+_guarded(_PATHS)
+
 _RESPONSES: dict[str, Any] = {
-    "BadRequest": _json(_ref("BadRequest"), "Invalid request or graph; details lists every problem"),
+    "BadRequest": _json(
+        _ref("BadRequest"),
+        "Invalid request or graph (details lists every problem), JSON that is not strict "
+        "(NaN, Infinity, nesting over 64 levels, integers over 40 digits), "
+        "or a Host the server does not answer to",
+    ),
+    "Forbidden": _json(_ref("BadRequest"), "Cross-site request: the Origin is not this server"),
+    "UnsupportedMediaType": _json(_ref("Error"), "The body is not sent as Content-Type: application/json"),
     "Unauthorized": _json(
         _ref("Error"),
         "Missing or wrong bearer key (the key is never echoed)",

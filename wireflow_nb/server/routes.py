@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from .._exceptions import BadRequestError, NotFoundError
 from ..models import ExecuteRequest
+from .body import parse_json
 from .errors import bad_request_body, validation_details
 from .openapi import openapi_document
 
@@ -200,8 +201,8 @@ def _ensure_artifact_base_url(request: Request) -> None:
     state.artifact_base_url_set = True
 
 
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+def _json_body(raw: bytes) -> Any:
+    """The JSON of an execute body (blocking: runs on a worker thread)."""
     if not raw.strip():
         raise BadRequestError(
             "The request body is empty; send a JSON object with 'nodes' and 'edges'",
@@ -210,18 +211,7 @@ async def _json_body(request: Request) -> Any:
                 [{"message": "empty body", "code": "empty_body"}],
             ),
         )
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        message = "The request body is not valid JSON"
-        detail = (
-            f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
-            if isinstance(exc, json.JSONDecodeError)
-            else str(exc)
-        )
-        raise BadRequestError(
-            message, body=bad_request_body(message, [{"message": detail, "code": "bad_json"}])
-        ) from None
+    return parse_json(raw)
 
 
 #: Limits of one execute request on the local server. Above the hosted ones (100 nodes,
@@ -377,10 +367,21 @@ def _remember(replays: dict[tuple[str, str], _Replay], key: tuple[str, str], rep
     replays[key] = replay
 
 
+def _read_execute_body(workflow_id: str, raw: bytes) -> tuple[ExecuteRequest, str]:
+    """Parse, check and digest an execute body: all of it blocking work on big bodies,
+    so it runs on a worker thread (a 20 MB body must not stall other clients)."""
+    payload = _json_body(raw)
+    execute_request = parse_execute_request(payload)
+    digest = hashlib.sha256(
+        json.dumps([workflow_id, payload], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    return execute_request, digest
+
+
 async def execute(request: Request) -> Response:
     workflow_id = request.path_params["workflow_id"]
-    payload = await _json_body(request)
-    execute_request = parse_execute_request(payload)
+    raw = await request.body()
+    execute_request, request_digest = await run_in_threadpool(_read_execute_body, workflow_id, raw)
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         message = f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
@@ -390,9 +391,6 @@ async def execute(request: Request) -> Response:
     _ensure_artifact_base_url(request)
     scope: str = request.state.idempotency_scope
     replays: dict[tuple[str, str], _Replay] = request.app.state.idempotent_replays
-    request_digest = hashlib.sha256(
-        json.dumps([workflow_id, payload], sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
     now = time.time()
     if key is not None:
         seen = replays.get((scope, key))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from .app import DEFAULT_MAX_BODY_BYTES, ServedEngine, create_app
 from .auth import is_loopback_host, key_fingerprint
+from .hosts import HostPolicy
 from .ratelimit import DEFAULT_RATE_LIMIT
 from .routes import API_PREFIX
 
@@ -66,6 +68,9 @@ def serve(
     rate_limit: int | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_url: str | None = None,
+    allowed_hosts: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
+    header_timeout: float | None = None,
     log_level: str = "warning",
     engine: ServedEngine | None = None,
     stdout: TextIO | None = None,
@@ -74,9 +79,14 @@ def serve(
     """Serve the Executions API until interrupted (Ctrl+C or SIGTERM).
 
     The key is ``api_key``, else ``$WIREFLOW_API_KEY``; with neither the server answers
-    loopback clients only and refuses to bind any other address.
+    loopback clients only and refuses to bind any other address. ``allowed_hosts`` /
+    ``allowed_origins``: more ``Host`` names and ``Origin`` s answered (``hosts``);
+    ``header_timeout``: seconds a client has to send a request's headers (``protocol``,
+    default 5).
     """
     import uvicorn
+
+    from .protocol import DEFAULT_HEADER_TIMEOUT, header_timeout_protocol
 
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -89,6 +99,15 @@ def serve(
             f"refusing to serve {host!r} without an API key: pass --api-key or set {API_KEY_ENV}, "
             "or bind 127.0.0.1"
         )
+
+    try:
+        # settings checked before anything binds, so a typo is a usage error
+        HostPolicy(bind_host=host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
+        protocol = header_timeout_protocol(
+            DEFAULT_HEADER_TIMEOUT if header_timeout is None else header_timeout
+        )
+    except ValueError as exc:
+        raise ServeConfigError(str(exc)) from None
 
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
@@ -112,6 +131,9 @@ def serve(
             max_body_bytes=max_body_bytes,
             public_url=root,
             close_engine=owns_engine,
+            bind_host=host,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
         )
         _print_banner(
             out,
@@ -124,7 +146,11 @@ def serve(
             rate_limit=rate_limit,
         )
         config = uvicorn.Config(
-            app, log_level=log_level, access_log=log_level in ("debug", "info"), lifespan="on"
+            app,
+            http=protocol,
+            log_level=log_level,
+            access_log=log_level in ("debug", "info"),
+            lifespan="on",
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
