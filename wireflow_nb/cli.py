@@ -213,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url", metavar="URL", help="root URL clients reach (default http://HOST:PORT)"
     )
     serve.add_argument(
+        "--allow-url-fetch",
+        action="store_true",
+        help="fetch http(s) URLs given as inputs (public addresses only; default: refuse them)",
+    )
+    serve.add_argument(
         "--log-level",
         default="warning",
         choices=("critical", "error", "warning", "info", "debug"),
@@ -517,6 +522,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rate_limit=args.rate_limit,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             public_url=args.public_url,
+            allow_url_fetch=args.allow_url_fetch,
             log_level=args.log_level,
             stdout=out,
             stderr=err,

@@ -42,6 +42,7 @@ from .runs import (
     RunRecord,
     utc_now_iso,
 )
+from .sources import InputPolicy
 from .speed import INLINE_BUDGET, ExecutorSpeed, timed
 
 __all__ = ["RunScheduler", "Services"]
@@ -72,6 +73,8 @@ class Services:
     speeds: dict[int, ExecutorSpeed] = field(default_factory=dict)
     #: writes a run down now, with extra meta values in the same transaction
     save_run: Callable[[RunRecord, dict[str, str]], None] | None = None
+    #: what ``ctx.load_bytes`` may read (local files, URLs), and how much
+    input_policy: InputPolicy = field(default_factory=InputPolicy.in_process)
 
 
 class RunScheduler:

@@ -66,6 +66,7 @@ def serve(
     rate_limit: int | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_url: str | None = None,
+    allow_url_fetch: bool = False,
     log_level: str = "warning",
     engine: ServedEngine | None = None,
     stdout: TextIO | None = None,
@@ -74,7 +75,9 @@ def serve(
     """Serve the Executions API until interrupted (Ctrl+C or SIGTERM).
 
     The key is ``api_key``, else ``$WIREFLOW_API_KEY``; with neither the server answers
-    loopback clients only and refuses to bind any other address.
+    loopback clients only and refuses to bind any other address. The engine reads no
+    local file for a caller, and fetches http(s) URLs only with ``allow_url_fetch`` (never
+    from its own machine or network): ``InputPolicy.served``.
     """
     import uvicorn
 
@@ -96,9 +99,9 @@ def serve(
 
     owns_engine = engine is None
     if engine is None:
-        from ..engine import LocalEngine
+        from ..engine import InputPolicy, LocalEngine
 
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"input_policy": InputPolicy.served(allow_url_fetch=allow_url_fetch)}
         if credits is not None:
             options["credits"] = credits
         if model_latency is not None:
@@ -162,6 +165,10 @@ def _print_banner(
     else:
         lines.append("  auth:     none (loopback clients only)")
     lines.append(f"  rate:     {rate_limit or DEFAULT_RATE_LIMIT} requests/minute per key")
+    policy = getattr(engine, "input_policy", None)
+    if policy is not None and not policy.local_files:
+        fetch = "public http(s) URLs too" if policy.url_fetch else "no URLs (--allow-url-fetch)"
+        lines.append(f"  inputs:   data: URLs and this server's outputs; no local files; {fetch}")
     lines.append(f"  openapi:  {base}/openapi.json")
     auth_header = f' -H "Authorization: Bearer ${API_KEY_ENV}"' if api_key else ""
     lines.append(f"  try:      curl{auth_header} {base}/developer/usage")
