@@ -35,8 +35,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests._servers import RunningServer, running_server
-from wireflow_nb import ExecutionFailedError, Workflow
+from tests._servers import RunningServer, running_server, wait_until
+from wireflow_nb import ExecutionFailedError, Workflow, node_type
+from wireflow_nb.catalog import Catalog, builtin_catalog
 from wireflow_nb.engine import InputPolicy, LocalEngine
 from wireflow_nb.engine.artifacts import ArtifactStore
 from wireflow_nb.engine.sources import SourceError, SourceRefused, address_refusal, read_source
@@ -476,3 +477,61 @@ def test_in_process_urls_still_work(engine: LocalEngine, png_server: Recorder) -
     wf.add_node("input:image", id="img", image=png_server.url + "cat.png")
     [poll] = engine.run("w", wf, timeout=60)
     assert poll.node_run("img").images[0].width == 5
+
+
+# -- 2. a node stuck in I/O: cancel frees its slot ------------------------------------------------
+
+
+def test_cancel_frees_slots_held_by_nodes_stuck_in_io(tmp_path: Path) -> None:
+    catalog: Catalog = builtin_catalog()
+    pipes: list[tuple[int, int]] = []
+    entered = threading.Semaphore(0)
+
+    @node_type("attack:stuck", inputs={"i": int}, outputs={"i": int}, catalog=catalog)
+    def stuck(i: int) -> int:
+        read_end, write_end = os.pipe()
+        pipes.append((read_end, write_end))
+        entered.release()
+        os.read(read_end, 1)  # nobody writes: blocks until the test closes the pipe
+        return i
+
+    together = threading.Barrier(2, timeout=30)
+
+    @node_type("attack:after", inputs={"i": int}, outputs={"i": int}, catalog=catalog)
+    def after(i: int, ctx: Any) -> int:
+        ctx.sleep(0)  # (blocking: always on the thread pool)
+        together.wait()  # both slots and two workers serve at once
+        return i + 1
+
+    slots = 2  # == together's parties
+    engine = LocalEngine(tmp_path / "home", catalog=catalog, model_latency=0, max_concurrency=slots)
+    try:
+        runs = []
+        for i in range(slots + 2):  # more stuck nodes than slots
+            wf = Workflow("stuck")
+            wf.add_node("attack:stuck", id="s", i=i)
+            runs.append(engine.execute("stuck", wf).execution_id)
+        for _ in range(slots):
+            assert entered.acquire(timeout=30)
+        polls = [engine.cancel(execution_id) for execution_id in runs]
+        assert [p.status for p in polls] == ["CANCELLED"] * len(runs)
+        # each node that got stuck was abandoned (a cancel frees a slot, so a queued run
+        # may start, get stuck and be cancelled in turn)
+        wait_until(lambda: engine.abandoned_threads == len(pipes) >= slots, message="abandoned == stuck")
+        stuck_count = len(pipes)
+        assert engine.abandoned_total == stuck_count
+        wf = Workflow("after")
+        wf.add_node("attack:after", id="a", i=1)
+        wf.add_node("attack:after", id="b", i=2)
+        for _ in range(3):
+            [poll] = engine.run("after", wf, timeout=60)
+            assert poll.status == "COMPLETED"
+            assert [poll.node_run(n).output for n in "ab"] == [{"i": 2}, {"i": 3}]  # type: ignore[union-attr]
+    finally:
+        for _, write_end in pipes:
+            os.close(write_end)
+        wait_until(lambda: engine.abandoned_threads == 0, message="the stuck threads to return")
+        for read_end, _ in pipes:
+            os.close(read_end)
+        engine.close()
+    assert engine.abandoned_total == len(pipes)

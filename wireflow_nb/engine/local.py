@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -54,6 +53,7 @@ from .speed import INLINE_BUDGET
 from .store import Store
 from .validation import analyze, input_problems, validation_error
 from .waiting import outcome, wait_live, wait_stored
+from .workers import NodeWorkers
 
 __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_home"]
 
@@ -160,9 +160,7 @@ class LocalEngine:
             owner=self._owner,
             closed=lambda: self._closed,
         )
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(2, self._max_concurrency), thread_name_prefix="wireflow-node"
-        )
+        self._pool = NodeWorkers(max(2, self._max_concurrency), name="wireflow-node")
         self._thread = threading.Thread(target=self._run_loop, name="wireflow-engine", daemon=True)
         self._services = Services(
             loop=self._loop,
@@ -195,6 +193,17 @@ class LocalEngine:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def abandoned_threads(self) -> int:
+        """Worker threads given up on because their node was cancelled while stuck (in
+        I/O that cannot be interrupted) and still not returned; each was replaced."""
+        return self._pool.stuck
+
+    @property
+    def abandoned_total(self) -> int:
+        """Worker threads given up on over the life of this engine."""
+        return self._pool.abandoned_total
 
     def close(self) -> None:
         """Cancel what still runs, write everything down, stop the background thread."""
