@@ -300,7 +300,7 @@ class LocalEngine:
                 for d in exc.details
             ] or [Problem("bad_request", exc.message)]
         index = analyze(request, self.catalog)
-        if index.problems:
+        if index.problems or self.input_policy.permissive:
             return index.problems
         return self._input_problems(plan_batch(index, request.trigger_data))
 
