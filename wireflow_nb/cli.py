@@ -222,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--header-timeout", type=_positive_float, default=5.0, metavar="SECONDS", help=timeout_help
     )
     serve.add_argument(
+        "--allow-url-fetch",
+        action="store_true",
+        help="fetch http(s) URLs given as inputs (public addresses only; default: refuse them)",
+    )
+    serve.add_argument(
         "--log-level",
         default="warning",
         choices=("critical", "error", "warning", "info", "debug"),
@@ -529,6 +534,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             allowed_hosts=args.allowed_host,
             allowed_origins=args.allow_origin,
             header_timeout=args.header_timeout,
+            allow_url_fetch=args.allow_url_fetch,
             log_level=args.log_level,
             stdout=out,
             stderr=err,

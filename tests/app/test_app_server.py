@@ -100,7 +100,7 @@ def test_402_from_the_server(server: RunningServer) -> None:
 
 def test_failing_node_and_server_side_validation(server: RunningServer, tmp_path: Path) -> None:
     wf = Workflow("x")
-    wf.add_node("input:image", id="img", image=str(tmp_path / "missing.png"))
+    wf.add_node("input:image", id="img", image="data:text/plain,not-a-picture")
     wf.add_node("image:filter", id="f")
     wf.connect("img", "images", "f", "image")
     wf.add_node("input:text", id="ok", text="fine")
@@ -110,7 +110,7 @@ def test_failing_node_and_server_side_validation(server: RunningServer, tmp_path
     assert app.node_badges == {"img": "FAILED", "f": "SKIPPED", "ok": "COMPLETED"}
     assert app.editor.highlighted == (["img"], "#c62828")
     select(app, "img")
-    assert "neither a URL nor an existing file" in app.node_detail.value
+    assert "not an image Pillow can read" in app.node_detail.value
 
     # a required input missing: the client cannot tell, the server's 400 lists it
     bad = Workflow("y")

@@ -12,8 +12,10 @@ server), so no node is free and the estimates, upper bounds, must be exact.
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,7 +116,9 @@ def test_on_a_local_engine(spec: NodeSpec, count: Any, batch: str | None, source
 def test_on_a_client_of_a_real_server(
     spec: NodeSpec, count: Any, batch: str | None, source_image: str, server: RunningServer
 ) -> None:
-    request = request_for(spec, count, batch, source_image)
+    # a server reads no local file for a caller: the image goes as a data: URL
+    picture = "data:image/png;base64," + base64.b64encode(Path(source_image).read_bytes()).decode()
+    request = request_for(spec, count, batch, picture)
     with server.client(poll_initial=0.02, poll_max=0.1) as client:
         assert not hasattr(client, "estimate_cost")  # so the toolbar prices from the catalog
         shown = toolbar_estimate(client, request).total

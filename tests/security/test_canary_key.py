@@ -144,7 +144,7 @@ def test_client_reprs_errors_and_logs(
             )
         errors.append(broke.value)
         failing = Workflow("canary")
-        failing.add_node("input:image", id="img", image="http://127.0.0.1:1/nothing-here.png")
+        failing.add_node("input:image", id="img", image="data:text/plain,nothing-here")
         with pytest.raises(ExecutionFailedError) as failed:
             client.run("canary", failing)
         errors.append(failed.value)

@@ -230,14 +230,15 @@ def _spec_request() -> dict[str, Any]:
 
 
 def _failing_request() -> dict[str, Any]:
-    # valid graph, fails when it runs: the image file does not exist
+    # valid graph, fails when it runs: the data: URL holds no image (a server reads no
+    # local file, so a missing path would be a 400, not a failed run)
     return {
         "nodes": [
             {
                 "id": "node-1",
                 "type": "input",
                 "position": {"x": 0, "y": 0},
-                "data": {"label": "Image", "nodeType": "input:image", "image": "/no/such/picture.png"},
+                "data": {"label": "Image", "nodeType": "input:image", "image": "data:text/plain,no-picture"},
             }
         ],
         "edges": [],

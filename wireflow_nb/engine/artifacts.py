@@ -21,11 +21,9 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "ARTIFACT_PREFIX",
-    "MAX_DOWNLOAD_BYTES",
     "ArtifactStore",
     "content_type_of",
     "extension_for",
-    "read_source",
     "sniff_content_type",
 ]
 
@@ -211,56 +209,3 @@ class ArtifactStore:
 
         walk(value)
         return names
-
-
-#: Largest download ``read_source`` accepts (the hosted media upload limit).
-MAX_DOWNLOAD_BYTES = 25 * 1024 * 1024
-
-
-def read_source(
-    value: Any, store: ArtifactStore, base_url: str | None = None, *, timeout: float = 30
-) -> bytes:
-    """The bytes behind an input value: bytes; a media dict (``{"url": ...}``) or a list
-    of them (the first); an artifact URL or reference; a ``data:`` URL; a ``file://`` URI
-    or local path; or an ``http(s)`` URL (fetched with urllib)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, list):
-        if not value:
-            raise ValueError("no image was given (an empty list)")
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("url")
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a URL, a file path or bytes, got {type(value).__name__}")
-    text = value.strip()
-    name = store.name_of(text, base_url)
-    if name is not None and store.exists(name):
-        return store.read(name)
-    if text.startswith("data:"):
-        import base64
-        from urllib.parse import unquote_to_bytes
-
-        header, _, payload = text.partition(",")
-        if header.endswith(";base64"):
-            return base64.b64decode(payload)
-        return unquote_to_bytes(payload)
-    if text.startswith("file://"):
-        from urllib.request import url2pathname
-
-        return Path(url2pathname(urlsplit(text).path)).read_bytes()
-    if text.startswith(("http://", "https://")):
-        from urllib.request import Request, urlopen
-
-        request = Request(text, headers={"User-Agent": "wireflow_nb-local-engine"})
-        with urlopen(request, timeout=timeout) as response:
-            data = response.read(MAX_DOWNLOAD_BYTES + 1)
-        if len(data) > MAX_DOWNLOAD_BYTES:
-            raise ValueError(f"{text} is larger than {MAX_DOWNLOAD_BYTES // (1024 * 1024)} MB")
-        return bytes(data)
-    path = Path(text).expanduser()
-    if path.is_file():
-        return path.read_bytes()
-    raise FileNotFoundError(f"{text!r} is neither a URL nor an existing file")

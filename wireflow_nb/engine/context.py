@@ -3,8 +3,8 @@ may raise (``NodeError``, ``NodeCancelled``), as docs/INTERNALS.md "Executor con
 describes.
 
 The scheduler builds one ``NodeContext`` per node run; the built-in executors
-(``engine/nodes``) and registered ones only use it. Imports the artifact store and the
-run records of the engine, nothing of ``nodes`` and (but for type checking) nothing of
+(``engine/nodes``) and registered ones only use it. Imports the input reader (``sources``)
+and the run records of the engine, nothing of ``nodes`` and (but for type checking) nothing of
 the scheduler.
 """
 
@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .artifacts import read_source
 from .runs import NodeRunState
+from .sources import SourceError, read_source
 
 if TYPE_CHECKING:
     from .planning import PlannedNode
@@ -99,9 +99,14 @@ class NodeContext:
 
     def load_bytes(self, source: Any) -> bytes:
         """The bytes of an input: an output URL, a media dict, a data: URL, a local path,
-        an http(s) URL or bytes."""
+        an http(s) URL or bytes, as the engine's ``InputPolicy`` allows (a server reads
+        no local files). What cannot or may not be read raises ``NodeError``."""
         self.blocking = True
-        return read_source(source, self._services.artifacts, self._services.base_url())
+        services = self._services
+        try:
+            return read_source(source, services.artifacts, services.base_url(), services.input_policy)
+        except (SourceError, FileNotFoundError) as exc:
+            raise NodeError(str(exc)) from None
 
     def artifact_path(self, url: str) -> Path | None:
         """The local file of an output URL, when it is one of this engine's."""

@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,7 +39,7 @@ from ..models import (
     PollResponse,
 )
 from ._gcpause import gc_paused
-from .artifacts import ArtifactStore, read_source
+from .artifacts import ArtifactStore
 from .cache import OutputCache
 from .credits import CreditsLedger, estimate
 from .events import EventBus, EventCallback
@@ -49,10 +48,12 @@ from .planning import RunPlan, plan_batch
 from .request import engine_request, idempotency_hash
 from .runs import RunRecord
 from .scheduler import Services
+from .sources import InputPolicy, read_source, source_refusal
 from .speed import INLINE_BUDGET
 from .store import Store
-from .validation import analyze, validation_error
+from .validation import analyze, input_problems, validation_error
 from .waiting import outcome, wait_live, wait_stored
+from .workers import NodeWorkers
 
 __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_home"]
 
@@ -97,7 +98,9 @@ class LocalEngine:
     ``model_latency``: simulated seconds of each model node (default
     ``$WIREFLOW_NB_MODEL_LATENCY`` or 0.5). ``max_concurrency``: how many nodes run at
     once. ``artifact_base_url``: the URL output files are served under (None:
-    ``file://`` URIs).
+    ``file://`` URIs). ``input_policy``: what input values the engine reads besides its
+    own outputs and ``data:`` URLs (default ``InputPolicy.in_process()``: the user's
+    files and URLs; a server passes ``InputPolicy.served()``: neither).
 
     >>> with LocalEngine(":memory:", model_latency=0) as engine:   # doctest: +SKIP
     ...     [result] = engine.run("demo", workflow)
@@ -112,6 +115,7 @@ class LocalEngine:
         model_latency: float | None = None,
         max_concurrency: int = 4,
         artifact_base_url: str | None = None,
+        input_policy: InputPolicy | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -129,6 +133,8 @@ class LocalEngine:
         self.catalog = catalog if catalog is not None else default_catalog()
         self.model_latency = _default_latency() if model_latency is None else max(0.0, float(model_latency))
         self.artifact_base_url = artifact_base_url
+        #: what input values are read (local files, URLs) and how much of them
+        self.input_policy = input_policy if input_policy is not None else InputPolicy.in_process()
         #: Sync executors measured faster than this (seconds), which never wait, run on the
         #: engine thread instead of the pool (a thread hop costs more than they do); 0: never.
         self.inline_budget = INLINE_BUDGET
@@ -154,9 +160,7 @@ class LocalEngine:
             owner=self._owner,
             closed=lambda: self._closed,
         )
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(2, self._max_concurrency), thread_name_prefix="wireflow-node"
-        )
+        self._pool = NodeWorkers(max(2, self._max_concurrency), name="wireflow-node")
         self._thread = threading.Thread(target=self._run_loop, name="wireflow-engine", daemon=True)
         self._services = Services(
             loop=self._loop,
@@ -172,6 +176,7 @@ class LocalEngine:
             loop_thread=self._thread,
             inline_budget=lambda: self.inline_budget,
             save_run=self._runs.save,
+            input_policy=self.input_policy,
         )
         self._thread.start()
         self._loop.call_soon_threadsafe(self._runs.flush_tick)
@@ -188,6 +193,17 @@ class LocalEngine:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def abandoned_threads(self) -> int:
+        """Worker threads given up on because their node was cancelled while stuck (in
+        I/O that cannot be interrupted) and still not returned; each was replaced."""
+        return self._pool.stuck
+
+    @property
+    def abandoned_total(self) -> int:
+        """Worker threads given up on over the life of this engine."""
+        return self._pool.abandoned_total
 
     def close(self) -> None:
         """Cancel what still runs, write everything down, stop the background thread."""
@@ -283,7 +299,10 @@ class LocalEngine:
                 )
                 for d in exc.details
             ] or [Problem("bad_request", exc.message)]
-        return analyze(request, self.catalog).problems
+        index = analyze(request, self.catalog)
+        if index.problems or self.input_policy.permissive:
+            return index.problems
+        return self._input_problems(plan_batch(index, request.trigger_data))
 
     # -- execute --------------------------------------------------------------------------------------
 
@@ -291,7 +310,23 @@ class LocalEngine:
         index = analyze(request, self.catalog)
         if index.problems:
             raise validation_error(index.problems)
-        return plan_batch(index, request.trigger_data)
+        plans = plan_batch(index, request.trigger_data)
+        found = self._input_problems(plans)
+        if found:
+            raise validation_error(found)
+        return plans
+
+    def _input_problems(self, plans: list[RunPlan]) -> list[Problem]:
+        """Literal media inputs the input policy refuses (trigger data and batch values
+        written in): a 400 before anything runs or is charged."""
+        policy = self.input_policy
+        if policy.permissive:
+            return []
+        artifacts, base_url = self._artifacts, self.artifact_base_url
+        return input_problems(
+            ((pn.id, pn.spec, pn.literals) for plan in plans for pn in plan.nodes.values()),
+            lambda value: source_refusal(value, artifacts, base_url, policy),
+        )
 
     def execute(
         self,
@@ -501,9 +536,11 @@ class LocalEngine:
             raise NotFoundError(message, body={"error": message}) from None
 
     def fetch_bytes(self, url: str) -> bytes:
-        """The bytes of an output URL (or a data: URL, a local path, an http(s) URL)."""
+        """The bytes of an output URL (or a data: URL, a local path, an http(s) URL, as
+        ``input_policy`` allows). ``NotFoundError`` for what is missing, ``ValueError``
+        (``sources.SourceError``) for what cannot or may not be read."""
         try:
-            return read_source(url, self._artifacts, self.artifact_base_url)
+            return read_source(url, self._artifacts, self.artifact_base_url, self.input_policy)
         except FileNotFoundError as exc:
             raise NotFoundError(str(exc), body={"error": str(exc)}) from None
 

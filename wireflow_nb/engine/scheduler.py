@@ -4,7 +4,8 @@ A node starts as soon as every node feeding it is done (a ready set, as with
 ``graphlib.TopologicalSorter``): async executors run on the loop, sync ones on the
 engine's thread pool, and the simulated latency of model nodes is an ``asyncio.sleep``,
 so latency-bound nodes cost no thread. An engine-wide semaphore bounds how many nodes
-run at once. Cached nodes complete inline; two runs that need the same uncached key at
+run at once. A cancelled node frees its slot at once, even when its sync executor is
+stuck (its worker thread is abandoned and replaced: ``workers``). Cached nodes complete inline; two runs that need the same uncached key at
 once compute it once (the second waits and is served from the cache).
 
 Failure rules (DECISIONS.md): a failing node fails the execution and its dependants are
@@ -20,7 +21,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,9 @@ from .runs import (
     RunRecord,
     utc_now_iso,
 )
+from .sources import InputPolicy
 from .speed import INLINE_BUDGET, ExecutorSpeed, timed
+from .workers import NodeWorkers
 
 __all__ = ["RunScheduler", "Services"]
 
@@ -52,7 +54,7 @@ class Services:
     """What a scheduler uses of its engine."""
 
     loop: asyncio.AbstractEventLoop
-    pool: Executor
+    pool: NodeWorkers
     semaphore: asyncio.Semaphore
     artifacts: ArtifactStore
     cache: OutputCache
@@ -72,6 +74,8 @@ class Services:
     speeds: dict[int, ExecutorSpeed] = field(default_factory=dict)
     #: writes a run down now, with extra meta values in the same transaction
     save_run: Callable[[RunRecord, dict[str, str]], None] | None = None
+    #: what ``ctx.load_bytes`` may read (local files, URLs), and how much
+    input_policy: InputPolicy = field(default_factory=InputPolicy.in_process)
 
 
 class RunScheduler:
@@ -422,10 +426,18 @@ class RunScheduler:
             speed = services.speeds[id(fn)] = ExecutorSpeed(fn)
         if speed.inline and budget > 0:  # (a node that could not take the task-free path)
             ctx._inline = True
-            raw, wall, cpu = timed(fn, ctx, inputs)
+            raw, wall, cpu, waited = timed(fn, ctx, inputs)
         else:
-            raw, wall, cpu = await services.loop.run_in_executor(services.pool, timed, fn, ctx, inputs)
-        speed.record(wall, cpu, ctx.blocking, budget)
+            job = services.pool.submit(timed, fn, ctx, inputs)
+            try:
+                raw, wall, cpu, waited = await asyncio.wrap_future(job, loop=services.loop)
+            except asyncio.CancelledError:
+                # the run was cancelled while the executor ran: its slot is free at once;
+                # a worker that does not return (stuck in I/O) is left behind and replaced
+                if not job.cancel():
+                    services.pool.abandon(job)
+                raise
+        speed.record(wall, cpu, ctx.blocking, budget, waited)
         return raw
 
     def _inputs(self, planned: PlannedNode) -> dict[str, Any]:

@@ -47,12 +47,12 @@ class ExecutorSpeed:
         self.waits = 0
         self.strikes = 0
 
-    def record(self, wall: float, cpu: float, blocked: bool, budget: float) -> None:
+    def record(self, wall: float, cpu: float, blocked: bool, budget: float, waited: bool = False) -> None:
         self.runs += 1
         if blocked:  # it sleeps, reads or writes files: always on the pool
             self.never_inline = True
         off_cpu = wall - cpu
-        if off_cpu > WAIT_SLACK and off_cpu > wall / 2:
+        if waited or (off_cpu > WAIT_SLACK and off_cpu > wall / 2):
             self.waits += 1
             self.recent = 0
         elif cpu > (max(INLINE_SLOW, budget) if self.inline else budget):
@@ -67,8 +67,25 @@ class ExecutorSpeed:
         self.inline = not self.never_inline and self.recent >= INLINE_AFTER and self.waits * 20 <= self.runs
 
 
-def timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float, float]:
-    """``fn(ctx, inputs)`` with its wall and CPU time."""
+try:  # the calling thread's resource usage, where the system keeps it per thread (Linux)
+    import resource
+
+    _THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
+except ImportError:  # (Windows: the off-CPU time alone tells)
+    _THREAD = None
+
+
+def _switches() -> int:
+    """Voluntary context switches of this thread so far (0 where not known)."""
+    return 0 if _THREAD is None else int(resource.getrusage(_THREAD).ru_nvcsw)
+
+
+def timed(fn: Callable[..., Any], ctx: NodeContext, inputs: dict[str, Any]) -> tuple[Any, float, float, bool]:
+    """``fn(ctx, inputs)`` with its wall and CPU time, and whether it waited: the thread
+    gave up the CPU (a lock, an event, I/O), however short the wait, so a node that waits
+    on another never looks trivial (inline, it would block the loop)."""
+    switches = _switches()
     wall, cpu = time.perf_counter(), time.thread_time()
     result = fn(ctx, inputs)
-    return result, time.perf_counter() - wall, time.thread_time() - cpu
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+    return result, wall, cpu, _switches() > switches

@@ -6,12 +6,14 @@ inputs, bad literal values and bad iterator configs) and indexes the graph
 (``GraphIndex``: which nodes run, in which order, fed by which edges), which
 ``planning`` turns into the plan of each run. Linear in the size of the graph: 10,000
 nodes are fine (the hosted limits are the client's concern, not the engine's).
+``input_problems`` checks planned literal media inputs against what the engine may
+read (its ``InputPolicy``: a server reads no local files), before anything runs.
 Graph walks are ``wireflow_nb.graphs``'; the batch size rule is ``wireflow_nb.batches``'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,15 @@ from ..graphs import CycleError, nodes_to_run, topological_order
 from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
 
-__all__ = ["GraphIndex", "analyze", "is_blank", "problems", "validation_error"]
+__all__ = [
+    "MEDIA_KINDS",
+    "GraphIndex",
+    "analyze",
+    "input_problems",
+    "is_blank",
+    "problems",
+    "validation_error",
+]
 
 
 def is_blank(value: Any) -> bool:
@@ -362,6 +372,35 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
         inputs=inputs,
         problems=found,
     )
+
+
+#: Input kinds whose values name bytes to read (``InputSpec.kind``).
+MEDIA_KINDS = frozenset({"image", "video", "audio"})
+
+
+def input_problems(
+    nodes: Iterable[tuple[str, NodeSpec, Mapping[str, Any]]], refusal: Callable[[Any], str | None]
+) -> list[Problem]:
+    """Literal values of media inputs (image, video, audio) the engine would refuse to
+    read: ``refusal(value)`` says why (``sources.source_refusal`` under the engine's
+    ``InputPolicy``), or None. ``nodes`` are (node id, spec, literal inputs) as planned,
+    trigger data and batch values written in. One problem per node and field."""
+    media: dict[int, list[str]] = {}
+    found: dict[tuple[str, str], Problem] = {}
+    for node_id, spec, literals in nodes:
+        names = media.get(id(spec))
+        if names is None:
+            names = media[id(spec)] = [s.name for s in spec.inputs if s.kind in MEDIA_KINDS]
+        for name in names:
+            value = literals.get(name)
+            if value is None or (node_id, name) in found:
+                continue
+            reason = refusal(value)
+            if reason is not None:
+                found[(node_id, name)] = Problem(
+                    "input_refused", f"node {node_id!r} input {name!r}: {reason}", node_id=node_id, field=name
+                )
+    return list(found.values())
 
 
 def problems(request: ExecuteRequest, catalog: Catalog) -> list[Problem]:

@@ -69,7 +69,7 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     allowed_origins: Iterable[str] = (),
 ) -> Starlette:
-    """The Executions API over ``engine`` (a new ``LocalEngine()`` when None, closed with
+    """The Executions API over ``engine`` (a new served ``LocalEngine`` when None, closed with
     the app).
 
     ``api_key``: the bearer key every request must carry; None lets loopback clients in
@@ -87,9 +87,10 @@ def create_app(
         hosts.add_url(public_url)
     owns_engine = engine is None if close_engine is None else close_engine
     if engine is None:
-        from ..engine import LocalEngine
+        from ..engine import InputPolicy, LocalEngine
 
-        engine = LocalEngine()
+        # a served engine reads only its artifact store and data: URLs for a caller
+        engine = LocalEngine(input_policy=InputPolicy.served())
     if public_url is not None:
         engine.artifact_base_url = public_url.rstrip("/") + f"{API_PREFIX}/files/"
 

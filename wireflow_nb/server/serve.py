@@ -71,6 +71,7 @@ def serve(
     allowed_hosts: Sequence[str] = (),
     allowed_origins: Sequence[str] = (),
     header_timeout: float | None = None,
+    allow_url_fetch: bool = False,
     log_level: str = "warning",
     engine: ServedEngine | None = None,
     stdout: TextIO | None = None,
@@ -82,7 +83,8 @@ def serve(
     loopback clients only and refuses to bind any other address. ``allowed_hosts`` /
     ``allowed_origins``: more ``Host`` names and ``Origin`` s answered (``hosts``);
     ``header_timeout``: seconds a client has to send a request's headers (``protocol``,
-    default 5).
+    default 5). The engine reads no local file for a caller, and fetches http(s) URLs only with ``allow_url_fetch`` (never
+    from its own machine or network): ``InputPolicy.served``.
     """
     import uvicorn
 
@@ -115,9 +117,9 @@ def serve(
 
     owns_engine = engine is None
     if engine is None:
-        from ..engine import LocalEngine
+        from ..engine import InputPolicy, LocalEngine
 
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"input_policy": InputPolicy.served(allow_url_fetch=allow_url_fetch)}
         if credits is not None:
             options["credits"] = credits
         if model_latency is not None:
@@ -188,6 +190,10 @@ def _print_banner(
     else:
         lines.append("  auth:     none (loopback clients only)")
     lines.append(f"  rate:     {rate_limit or DEFAULT_RATE_LIMIT} requests/minute per key")
+    policy = getattr(engine, "input_policy", None)
+    if policy is not None and not policy.local_files:
+        fetch = "public http(s) URLs too" if policy.url_fetch else "no URLs (--allow-url-fetch)"
+        lines.append(f"  inputs:   data: URLs and this server's outputs; no local files; {fetch}")
     lines.append(f"  openapi:  {base}/openapi.json")
     auth_header = f' -H "Authorization: Bearer ${API_KEY_ENV}"' if api_key else ""
     lines.append(f"  try:      curl{auth_header} {base}/developer/usage")

@@ -33,14 +33,16 @@ def input_number(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def input_image(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-    """An image from an http(s) URL, a local path, a data: URL or bytes, stored as an output."""
+    """An image from an http(s) URL, a local path, a data: URL or bytes, stored as an
+    output. What is read is the engine's ``InputPolicy``'s to decide (``ctx.load_bytes``:
+    a server reads no local files)."""
     source = inputs.get("image")
     if source is None or source == "":
         raise NodeError("no image was given: set a URL, a file path or bytes")
     try:
         data = ctx.load_bytes(source)
-    except FileNotFoundError as exc:
-        raise NodeError(str(exc)) from None
+    except NodeError as exc:
+        raise NodeError(f"input 'image': {exc}") from None
     except OSError as exc:
         raise NodeError(f"could not read the image {str(source)[:200]!r}: {exc}") from None
     return {"images": [stored_image_item(ctx, data)]}
