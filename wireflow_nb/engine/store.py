@@ -4,7 +4,8 @@ workflow snapshots, idempotency keys, the output cache index and the credits bal
 One connection guarded by a lock serves the engine thread and callers alike. A run's
 node list is one JSON column; node run rows are written in batches as nodes change
 (``save_run``), so a 10,000-node run costs a few ``executemany`` calls, not 10,000
-commits, and a node that never changed needs no row (it is PENDING).
+commits, and a node that never changed needs no row (it is PENDING). The database file
+is created 0600 (SQLite gives its -wal and -shm files its mode).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import ARTIFACT_PREFIX
+from .home import create_private_file
 from .runs import FAILED, PENDING, RUNNING, SKIPPED, NodeRunState, RunRecord
 
 __all__ = ["SCHEMA_VERSION", "Store"]
@@ -100,6 +102,8 @@ class Store:
 
     def __init__(self, path: str | Path | None) -> None:
         target = ":memory:" if path is None else str(path)
+        if path is not None:
+            create_private_file(Path(path))  # before SQLite creates it 0644
         self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         with self._lock:
@@ -292,23 +296,30 @@ class Store:
             ).fetchall()
         return [self._record(row) for row in rows]
 
-    def recover(self, is_alive: Callable[[str | None], bool], *, now_iso: str, message: str) -> list[str]:
-        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone: its
-        running node runs become FAILED, the others that had not ended SKIPPED. Returns
-        the ids of the runs recovered."""
+    def recover(self, is_alive: Callable[[object, object], bool], *, now_iso: str, message: str) -> list[str]:
+        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone
+        (``is_alive(owner, started_at)`` is false): its running node runs become FAILED,
+        the others that had not ended SKIPPED. Returns the ids of the runs recovered."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, owner, node_ids FROM executions WHERE status IN (?, ?)", (PENDING, RUNNING)
+                "SELECT id, owner, started_at, node_ids FROM executions WHERE status IN (?, ?)",
+                (PENDING, RUNNING),
             ).fetchall()
-        dead = [(execution_id, node_ids) for execution_id, owner, node_ids in rows if not is_alive(owner)]
+        dead = [(row[0], row[3]) for row in rows if not is_alive(row[1], row[2])]
         if not dead:
             return []
+        recovered = []
         with self._transaction() as conn:
             for execution_id, node_ids in dead:
-                conn.execute(
-                    "UPDATE executions SET status = ?, error = ?, completed_at = ? WHERE id = ?",
-                    (FAILED, message, now_iso, execution_id),
-                )
+                # another engine opening the same home may have recovered it meanwhile
+                changed = conn.execute(
+                    "UPDATE executions SET status = ?, error = ?, completed_at = ? "
+                    "WHERE id = ? AND status IN (?, ?)",
+                    (FAILED, message, now_iso, execution_id, PENDING, RUNNING),
+                ).rowcount
+                if not changed:
+                    continue
+                recovered.append(execution_id)
                 conn.execute(
                     "UPDATE node_runs SET status = CASE status WHEN ? THEN ? ELSE ? END, error = ?, "
                     "completed_at = ? WHERE execution_id = ? AND status IN (?, ?)",
@@ -329,7 +340,7 @@ class Store:
                         if position not in written
                     ],
                 )
-        return [execution_id for execution_id, _ in dead]
+        return recovered
 
     # -- idempotency -------------------------------------------------------------------------
     def get_idempotent(self, scope: str, key: str, *, since: float) -> tuple[str, str] | None:
