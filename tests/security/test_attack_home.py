@@ -6,13 +6,16 @@
   engine that really runs in another process are left alone;
 - a home the engine creates is private (folders 0700, files 0600, the SQLite -wal/-shm
   and every artifact included) whatever the umask, and an existing home others can read
-  gets a warning naming the ``chmod`` that fixes it, in the log and on the server's stderr.
+  gets a warning naming the ``chmod`` that fixes it, in the log and on the server's stderr;
+- a home that holds rows an older version wrote with NaN/Infinity, or rows that are not
+  valid JSON, still lists, polls and shows every execution (never a 500).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sqlite3
 import stat
@@ -261,3 +264,120 @@ def test_serve_on_an_exposed_home_says_so_on_stderr(tmp_path: Path) -> None:
         wait_until(lambda: "other local users" in server.log, timeout=10, message="the warning")
         [line] = [line for line in server.log.splitlines() if "other local users" in line]
         assert str(home) in line and f"chmod -R go-rwx '{home}'" in line
+
+
+# -- 4 (stored half). rows an older version stored with NaN, or not JSON at all ------------------------
+
+
+def bad_rows(home: Path) -> list[str]:
+    """Rows an older version (or a broken disk) left: NaN/Infinity in every JSON column,
+    JSON that is not JSON, numbers that are not finite. Returns their ids."""
+    nan_node = json.dumps({"text": math.nan})
+    rows = {
+        "exec_nan": (
+            '{"x":NaN,"y":[Infinity,-Infinity]}',
+            '["prompt"]',
+            '{"nodes":[{"v":NaN}],"edges":[]}',
+            5.0,
+            12,
+        ),
+        "exec_notjson": ('{"x":', "[oops", "not json {", 0.0, 3),
+        "exec_numbers": ("{}", '["prompt"]', None, math.inf, "soon"),
+        "exec_huge": ('{"x":1e999}', '["prompt"]', '{"nodes":[],"edges":[],"z":1e999}', 1.0, 1),
+    }
+    with sqlite3.connect(home / DB) as conn:
+        for execution_id, (trigger, node_ids, snapshot, credits, took) in rows.items():
+            conn.execute(
+                "INSERT INTO executions (id, workflow_id, status, started_at, completed_at, trigger_data, "
+                "node_ids, snapshot, credits_used, execution_time) VALUES (?, 'w', 'COMPLETED', "
+                "'2025-01-01T00:00:00.000Z', '2025-01-01T00:00:01.000Z', ?, ?, ?, ?, ?)",
+                (execution_id, trigger, node_ids, snapshot, credits, took),
+            )
+            output = {"exec_nan": nan_node, "exec_notjson": '{"text": '}.get(execution_id, '{"text":"ok"}')
+            conn.execute(
+                "INSERT INTO node_runs (execution_id, position, node_id, status, output) "
+                "VALUES (?, 0, 'prompt', 'COMPLETED', ?)",
+                (execution_id, output),
+            )
+        # a run left RUNNING whose node list is not JSON: recovery must still open the home
+        conn.execute(
+            "INSERT INTO executions (id, workflow_id, status, started_at, owner, node_ids) "
+            "VALUES ('exec_running_bad', 'w', 'RUNNING', '2025-01-01T00:00:00.000Z', NULL, '[oops')"
+        )
+    conn.close()
+    return [*rows, "exec_running_bad"]
+
+
+def prefilled_home(home: Path) -> tuple[list[str], list[str]]:
+    with LocalEngine(home, model_latency=0) as engine:
+        good = [engine.run("w", image_workflow(f"good {i}"))[0] for i in range(2)]
+        good_ids = [e.id for e in engine.list_executions("w")]
+        assert len(good_ids) == len(good) == 2
+    return good_ids, bad_rows(home)
+
+
+def test_a_home_with_bad_rows_still_lists_polls_and_shows_over_http(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    good, bad = prefilled_home(home)
+    with running_server(home) as server, server.http() as http:
+        listed = http.get("/workflows/w/executions", params={"limit": 100})
+        assert listed.status_code == 200, listed.text
+        rows = {row["id"]: row for row in listed.json()}
+        assert set(rows) == {*good, *bad}
+        for execution_id in good:
+            assert rows[execution_id]["status"] == "COMPLETED" and rows[execution_id]["error"] is None
+        for execution_id in ("exec_notjson", "exec_numbers"):
+            assert "could not be read" in rows[execution_id]["error"], rows[execution_id]
+        assert rows["exec_numbers"]["creditsUsed"] == 0 and rows["exec_numbers"]["executionTime"] is None
+        assert (
+            rows["exec_running_bad"]["status"] == "FAILED" and RECOVERED in rows["exec_running_bad"]["error"]
+        )
+
+        for execution_id in [*good, *bad]:
+            for path in (
+                f"/workflows/executions/{execution_id}/poll",
+                f"/workflows/executions/{execution_id}",
+            ):
+                answer = http.get(path)
+                assert answer.status_code == 200, (path, answer.text)
+                answer.json()  # strict JSON
+        details = http.get("/workflows/executions/exec_nan").json()
+        assert details["triggerData"] == {"x": None, "y": [None, None]}
+        assert details["workflowSnapshot"] == {"nodes": [{"v": None}], "edges": []}
+        assert details["nodeResults"]["nodeRuns"][0]["output"] == {"text": None}
+        assert "NaN or Infinity" in details["error"]
+        broken = http.get("/workflows/executions/exec_notjson").json()
+        assert broken["triggerData"] == {} and broken["workflowSnapshot"] is None
+        assert [r["nodeId"] for r in broken["nodeResults"]["nodeRuns"]] == ["prompt"]
+        assert "not valid JSON" in broken["error"]
+        assert http.get("/workflows/executions/exec_huge").json()["triggerData"] == {"x": None}
+
+
+def test_a_home_with_bad_rows_still_lists_in_process(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    good, bad = prefilled_home(home)
+    with LocalEngine(home, model_latency=0) as engine:
+        rows = engine.list_executions("w", limit=100)
+        assert {row.id for row in rows} == {*good, *bad}
+        for row in rows:
+            json.dumps(row.to_wire(), allow_nan=False)
+        for execution_id in [*good, *bad]:
+            json.dumps(engine.poll(execution_id).to_wire(), allow_nan=False)
+            json.dumps(engine.get_execution(execution_id).to_wire(), allow_nan=False)
+        # the engine goes on working on that home
+        [again] = engine.run("w", image_workflow("after"))
+        assert again.status == "COMPLETED"
+
+
+def test_a_cached_output_stored_with_nan_is_computed_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with LocalEngine(home, model_latency=0) as engine:
+        engine.run("w", image_workflow("cached"))
+    with sqlite3.connect(home / DB) as conn:
+        assert conn.execute('UPDATE cache SET output = \'{"text":NaN,"images":[Infinity]}\'').rowcount > 0
+    conn.close()
+    with LocalEngine(home, model_latency=0) as engine:
+        [result] = engine.run("w", image_workflow("cached"))
+        body = json.dumps(result.to_wire(), allow_nan=False)
+        assert "NaN" not in body and "Infinity" not in body
+        assert engine.fetch_bytes(result.node_run("image").images[0].url).startswith(b"\x89PNG")
