@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .home import make_private_dir, private_fd
+
 __all__ = [
     "ARTIFACT_PREFIX",
     "ArtifactStore",
@@ -83,7 +85,7 @@ class ArtifactStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         path = Path(root)
-        path.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path)
         self.root = path.resolve()
         self._root_uri = self.root.as_uri().rstrip("/") + "/"
 
@@ -97,6 +99,7 @@ class ArtifactStore:
         if not target.exists():
             fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
             try:
+                private_fd(fd)  # 0600 whatever the umask
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                 os.replace(tmp, target)

@@ -18,6 +18,7 @@ from typing import Any
 
 from .artifacts import ArtifactStore
 from .store import Store
+from .stored import loads_stored
 
 __all__ = ["MISSING", "OutputCache", "executor_fingerprint", "node_key"]
 
@@ -130,7 +131,10 @@ class OutputCache:
             if text is None:
                 self._known.discard(key)
                 return MISSING
-            output = json.loads(text)
+            output, problem = loads_stored(text)
+            if problem is not None:  # damaged, or NaN from an older version: compute it again
+                self.discard(key)
+                return MISSING
             self._remember(key, output)
         if not self._files_exist(output):
             self.discard(key)

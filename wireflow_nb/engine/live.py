@@ -4,9 +4,10 @@
 their snapshots), starts one scheduler per run on the engine's loop, writes their
 progress down every FLUSH_INTERVAL (so a crash loses at most that much), cancels them,
 and forgets them once they end. Recovery: each run is stamped with its engine's owner
-(``pid:token``); when a home is reopened, runs whose owner no longer runs are failed
-(``recover``). Imports the run records, the store, the scheduler and the planning
-types; nothing of the public API.
+(``pid:token:flock``, the lock of ``home.OwnerLock``); when a home is reopened, runs
+whose owner holds no lock any more are failed (``recover``), whatever process now has
+the owner's PID. Imports the run records, the store, the scheduler, the home and the
+planning types; nothing of the public API.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..models import ExecuteRequest
 from ._gcpause import gc_paused
 from .cache import OutputCache
 from .credits import CreditsLedger, Reservation
+from .home import legacy_owner_alive, lock_held, sweep_stale_locks
 from .planning import RunPlan
 from .request import override_nodes
 from .runs import FAILED, RUNNING, NodeRunState, RunRecord, utc_now_iso
@@ -39,37 +42,44 @@ _RECOVERED_ERROR = (
     "(found when the engine reopened its home). Run the workflow again."
 )
 
-#: Owners (``pid:token``) of the engines open in this process.
+#: Owners without a lock (``pid:token``: no ``flock`` here) of the engines open in this process.
 _OPEN_OWNERS: set[str] = set()
 
 
-def owner_alive(owner: str | None) -> bool:
-    """Whether the engine that owns a run (``pid:token``) still runs."""
-    if not owner:
+def owner_alive(owner: object, started_at: object = None, home: Path | None = None) -> bool:
+    """Whether the engine that owns a run still runs.
+
+    ``pid:token:flock``: iff someone holds the lock ``token`` under ``home`` (the PID is
+    for people reading the row; a reused PID proves nothing). ``pid:token`` (an engine
+    without a lock, or an old home) and ``pid`` (older homes): an engine of this process
+    that is open, else ``home.legacy_owner_alive`` (the process runs and started before
+    the run did). Anything else: gone."""
+    if not isinstance(owner, str) or not owner:
         return False
-    pid_text, _, _ = owner.partition(":")
+    parts = owner.split(":")
+    if len(parts) == 3 and parts[2] == "flock":
+        return home is not None and lock_held(home, parts[1])
+    if len(parts) > 2:
+        return False
     try:
-        pid = int(pid_text)
+        pid = int(parts[0])
     except ValueError:
         return False
     if pid == os.getpid():
         return owner in _OPEN_OWNERS
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+    return legacy_owner_alive(pid, started_at if isinstance(started_at, str) else None)
 
 
-def recover(store: Store) -> None:
-    """Fail the runs of ``store`` whose engine stopped while they were in flight."""
-    store.recover(owner_alive, now_iso=utc_now_iso(), message=_RECOVERED_ERROR)
+def recover(store: Store, home: Path | None = None) -> None:
+    """Fail the runs of ``store`` whose engine stopped while they were in flight, then
+    delete the lock files of the owners that are gone."""
+
+    def alive(owner: object, started_at: object) -> bool:
+        return owner_alive(owner, started_at, home)
+
+    store.recover(alive, now_iso=utc_now_iso(), message=_RECOVERED_ERROR)
+    if home is not None:
+        sweep_stale_locks(home)
 
 
 class Batch:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -43,6 +44,7 @@ from .artifacts import ArtifactStore
 from .cache import OutputCache
 from .credits import CreditsLedger, estimate
 from .events import EventBus, EventCallback
+from .home import OwnerLock, exposure_warning, make_private_dir
 from .live import LiveRuns, recover
 from .planning import RunPlan, plan_batch
 from .request import engine_request, idempotency_hash
@@ -63,6 +65,9 @@ DEFAULT_MODEL_LATENCY = 0.5
 IDEMPOTENCY_TTL = 24 * 3600
 
 _DB_NAME = "wireflow_nb.sqlite3"
+_DB_FILES = (_DB_NAME, f"{_DB_NAME}-wal", f"{_DB_NAME}-shm")
+
+logger = logging.getLogger("wireflow_nb.engine")
 
 
 def default_home() -> Path:
@@ -127,9 +132,13 @@ class LocalEngine:
             db_path: Path | None = None
         else:
             self.home = Path(home).expanduser() if home is not None else default_home()
-            self.home.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.home)
             artifacts_root = self.home / "artifacts"
             db_path = self.home / _DB_NAME
+        #: What of the home other local users can read or write, with the fix (None: private).
+        self.home_warning = None if self.home is None else exposure_warning(self.home, _DB_FILES)
+        if self.home_warning is not None:
+            logger.warning("%s", self.home_warning)
         self.catalog = catalog if catalog is not None else default_catalog()
         self.model_latency = _default_latency() if model_latency is None else max(0.0, float(model_latency))
         self.artifact_base_url = artifact_base_url
@@ -139,12 +148,16 @@ class LocalEngine:
         #: engine thread instead of the pool (a thread hop costs more than they do); 0: never.
         self.inline_budget = INLINE_BUDGET
         self._max_concurrency = int(max_concurrency)
-        self._owner = f"{os.getpid()}:{uuid.uuid4().hex}"
         self._closed = False
 
         self._store = Store(db_path)
-        recover(self._store)
+        recover(self._store, self.home)
         self._store.prune_idempotency(before=time.time() - IDEMPOTENCY_TTL)
+        # held while this engine is open: what proves its runs are in flight (see ``home``)
+        self._owner_lock = None if self.home is None else OwnerLock.acquire(self.home)
+        self._owner = (
+            self._owner_lock.owner if self._owner_lock is not None else f"{os.getpid()}:{uuid.uuid4().hex}"
+        )
         self._artifacts = ArtifactStore(artifacts_root)
         self._cache = OutputCache(self._store, self._artifacts)
         self._ledger = CreditsLedger(self._store, credits)
@@ -218,6 +231,8 @@ class LocalEngine:
             self._loop.close()
         self._store.close()
         self._runs.retire()
+        if self._owner_lock is not None:
+            self._owner_lock.release()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
 

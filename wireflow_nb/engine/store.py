@@ -5,6 +5,12 @@ One connection guarded by a lock serves the engine thread and callers alike. A r
 node list is one JSON column; node run rows are written in batches as nodes change
 (``save_run``), so a 10,000-node run costs a few ``executemany`` calls, not 10,000
 commits, and a node that never changed needs no row (it is PENDING).
+
+Reading never trusts the file: a row an older version wrote with NaN/Infinity (which
+strict JSON cannot carry) reads with ``null`` there, and a field that is not valid JSON
+or not of its type reads empty, the run's ``error`` saying which fields could not be
+read (``stored.loads_stored``); one bad row never makes the history, poll or details fail.
+The database file is created 0600 (SQLite gives its -wal and -shm files its mode).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import ARTIFACT_PREFIX
+from .home import create_private_file
 from .runs import FAILED, PENDING, RUNNING, SKIPPED, NodeRunState, RunRecord
+from .stored import as_text, count, finite, loads_stored, node_ids_of, with_damage
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -100,6 +108,8 @@ class Store:
 
     def __init__(self, path: str | Path | None) -> None:
         target = ":memory:" if path is None else str(path)
+        if path is not None:
+            create_private_file(Path(path))  # before SQLite creates it 0644
         self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         with self._lock:
@@ -222,25 +232,62 @@ class Store:
                 conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        damage: list[str] = []
+        trigger, problem = loads_stored(row[7])
+        if problem is not None:
+            damage.append(f"trigger data {problem}")
+        elif trigger is not None and not isinstance(trigger, dict):
+            damage.append("trigger data is not an object (shown empty)")
         record = RunRecord(
-            row[0],
-            row[1],
-            batch_id=row[2],
-            run_index=row[3],
-            input_index=row[4],
-            status=row[5],
-            triggered_by=row[6],
-            trigger_data=json.loads(row[7]) if row[7] else {},
-            target_node_id=row[8],
-            started_at=row[11],
-            owner=row[15],
+            as_text(row[0]) or "",
+            as_text(row[1]) or "",
+            batch_id=as_text(row[2]),
+            run_index=count(row[3], "run index", damage),
+            input_index=count(row[4], "input index", damage),
+            status=as_text(row[5]) or FAILED,
+            triggered_by=as_text(row[6]) or "manual",
+            trigger_data=trigger if isinstance(trigger, dict) else {},
+            target_node_id=as_text(row[8]),
+            started_at=as_text(row[11]),
+            owner=as_text(row[15]),
         )
-        record.error = row[9]
-        record.error_node = row[10]
-        record.completed_at = row[12]
-        record.execution_time = row[13]
-        record.credits_used = row[14] or 0
+        record.error_node = as_text(row[10])
+        record.completed_at = as_text(row[12])
+        execution_time = finite(row[13], "execution time", damage)
+        record.execution_time = None if execution_time is None else int(execution_time)
+        record.credits_used = finite(row[14], "credits used", damage) or 0
+        record.error = with_damage(as_text(row[9]), damage)
         return record
+
+    def _unreadable(self, row: tuple[Any, ...], exc: Exception) -> RunRecord:
+        """What can be shown of a row ``_record`` could not read (a guard; it reads anything
+        SQLite can hold)."""
+        record = RunRecord(as_text(row[0]) or "", as_text(row[1]) or "", status=as_text(row[5]) or FAILED)
+        record.error = with_damage(None, [f"the row ({type(exc).__name__})"])
+        return record
+
+    @staticmethod
+    def _node_states(ids: list[str] | None, nodes: list[tuple[Any, ...]]) -> list[NodeRunState]:
+        """A run's node runs: one per node of ``ids`` (PENDING unless a row says more); the
+        rows alone, in order, when the node list could not be read (``ids`` None)."""
+        states = [NodeRunState(node_id, position) for position, node_id in enumerate(ids or [])]
+        if ids is None:
+            nodes = sorted((row for row in nodes if isinstance(row[0], int)), key=lambda row: row[0])
+        for position, node_id, status, output, error, cached, started_at, completed_at in nodes:
+            if not isinstance(position, int):
+                continue
+            state = NodeRunState(as_text(node_id) or "", position, as_text(status) or FAILED)
+            state.output, problem = loads_stored(output)
+            state.has_refs = isinstance(output, str) and ARTIFACT_PREFIX in output
+            state.error = with_damage(as_text(error), [] if problem is None else [f"the output {problem}"])
+            state.cached = bool(cached)
+            state.started_at = as_text(started_at)
+            state.completed_at = as_text(completed_at)
+            if 0 <= position < len(states):
+                states[position] = state
+            elif ids is None:  # the node list is unreadable: show the node runs there are
+                states.append(state)
+        return states
 
     def load_run(self, execution_id: str, *, with_node_runs: bool = True) -> RunRecord | None:
         with self._lock:
@@ -249,7 +296,6 @@ class Store:
             ).fetchone()
             if row is None:
                 return None
-            record = self._record(row)
             nodes = []
             if with_node_runs:
                 nodes = self._conn.execute(
@@ -257,30 +303,28 @@ class Store:
                     "FROM node_runs WHERE execution_id = ?",
                     (execution_id,),
                 ).fetchall()
-        if with_node_runs:
-            states = [NodeRunState(node_id, position) for position, node_id in enumerate(json.loads(row[16]))]
-            for position, node_id, status, output, error, cached, started_at, completed_at in nodes:
-                state = NodeRunState(node_id, position, status)
-                if output is not None:
-                    state.output = json.loads(output)
-                    state.has_refs = ARTIFACT_PREFIX in output
-                state.error = error
-                state.cached = bool(cached)
-                state.started_at = started_at
-                state.completed_at = completed_at
-                if 0 <= position < len(states):
-                    states[position] = state
-            record.node_runs = {state.node_id: state for state in states}
+        try:
+            record = self._record(row)
+            if with_node_runs:
+                ids = node_ids_of(row[16])
+                if ids is None:
+                    record.error = with_damage(
+                        record.error, ["the node list is not valid JSON (shown from node runs)"]
+                    )
+                record.node_runs = {state.node_id: state for state in self._node_states(ids, nodes)}
+        except Exception as exc:  # never a permanent 500 for one execution
+            record = self._unreadable(row, exc)
         return record
 
     def load_snapshot(self, execution_id: str) -> dict[str, Any] | None:
+        """The workflow a run ran; None when there is none or it cannot be read."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT snapshot FROM executions WHERE id = ?", (execution_id,)
             ).fetchone()
-        if row is None or row[0] is None:
+        if row is None:
             return None
-        value = json.loads(row[0])
+        value, _ = loads_stored(row[0])
         return value if isinstance(value, dict) else None
 
     def list_runs(self, workflow_id: str, *, limit: int, offset: int) -> list[RunRecord]:
@@ -290,25 +334,38 @@ class Store:
                 f"SELECT {_RUN_COLUMNS} FROM executions WHERE workflow_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
                 (workflow_id, limit, offset),
             ).fetchall()
-        return [self._record(row) for row in rows]
+        records = []
+        for row in rows:
+            try:
+                records.append(self._record(row))
+            except Exception as exc:  # one bad row never hides the others
+                records.append(self._unreadable(row, exc))
+        return records
 
-    def recover(self, is_alive: Callable[[str | None], bool], *, now_iso: str, message: str) -> list[str]:
-        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone: its
-        running node runs become FAILED, the others that had not ended SKIPPED. Returns
-        the ids of the runs recovered."""
+    def recover(self, is_alive: Callable[[object, object], bool], *, now_iso: str, message: str) -> list[str]:
+        """Mark FAILED every run left PENDING/RUNNING by an engine that is gone
+        (``is_alive(owner, started_at)`` is false): its running node runs become FAILED,
+        the others that had not ended SKIPPED. Returns the ids of the runs recovered."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, owner, node_ids FROM executions WHERE status IN (?, ?)", (PENDING, RUNNING)
+                "SELECT id, owner, started_at, node_ids FROM executions WHERE status IN (?, ?)",
+                (PENDING, RUNNING),
             ).fetchall()
-        dead = [(execution_id, node_ids) for execution_id, owner, node_ids in rows if not is_alive(owner)]
+        dead = [(row[0], row[3]) for row in rows if not is_alive(row[1], row[2])]
         if not dead:
             return []
+        recovered = []
         with self._transaction() as conn:
             for execution_id, node_ids in dead:
-                conn.execute(
-                    "UPDATE executions SET status = ?, error = ?, completed_at = ? WHERE id = ?",
-                    (FAILED, message, now_iso, execution_id),
-                )
+                # another engine opening the same home may have recovered it meanwhile
+                changed = conn.execute(
+                    "UPDATE executions SET status = ?, error = ?, completed_at = ? "
+                    "WHERE id = ? AND status IN (?, ?)",
+                    (FAILED, message, now_iso, execution_id, PENDING, RUNNING),
+                ).rowcount
+                if not changed:
+                    continue
+                recovered.append(execution_id)
                 conn.execute(
                     "UPDATE node_runs SET status = CASE status WHEN ? THEN ? ELSE ? END, error = ?, "
                     "completed_at = ? WHERE execution_id = ? AND status IN (?, ?)",
@@ -325,11 +382,11 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (execution_id, position, node_id, SKIPPED, message, now_iso)
-                        for position, node_id in enumerate(json.loads(node_ids or "[]"))
+                        for position, node_id in enumerate(node_ids_of(node_ids) or [])
                         if position not in written
                     ],
                 )
-        return [execution_id for execution_id, _ in dead]
+        return recovered
 
     # -- idempotency -------------------------------------------------------------------------
     def get_idempotent(self, scope: str, key: str, *, since: float) -> tuple[str, str] | None:
