@@ -40,6 +40,7 @@ from ..models import (
     PollResponse,
 )
 from ._gcpause import gc_paused
+from .account import AccountMixin
 from .artifacts import ArtifactStore, read_source
 from .cache import OutputCache
 from .credits import CreditsLedger, estimate
@@ -88,7 +89,7 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-class LocalEngine:
+class LocalEngine(AccountMixin):
     """Run workflows in process, offline, through the same API as ``WireflowClient``.
 
     ``home``: the folder of the history database and output files (default
@@ -98,6 +99,9 @@ class LocalEngine:
     ``$WIREFLOW_NB_MODEL_LATENCY`` or 0.5). ``max_concurrency``: how many nodes run at
     once. ``artifact_base_url``: the URL output files are served under (None:
     ``file://`` URIs).
+
+    The account endpoints (``engine.workflows``, ``nodes``, ``usage``, ``estimate``,
+    ``upload``, webhooks) come from ``AccountMixin`` (``engine/account.py``).
 
     >>> with LocalEngine(":memory:", model_latency=0) as engine:   # doctest: +SKIP
     ...     [result] = engine.run("demo", workflow)
