@@ -210,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=_positive_int, metavar="N", help="largest request body (413 above)"
     )
     serve.add_argument(
+        "--nodes",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first: its @wireflow_nb.node_type functions join the served catalogue (repeatable)",
+    )
+    serve.add_argument(
         "--public-url", metavar="URL", help="root URL clients reach (default http://HOST:PORT)"
     )
     serve.add_argument(
@@ -518,6 +525,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             public_url=args.public_url,
             log_level=args.log_level,
+            node_modules=args.nodes,
             stdout=out,
             stderr=err,
         )

@@ -77,17 +77,17 @@ class WorkflowInputs(WireModel):
 class Usage(WireModel):
     """``GET /developer/usage``."""
 
-    credits_balance: float | None = None
-    credits_used: float | None = None
+    credits_balance: int | float | None = None
+    credits_used: int | float | None = None
 
 
 class CostEstimate(WireModel):
     """``POST /workflows/{id}/estimate``: what executing would charge now."""
 
     workflow_id: str = ""
-    total_credits: float = 0
+    total_credits: int | float = 0
     breakdown: list[CreditsBreakdownItem] = Field(default_factory=list)
-    available_credits: float | None = None
+    available_credits: int | float | None = None
     sufficient: bool | None = None
 
 

@@ -67,6 +67,7 @@ def serve(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_url: str | None = None,
     log_level: str = "warning",
+    node_modules: tuple[str, ...] | list[str] = (),
     engine: ServedEngine | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -74,7 +75,8 @@ def serve(
     """Serve the Executions API until interrupted (Ctrl+C or SIGTERM).
 
     The key is ``api_key``, else ``$WIREFLOW_API_KEY``; with neither the server answers
-    loopback clients only and refuses to bind any other address.
+    loopback clients only and refuses to bind any other address. ``node_modules`` are
+    imported first: the node types they register join the served catalogue.
     """
     import uvicorn
 
@@ -90,6 +92,7 @@ def serve(
             "or bind 127.0.0.1"
         )
 
+    _import_node_modules(node_modules)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     root = public_url.rstrip("/") if public_url else f"http://{url_host(host)}:{bound_port}"
@@ -131,6 +134,20 @@ def serve(
         sock.close()
         if owns_engine:
             engine.close()
+
+
+def _import_node_modules(names: tuple[str, ...] | list[str]) -> None:
+    """Import each module (``--nodes``); its ``@node_type`` functions register in the
+    default catalogue the served engine uses."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ServeConfigError(
+                f"--nodes {name}: cannot import it ({exc}); give a module on PYTHONPATH, e.g. my_nodes"
+            ) from None
 
 
 def _print_banner(
