@@ -137,7 +137,9 @@ def _advice_of(error: BaseException, base_url: object) -> str:
     if isinstance(error, APIConnectionError):
         return connection_advice(base_url)
     if isinstance(error, InsufficientCreditsError):
-        costs = [(f"{item.node_label or item.node_id} ({item.node_id})", item.credits) for item in error.breakdown]
+        costs = [
+            (f"{item.node_label or item.node_id} ({item.node_id})", item.credits) for item in error.breakdown
+        ]
         return insufficient_credits_advice(error.required_credits, error.available_credits, costs)
     if isinstance(error, RateLimitError):
         return rate_limit_advice(error.retry_after)

@@ -41,6 +41,7 @@ __all__ = [
     "python_type",
     "remember_saved",
     "saved_info",
+    "version_for",
     "workflow_from_saved",
     "workflow_function",
 ]
@@ -288,3 +289,18 @@ def workflow_from_saved(saved: SavedWorkflow) -> Workflow:
         workflow.id = saved.id  # runs are filed under the saved id; to_dict() still omits it
     remember_saved(workflow, saved)
     return workflow
+
+
+def version_for(workflow: Any, version: int | None, workflow_id: str) -> int:
+    """The version an update of ``workflow_id`` names: ``version`` when given, else the
+    one ``workflow`` was read or saved as. ``ValueError`` when neither is known: an
+    update never overwrites a newer save blindly."""
+    if version is not None:
+        return version
+    info = saved_info(workflow)
+    if info is not None and info.id == workflow_id:
+        return info.version
+    raise ValueError(
+        f"pass version=... (the version you read: saved_info(workflows.get({workflow_id!r})).version) "
+        "so that an update never overwrites a newer save"
+    )

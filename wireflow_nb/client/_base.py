@@ -146,10 +146,14 @@ class BaseClient(Generic[_HttpT]):
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
         kwargs: dict[str, Any] = {"headers": self._headers(url, idempotency_key)}
         if json_body is not None:
             kwargs["json"] = json_body
+        if files is not None:
+            # multipart/form-data (an upload); httpx writes a fresh boundary each attempt
+            kwargs["files"] = dict(files)
         if params:
             kwargs["params"] = dict(params)
         # the timeout lives on the httpx client: ours gets self.timeout, a client the

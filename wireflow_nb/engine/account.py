@@ -26,7 +26,7 @@ from ..account import (
     apply_inputs,
     input_schema,
     remember_saved,
-    saved_info,
+    version_for,
     workflow_from_saved,
     workflow_function,
 )
@@ -107,7 +107,7 @@ class EngineWorkflows:
     ) -> SavedWorkflow:
         """Replace a saved workflow. ``version``: the one you read (default: the one
         ``workflow`` was read as); a stale one raises ``VersionConflictError``."""
-        version = _version_for(workflow, version, workflow_id)
+        version = version_for(workflow, version, workflow_id)
         saved = self._saved.update(workflow_id, _as_json(workflow), version=version, name=name)
         _remember(workflow, saved)
         return saved
@@ -170,22 +170,6 @@ def _remember(workflow: Any, saved: SavedWorkflow) -> None:
 
     if isinstance(workflow, Workflow):
         remember_saved(workflow, saved)
-
-
-def _version_for(workflow: Any, version: int | None, workflow_id: str) -> int:
-    from ..workflow import Workflow
-
-    if version is not None:
-        return version
-    info = saved_info(workflow) if isinstance(workflow, Workflow) else None
-    if info is not None and info.id == workflow_id:
-        return info.version
-    if isinstance(workflow, Mapping) and isinstance(workflow.get("version"), int):
-        return int(workflow["version"])
-    raise ValueError(
-        f"pass version=... (workflows.get({workflow_id!r}) gives it: saved_info(workflow).version) so that "
-        "an update never overwrites a newer save"
-    )
 
 
 class AccountMixin:

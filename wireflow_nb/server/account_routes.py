@@ -92,31 +92,55 @@ async def list_workflows(request: Request) -> Response:
     return JSONResponse([row.to_wire() for row in rows])
 
 
+def _replayed(request: Request, kind: str, payload: Any) -> tuple[Response | None, Any]:
+    """The first answer to this ``Idempotency-Key`` for the same request (a retry whose
+    answer was lost: e.g. a PUT that did bump the version), or a 422 for another request;
+    (None, a token for ``_keep``) when the key is new or absent."""
+    key = _idempotency_key(request)
+    if key is None:
+        return None, None
+    replays: dict[tuple[str, str], tuple[str, int, Any, dict[str, str], float]] = (
+        request.app.state.account_replays
+    )
+    scope = (f"{request.state.idempotency_scope}:{kind}", key)
+    digest = hashlib.sha256(
+        json.dumps([request.url.path, payload], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    seen = replays.get(scope)
+    if seen is not None and time.time() - seen[4] < _WINDOW:
+        if seen[0] != digest:
+            message = (
+                f"Idempotency-Key {key!r} was already used with a different request in the last 24 hours; "
+                "send a new key for a new request"
+            )
+            return JSONResponse({"error": message}, status_code=422), None
+        return JSONResponse(
+            seen[2], status_code=seen[1], headers={**seen[3], "Idempotent-Replayed": "true"}
+        ), None
+    return None, (scope, digest)
+
+
+def _keep(request: Request, token: Any, response: JSONResponse, body: Any) -> JSONResponse:
+    if token is not None:
+        replays = request.app.state.account_replays
+        if len(replays) >= _MAX_REMEMBERED:
+            del replays[next(iter(replays))]
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "location"}
+        replays[token[0]] = (token[1], response.status_code, body, headers, time.time())
+    return response
+
+
 async def create_workflow(request: Request) -> Response:
     payload = _object(await _json_body(request), "with 'name' and 'workflow'")
-    key = _idempotency_key(request)
-    replays: dict[tuple[str, str], tuple[str, dict[str, Any], float]] = request.app.state.account_replays
-    scope = f"{request.state.idempotency_scope}:workflows"
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    now = time.time()
-    if key is not None:
-        seen = replays.get((scope, key))
-        if seen is not None and now - seen[2] < _WINDOW:
-            if seen[0] != digest:
-                message = (
-                    f"Idempotency-Key {key!r} was already used with a different request in the last 24 hours; "
-                    "send a new key for a new request"
-                )
-                return JSONResponse({"error": message}, status_code=422)
-            return JSONResponse(seen[1], status_code=201, headers=_location(request, seen[1]["id"]))
+    replay, token = _replayed(request, "workflows", payload)
+    if replay is not None:
+        return replay
     engine = _engine(request)
     saved = await _call(lambda: engine.workflows.create(payload.get("workflow"), name=payload.get("name")))
     body = saved.to_wire()
-    if key is not None:
-        if len(replays) >= _MAX_REMEMBERED:
-            del replays[next(iter(replays))]
-        replays[(scope, key)] = (digest, body, now)
-    return JSONResponse(body, status_code=201, headers=_location(request, saved.id))
+    return _keep(
+        request, token, JSONResponse(body, status_code=201, headers=_location(request, saved.id)), body
+    )
 
 
 def _location(request: Request, workflow_id: str) -> dict[str, str]:
@@ -130,9 +154,16 @@ async def workflow(request: Request) -> Response:
         saved = await _call(lambda: engine.workflows.get_saved(workflow_id))
         return JSONResponse(saved.to_wire())
     if request.method == "DELETE":
+        replay, token = _replayed(request, "delete", None)
+        if replay is not None:
+            return replay
         await _call(lambda: engine.workflows.delete(workflow_id))
-        return JSONResponse({"id": workflow_id, "deleted": True})
+        body = {"id": workflow_id, "deleted": True}
+        return _keep(request, token, JSONResponse(body), body)
     payload = _object(await _json_body(request), "with 'workflow' and 'version'")
+    replay, token = _replayed(request, "update", payload)
+    if replay is not None:
+        return replay
     if "version" not in payload:
         raise _bad(
             "'version' is required: send the version you read (GET /workflows/{id}) so that a newer "
@@ -145,7 +176,8 @@ async def workflow(request: Request) -> Response:
             workflow_id, payload.get("workflow"), version=payload["version"], name=payload.get("name")
         )
     )
-    return JSONResponse(saved.to_wire())
+    body = saved.to_wire()
+    return _keep(request, token, JSONResponse(body), body)
 
 
 async def workflow_run(request: Request) -> Response:
@@ -192,11 +224,15 @@ async def estimate(request: Request) -> Response:
 
 
 async def create_webhook(request: Request) -> Response:
+    replay, token = _replayed(request, "webhooks", None)
+    if replay is not None:
+        return replay
     _ensure_artifact_base_url(request)
     engine = _engine(request)
     workflow_id: str = request.path_params["workflow_id"]
     hook = await _call(lambda: engine.workflows.create_webhook(workflow_id))
-    return JSONResponse(hook.to_wire(), status_code=201)
+    body = hook.to_wire()
+    return _keep(request, token, JSONResponse(body, status_code=201), body)
 
 
 async def trigger(request: Request) -> Response:
