@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
-    pairs = PAIRS if options.source is None else [(options.source, options.target or TARGET)]
+    given = options.source is not None or options.target is not None
+    pairs = [(options.source or SOURCE, options.target or TARGET)] if given else PAIRS
     return max(_one(source, target, check=options.check) for source, target in pairs)
 
 
