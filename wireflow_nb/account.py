@@ -157,8 +157,8 @@ def apply_inputs(workflow: Workflow, schema: WorkflowInputs, inputs: Mapping[str
     chosen: dict[str, tuple[WorkflowInput, Any]] = {}
     known = ", ".join(f"{e.node_id} ({e.name})" for e in schema.inputs) or "none"
     for key, value in inputs.items():
-        entry = by_key.get(str(key))
-        if entry is None:
+        found = by_key.get(str(key))
+        if found is None:
             details.append(
                 {
                     "field": f"inputs.{key}",
@@ -167,7 +167,7 @@ def apply_inputs(workflow: Workflow, schema: WorkflowInputs, inputs: Mapping[str
                 }
             )
             continue
-        chosen[entry.node_id] = (entry, value)
+        chosen[found.node_id] = (found, value)
     for entry in schema.inputs:
         if entry.required and entry.node_id not in chosen:
             details.append(
@@ -236,7 +236,7 @@ def workflow_function(
         bound = signature.bind(*args, **kwargs)
         return {node_of[name]: value for name, value in bound.arguments.items()}
 
-    function: Callable[..., Any]
+    function: Any  # gets __signature__ below
     if is_async:
 
         async def function(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def workflow_function(
             return outputs_of(schema, run(to_inputs(args, kwargs)))
 
     title = repr(schema.name) if schema.name else repr(schema.workflow_id)
-    function.__signature__ = signature  # type: ignore[attr-defined]
+    function.__signature__ = signature
     function.__doc__ = _docstring(schema, title)
     function.__name__ = function.__qualname__ = _identifier(schema.name, schema.workflow_id or "workflow")
     function.__annotations__ = {p.name: p.annotation for p in params} | {"return": dict[str, Any]}

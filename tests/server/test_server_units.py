@@ -16,11 +16,11 @@ from wireflow_nb._exceptions import (
     UnprocessableEntityError,
 )
 from wireflow_nb.models import CreditsBreakdownItem
+from wireflow_nb.server.account_routes import account_routes
 from wireflow_nb.server.auth import BearerAuth, bearer_token, is_loopback_host, key_fingerprint
 from wireflow_nb.server.errors import insufficient_credits_body, status_error_body
 from wireflow_nb.server.openapi import openapi_document
 from wireflow_nb.server.ratelimit import RateLimiter
-from wireflow_nb.server.account_routes import account_routes
 from wireflow_nb.server.routes import api_routes, parse_execute_request
 from wireflow_nb.server.serve import url_host
 

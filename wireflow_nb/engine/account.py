@@ -58,10 +58,12 @@ __all__ = ["AccountMixin", "EngineWorkflows"]
 _IDEMPOTENCY_TTL = 24 * 3600
 
 
-def _as_json(workflow: Workflow | Mapping[str, Any]) -> dict[str, Any]:
+def _as_json(workflow: Any) -> Any:
+    """A ``Workflow``'s JSON; anything else as given (``saved`` checks it: a 400 when it
+    is not a workflow object)."""
     from ..workflow import Workflow
 
-    return workflow.to_dict() if isinstance(workflow, Workflow) else dict(workflow)
+    return workflow.to_dict() if isinstance(workflow, Workflow) else workflow
 
 
 class EngineWorkflows:
@@ -72,6 +74,9 @@ class EngineWorkflows:
         self._engine = engine
         self._saved = SavedWorkflows(engine._store)
 
+    def list_page(self, *, limit: int = 20, offset: int = 0) -> list[WorkflowSummary]:
+        return self._saved.list(limit=limit, offset=offset)
+
     def list(self, *, page_size: int = 20) -> Iterator[WorkflowSummary]:
         """Every saved workflow, most recently updated first, page by page."""
         offset = 0
@@ -81,9 +86,6 @@ class EngineWorkflows:
             if len(page) < page_size:
                 return
             offset += len(page)
-
-    def list_page(self, *, limit: int = 20, offset: int = 0) -> list[WorkflowSummary]:
-        return self._saved.list(limit=limit, offset=offset)
 
     def get(self, workflow_id: str) -> Workflow:
         """The saved workflow as a ``Workflow`` (``account.saved_info`` has its version)."""
@@ -184,7 +186,13 @@ class AccountMixin:
     if TYPE_CHECKING:
 
         def execute(
-            self, workflow_id: str, workflow_or_request: WorkflowOrRequest, **options: Any
+            self,
+            workflow_id: str,
+            workflow_or_request: WorkflowOrRequest,
+            *,
+            trigger_data: Mapping[str, Any] | None = None,
+            idempotency_key: str | None = None,
+            idempotency_scope: str = "local",
         ) -> ExecuteResponse: ...
 
         def wait(self, execution_id: str, *, timeout: float | None = None) -> PollResponse: ...

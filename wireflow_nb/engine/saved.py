@@ -113,7 +113,7 @@ class SavedWorkflows:
             raise _not_found(workflow_id)
         return SavedWorkflow.model_validate({**self._summary(rows[0]), "workflow": json.loads(rows[0][6])})
 
-    def create(self, workflow: Mapping[str, Any], name: str) -> SavedWorkflow:
+    def create(self, workflow: Any, name: Any) -> SavedWorkflow:
         body = check_workflow_json(workflow)
         name = check_name(name)
         now = utc_now_iso(time.time())
@@ -127,9 +127,7 @@ class SavedWorkflows:
             )
         return self.get(workflow_id)
 
-    def update(
-        self, workflow_id: str, workflow: Mapping[str, Any], *, version: Any, name: Any = None
-    ) -> SavedWorkflow:
+    def update(self, workflow_id: str, workflow: Any, *, version: Any, name: Any = None) -> SavedWorkflow:
         """Replace the workflow (and its name when given) if ``version`` is the current one."""
         body = check_workflow_json(workflow)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
