@@ -63,6 +63,7 @@ PUBLIC = [
     "Problem",
     "RateLimitError",
     "UnprocessableEntityError",
+    "VersionConflictError",
     "VideoOutput",
     "WaitTimeoutError",
     "WireflowClient",
@@ -71,8 +72,10 @@ PUBLIC = [
     "WorkflowApp",
     "WorkflowValidationError",
     "__version__",
+    "async_trigger_webhook",
     "default_catalog",
     "node_type",
+    "trigger_webhook",
 ]
 
 
@@ -221,6 +224,8 @@ FIELD_VALUES: dict[str, object] = {
     "available_credits": 3.5,
     "breakdown": [wireflow_nb.CreditsBreakdownItem(node_id="n1", node_label="Image", credits=12)],
     "execution_id": "exec_1",
+    "current_version": 3,
+    "sent_version": 2,
     "poll": _poll("FAILED"),
     "last": _poll("RUNNING"),
     "problems": [
@@ -259,7 +264,7 @@ def _with_every_field(cls: type[BaseException]) -> BaseException:
 def test_errors_are_discovered() -> None:
     names = {cls.__name__ for cls in _public_errors()}
     assert {"WireflowError", "NotFoundError", "InsufficientCreditsError", "WorkflowValidationError"} <= names
-    assert len(names) == 17
+    assert len(names) == 18
 
 
 @pytest.mark.parametrize("cls", _public_errors(), ids=lambda cls: cls.__name__)

@@ -32,6 +32,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "Problem",
         "RateLimitError",
         "UnprocessableEntityError",
+        "VersionConflictError",
         "WaitTimeoutError",
         "WireflowError",
         "WorkflowValidationError",
@@ -59,7 +60,12 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "VideoOutput",
     ),
     "wireflow_nb.workflow": ("Workflow",),
-    "wireflow_nb.client": ("AsyncWireflowClient", "WireflowClient"),
+    "wireflow_nb.client": (
+        "AsyncWireflowClient",
+        "WireflowClient",
+        "async_trigger_webhook",
+        "trigger_webhook",
+    ),
     "wireflow_nb.engine": ("LocalEngine",),
     "wireflow_nb.widgets": ("GraphEditor", "HistoryView", "WorkflowApp"),
 }
@@ -104,6 +110,7 @@ if TYPE_CHECKING:
     from ._exceptions import Problem as Problem
     from ._exceptions import RateLimitError as RateLimitError
     from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
+    from ._exceptions import VersionConflictError as VersionConflictError
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
     from ._exceptions import WireflowError as WireflowError
     from ._exceptions import WorkflowValidationError as WorkflowValidationError
@@ -116,6 +123,8 @@ if TYPE_CHECKING:
     from .catalog import node_type as node_type
     from .client import AsyncWireflowClient as AsyncWireflowClient
     from .client import WireflowClient as WireflowClient
+    from .client import async_trigger_webhook as async_trigger_webhook
+    from .client import trigger_webhook as trigger_webhook
     from .engine import LocalEngine as LocalEngine
     from .models import CreditsBreakdownItem as CreditsBreakdownItem
     from .models import Edge as Edge

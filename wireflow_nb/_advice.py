@@ -54,6 +54,15 @@ TOO_LARGE = "The request is too large: upload media and pass URLs instead of inl
 UNPROCESSABLE = "Fix what is listed and send again."
 IDEMPOTENCY_REUSED = "If an Idempotency-Key was reused for a different request, use a new key."
 SERVER_FAILED = "The Wireflow service failed; this is not a problem with your request. Try again later."
+#: A saved workflow's PUT named a stale version (409 version_conflict).
+VERSION_CONFLICT = (
+    "Someone saved this workflow after you read it: read it again (workflows.get), apply your "
+    "change to that version and update again; nothing was overwritten."
+)
+#: A file over the media upload limit (checked before sending).
+UPLOAD_TOO_LARGE = "Upload at most 25 MB: shrink or compress the file, or host it and pass its URL instead."
+#: A webhook trigger id the server does not know.
+WEBHOOK_NOT_FOUND = "Check the webhook URL: create one with client.workflows.create_webhook(workflow_id)."
 WAIT_GOES_ON = "It goes on in the background: see the History tab."
 
 
@@ -128,7 +137,9 @@ def _advice_of(error: BaseException, base_url: object) -> str:
     if isinstance(error, APIConnectionError):
         return connection_advice(base_url)
     if isinstance(error, InsufficientCreditsError):
-        costs = [(f"{item.node_label or item.node_id} ({item.node_id})", item.credits) for item in error.breakdown]
+        costs = [
+            (f"{item.node_label or item.node_id} ({item.node_id})", item.credits) for item in error.breakdown
+        ]
         return insufficient_credits_advice(error.required_credits, error.available_credits, costs)
     if isinstance(error, RateLimitError):
         return rate_limit_advice(error.retry_after)

@@ -8,6 +8,7 @@
     │   │   ├── InsufficientCreditsError   402 (required_credits, available_credits, breakdown)
     │   │   ├── PermissionDeniedError      403
     │   │   ├── NotFoundError              404
+    │   │   ├── VersionConflictError       409 (current_version, sent_version; never retried)
     │   │   ├── UnprocessableEntityError   422 (violations)
     │   │   ├── RateLimitError             429 (retry_after)
     │   │   └── InternalServerError        5xx
@@ -167,6 +168,30 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     status_code = 404
+
+
+class VersionConflictError(APIStatusError):
+    """A saved workflow changed since it was read: the ``PUT`` named a stale version.
+    Sending it again cannot help (the client never retries it): read the workflow
+    again, merge, and update with the current version."""
+
+    status_code = 409
+    #: The error ``code`` in the 409 body that tells this conflict from a retryable one.
+    CODE = "version_conflict"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        current_version: int | None = None,
+        sent_version: int | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, body=body, request_id=request_id)
+        self.current_version = current_version
+        self.sent_version = sent_version
 
 
 class UnprocessableEntityError(APIStatusError):

@@ -17,6 +17,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .models import CostEstimate, MediaUpload, Usage
     from .workflow import Workflow
 
 WorkflowOrRequest = Union["Workflow", ExecuteRequest, Mapping[str, Any]]
@@ -80,6 +82,27 @@ class Backend(Protocol):
         """Credits left, when the backend knows (None otherwise)."""
         ...
 
+    # -- the account (docs/INTERNALS.md, "Account endpoints"); ``workflows`` is the
+    # saved-workflows resource of each backend (``engine.workflows`` / ``client.workflows``)
+    def nodes(self) -> Catalog:
+        """The node catalogue this backend runs."""
+        ...
+
+    def usage(self) -> Usage: ...
+
+    def estimate(
+        self,
+        workflow: WorkflowOrRequest | str,
+        *,
+        workflow_id: str | None = None,
+        target_node_id: str | None = None,
+        iterator_configs: IteratorConfigsArg = None,
+    ) -> CostEstimate: ...
+
+    def upload(
+        self, source: Any, *, filename: str | None = None, idempotency_key: str | None = None
+    ) -> MediaUpload: ...
+
 
 @runtime_checkable
 class AsyncBackend(Protocol):
@@ -121,6 +144,27 @@ class AsyncBackend(Protocol):
     async def fetch_bytes(self, url: str) -> bytes: ...
 
     async def credits_balance(self) -> float | None: ...
+
+    # -- the account (docs/INTERNALS.md, "Account endpoints"); ``workflows`` is the
+    # saved-workflows resource of each backend (``engine.workflows`` / ``client.workflows``)
+    async def nodes(self) -> Catalog:
+        """The node catalogue this backend runs."""
+        ...
+
+    async def usage(self) -> Usage: ...
+
+    async def estimate(
+        self,
+        workflow: WorkflowOrRequest | str,
+        *,
+        workflow_id: str | None = None,
+        target_node_id: str | None = None,
+        iterator_configs: IteratorConfigsArg = None,
+    ) -> CostEstimate: ...
+
+    async def upload(
+        self, source: Any, *, filename: str | None = None, idempotency_key: str | None = None
+    ) -> MediaUpload: ...
 
 
 def as_request(

@@ -213,19 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url", metavar="URL", help="root URL clients reach (default http://HOST:PORT)"
     )
     for flag, metavar, text in (
+        ("--nodes", "MODULE", "import MODULE first: its @wireflow_nb.node_type functions join the catalogue"),
         ("--allowed-host", "NAME", "a Host name served besides loopback names and --host ('*': no check)"),
         ("--allow-origin", "URL", "an origin (scheme://host[:port]) whose web pages may call the API"),
     ):
         serve.add_argument(flag, action="append", default=[], metavar=metavar, help=f"{text} (repeatable)")
     timeout_help = "close connections that do not send a request's headers within SECONDS (default 5)"
-    serve.add_argument(
-        "--header-timeout", type=_positive_float, default=5.0, metavar="SECONDS", help=timeout_help
-    )
-    serve.add_argument(
-        "--allow-url-fetch",
-        action="store_true",
-        help="fetch http(s) URLs given as inputs (public addresses only; default: refuse them)",
-    )
+    serve.add_argument("--header-timeout", type=_positive_float, default=5.0, metavar="SECONDS", help=timeout_help)
+    fetch_help = "fetch http(s) URLs given as inputs (public addresses only; default: refuse them)"
+    serve.add_argument("--allow-url-fetch", action="store_true", help=fetch_help)
     serve.add_argument(
         "--log-level",
         default="warning",
@@ -536,6 +532,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             header_timeout=args.header_timeout,
             allow_url_fetch=args.allow_url_fetch,
             log_level=args.log_level,
+            node_modules=args.nodes,
             stdout=out,
             stderr=err,
         )

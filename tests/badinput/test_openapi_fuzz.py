@@ -46,6 +46,17 @@ OPERATIONS = [
     ("GET", "/developer/usage"),
     ("GET", "/files/{name}"),
     ("GET", "/nodes"),
+    ("GET", "/workflows"),
+    ("POST", "/workflows"),
+    ("GET", "/workflows/{id}"),
+    ("PUT", "/workflows/{id}"),
+    ("DELETE", "/workflows/{id}"),
+    ("GET", "/workflows/{id}/run"),
+    ("POST", "/workflows/{id}/run"),
+    ("POST", "/workflows/{id}/estimate"),
+    ("POST", "/workflows/{id}/webhooks"),
+    ("POST", "/workflow/{webhookId}/trigger"),
+    ("POST", "/media/upload"),
 ]
 
 

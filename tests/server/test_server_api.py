@@ -449,6 +449,13 @@ def test_openapi_is_public_and_covers_every_route(server: RunningServer) -> None
         "/files/{name}",
         "/nodes",
         "/openapi.json",
+        "/workflows",
+        "/workflows/{id}",
+        "/workflows/{id}/run",
+        "/workflows/{id}/estimate",
+        "/workflows/{id}/webhooks",
+        "/workflow/{webhookId}/trigger",
+        "/media/upload",
     }
 
 

@@ -16,6 +16,7 @@ from wireflow_nb._exceptions import (
     UnprocessableEntityError,
 )
 from wireflow_nb.models import CreditsBreakdownItem
+from wireflow_nb.server.account_routes import account_routes
 from wireflow_nb.server.auth import BearerAuth, bearer_token, is_loopback_host, key_fingerprint
 from wireflow_nb.server.errors import insufficient_credits_body, status_error_body
 from wireflow_nb.server.openapi import openapi_document
@@ -223,14 +224,18 @@ def test_execute_request_parsing_lists_every_problem() -> None:
 
 def _openapi_path(route_path: str) -> str:
     path = route_path.removeprefix("/api/v1")
-    return path.replace("{workflow_id}", "{id}").replace("{execution_id}", "{executionId}")
+    return (
+        path.replace("{workflow_id}", "{id}")
+        .replace("{execution_id}", "{executionId}")
+        .replace("{webhook_id}", "{webhookId}")
+    )
 
 
 def test_openapi_document_names_every_route_and_nothing_else() -> None:
     document = openapi_document(server_url="http://127.0.0.1:1/api/v1")
     served = {
         (_openapi_path(route.path), method.lower())
-        for route in api_routes()
+        for route in [*api_routes(), *account_routes()]
         for method in (route.methods or ())
         if method != "HEAD"
     }

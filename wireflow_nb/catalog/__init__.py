@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ._builtins import BUILTINS, IMAGE_PRICE, NUM_IMAGES, VIDEO_PRICE
 from ._decorator import node_type
+from ._hosted import catalog_from_hosted, catalog_to_hosted, hosted_type, spec_from_hosted, spec_to_hosted
 from ._ports import Port, can_feed, carried_kind, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
 from ._spec import (
     FIELD_TYPES,
@@ -49,11 +50,16 @@ __all__ = [
     "builtin_catalog",
     "can_feed",
     "carried_kind",
+    "catalog_from_hosted",
+    "catalog_to_hosted",
     "default_catalog",
     "edge_kind_problems",
     "hosted_kind",
+    "hosted_type",
     "kind_mismatch",
     "node_ports",
     "node_type",
+    "spec_from_hosted",
+    "spec_to_hosted",
     "template_placeholders",
 ]

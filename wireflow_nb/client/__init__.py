@@ -16,6 +16,7 @@ from ._polling import RateLimit, poll_delays
 from ._retry import RetryPolicy
 from ._sync import WireflowClient
 from ._urls import DEFAULT_BASE_URL
+from ._webhooks import async_trigger_webhook, trigger_webhook
 
 if TYPE_CHECKING:
     from ..backend import AsyncBackend, Backend
@@ -34,5 +35,7 @@ __all__ = [
     "RateLimit",
     "RetryPolicy",
     "WireflowClient",
+    "async_trigger_webhook",
     "poll_delays",
+    "trigger_webhook",
 ]

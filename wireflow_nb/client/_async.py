@@ -24,8 +24,20 @@ from .._exceptions import (
     RateLimitError,
 )
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
-from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
+from ..catalog import Catalog, catalog_from_hosted
+from ..models import (
+    CostEstimate,
+    ExecuteResponse,
+    Execution,
+    ExecutionSummary,
+    MediaUpload,
+    PollResponse,
+    Usage,
+)
+from ._account import parse_estimate, parse_media, parse_usage, upload_files
+from ._async_resources import AsyncWorkflows
 from ._base import BaseClient, _Answer, logger
+from ._headers import new_idempotency_key
 from ._urls import _seg
 
 __all__ = ["AsyncWireflowClient"]
@@ -76,6 +88,9 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
         self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
+        #: The saved workflows of the account: list, get, create, update, delete, inputs,
+        #: run, function, create_webhook (``_async_resources``).
+        self.workflows = AsyncWorkflows(self)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def close(self) -> None:
@@ -105,6 +120,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         raw: bool = False,
+        files: Mapping[str, Any] | None = None,
     ) -> _Answer:
         url = path_or_url if isinstance(path_or_url, httpx.URL) else self._url(path_or_url)
         self._check_key(url)
@@ -112,7 +128,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         while True:
             # the same idempotency key on every attempt: a retry must never start a twin
             request = self._build_request(
-                method, url, json_body=json_body, params=params, idempotency_key=idempotency_key
+                method, url, json_body=json_body, params=params, idempotency_key=idempotency_key, files=files
             )
             self._note_send(url)
             delay: float | None
@@ -297,3 +313,52 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
         except NotFoundError:
             return None
         return self._parse_balance(answer.body)
+
+    # -- the account ----------------------------------------------------------------------
+    async def nodes(self) -> Catalog:
+        """The node catalogue of the server (``GET /nodes``) as a ``Catalog`` of typed
+        ``NodeSpec`` objects (read by ``catalog.catalog_from_hosted``)."""
+        answer = await self._request("GET", "/nodes")
+        return catalog_from_hosted(answer.body)
+
+    async def usage(self) -> Usage:
+        """Credits left and used (``GET /developer/usage``)."""
+        answer = await self._request("GET", "/developer/usage")
+        return parse_usage(answer.body)
+
+    async def estimate(
+        self,
+        workflow: WorkflowOrRequest | str,
+        *,
+        workflow_id: str | None = None,
+        target_node_id: str | None = None,
+        iterator_configs: IteratorConfigsArg = None,
+    ) -> CostEstimate:
+        """What executing would charge now (``POST /workflows/{id}/estimate``): for a
+        workflow (or request), or for the saved workflow of an id (a ``str``)."""
+        if isinstance(workflow, str):
+            answer = await self._request("POST", f"/workflows/{_seg(workflow)}/estimate", json_body={})
+            return parse_estimate(answer.body, workflow)
+        path, body, _ = self._execute_call(
+            workflow_id or str(getattr(workflow, "id", "") or "notebook"),
+            workflow,
+            target_node_id=target_node_id,
+            trigger_data=None,
+            iterator_configs=iterator_configs,
+            idempotency_key=None,
+        )
+        estimate_path = path.removesuffix("/execute") + "/estimate"
+        answer = await self._request("POST", estimate_path, json_body=body)
+        return parse_estimate(answer.body, estimate_path.split("/")[2])
+
+    async def upload(
+        self, source: Any, *, filename: str | None = None, idempotency_key: str | None = None
+    ) -> MediaUpload:
+        """Upload a file (a path, bytes or a PIL image; at most 25 MB, checked before
+        sending) to ``POST /media/upload``; its ``url`` is what an image input takes. The
+        content type is read from the bytes. Retries reuse one idempotency key, so a
+        retried upload stores one file."""
+        files = upload_files(source, filename)
+        key = idempotency_key or new_idempotency_key()
+        answer = await self._request("POST", "/media/upload", files=files, idempotency_key=key)
+        return parse_media(answer.body)

@@ -37,7 +37,7 @@ from ..models import (
     ExecutionSummary,
     PollResponse,
 )
-from ._errors import _read_model, _unwrap, error_from_response, parse_body
+from ._errors import _read_model, _unwrap, error_code, error_from_response, parse_body
 from ._headers import _number, new_idempotency_key, parse_rate_limit, request_headers, request_id_of
 from ._polling import RateLimit, RequestPacer, poll_delays
 from ._retry import RetryPolicy, parse_retry_after
@@ -146,10 +146,14 @@ class BaseClient(Generic[_HttpT]):
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
         kwargs: dict[str, Any] = {"headers": self._headers(url, idempotency_key)}
         if json_body is not None:
             kwargs["json"] = json_body
+        if files is not None:
+            # multipart/form-data (an upload); httpx writes a fresh boundary each attempt
+            kwargs["files"] = dict(files)
         if params:
             kwargs["params"] = dict(params)
         # the timeout lives on the httpx client: ours gets self.timeout, a client the
@@ -235,7 +239,7 @@ class BaseClient(Generic[_HttpT]):
             status, body, response.headers, secrets=self._secrets, now=now, retries=retries, context=context
         )
         delay: float | None = None
-        if RetryPolicy.is_retryable_status(status):
+        if RetryPolicy.is_retryable_answer(status, error_code(body)):
             retry_after = parse_retry_after(response.headers, body, now, rate_limited=status == 429)
             delay = self._retry.delay(retries, retry_after)
         log = logger.warning if delay is not None and delay >= 10 else logger.debug

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from .._advice import insufficient_credits_advice, status_advice
+from .._advice import VERSION_CONFLICT, insufficient_credits_advice, status_advice
 from .._exceptions import (
     APIError,
     APIStatusError,
@@ -28,13 +28,14 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    VersionConflictError,
     redact,
 )
 from ..models import CreditsBreakdownItem, InsufficientCredits, error_message
 from ._headers import request_id_of
 from ._retry import parse_retry_after
 
-__all__ = ["error_from_response", "parse_body"]
+__all__ = ["error_code", "error_from_response", "parse_body"]
 
 
 def _redact_value(value: Any, secrets: tuple[str | None, ...]) -> Any:
@@ -93,6 +94,11 @@ def _server_text(body: Any) -> str | None:
         # a proxy's HTML error page is noise; keep only short plain text
         return None if body.lstrip().startswith("<") else body[:300]
     return None
+
+
+def error_code(body: Any) -> str | None:
+    """The ``code`` of an error body, flat (``{"code"}``) or nested (``{"error": {"code"}}``)."""
+    return _error_code(body)
 
 
 def _error_code(body: Any) -> str | None:
@@ -175,6 +181,17 @@ def error_from_response(
             breakdown=breakdown,
             **common,
         )
+    if status == 409 and _error_code(body) == VersionConflictError.CODE:
+        versions = body if isinstance(body, dict) else {}
+        nested = versions.get("error")
+        if isinstance(nested, dict):
+            versions = {**nested, **versions}
+        return VersionConflictError(
+            message(VERSION_CONFLICT),
+            current_version=_int_or_none(versions.get("currentVersion")),
+            sent_version=_int_or_none(versions.get("sentVersion")),
+            **common,
+        )
     retry_after = parse_retry_after(headers, body, now) if status == 429 else None
     hint = status_advice(
         status,
@@ -198,3 +215,7 @@ def error_from_response(
     if status >= 500:
         return InternalServerError(text, **common)
     return APIStatusError(text, **common)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -56,7 +56,8 @@ class RetryPolicy:
     """Which failures to retry and how long to wait before each retry.
 
     Retried: connection errors, timeouts, 408, 409, 429 and 5xx. Never: the other 4xx,
-    where sending the same request again cannot help. The wait is what the server asked
+    where sending the same request again cannot help, nor a 409 whose error code says a
+    saved workflow's version is stale (``version_conflict``: the same PUT fails again). The wait is what the server asked
     (``Retry-After`` ...) when it asked, else ``initial * 2**n`` capped at ``maximum``,
     shortened by up to ``jitter`` so that many clients do not retry in step.
     """
@@ -72,6 +73,13 @@ class RetryPolicy:
     @staticmethod
     def is_retryable_status(status: int) -> bool:
         return status in (408, 409, 429) or status >= 500
+
+    @staticmethod
+    def is_retryable_answer(status: int, error_code: str | None) -> bool:
+        """``is_retryable_status``, knowing the error code of the body too."""
+        if status == 409 and error_code == "version_conflict":
+            return False
+        return RetryPolicy.is_retryable_status(status)
 
     def backoff(self, retries_done: int) -> float:
         delay = min(self.maximum, self.initial * (2.0**retries_done))

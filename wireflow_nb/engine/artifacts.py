@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._media import sniff_content_type
 from .home import make_private_dir, private_fd
 
 __all__ = [
@@ -48,26 +49,6 @@ _EXTENSIONS = {
     "application/json": "json",
 }
 _TYPES = {ext: ctype for ctype, ext in _EXTENSIONS.items()}
-
-
-def sniff_content_type(data: bytes) -> str:
-    """The media type of ``data`` from its first bytes (``application/octet-stream`` if unknown)."""
-    head = bytes(data[:16])
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"BM"):
-        return "image/bmp"
-    if head[4:8] == b"ftyp":
-        return "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    return "application/octet-stream"
 
 
 def extension_for(content_type: str | None) -> str:

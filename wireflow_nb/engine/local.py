@@ -40,6 +40,7 @@ from ..models import (
     PollResponse,
 )
 from ._gcpause import gc_paused
+from .account import AccountMixin
 from .artifacts import ArtifactStore
 from .cache import OutputCache
 from .credits import CreditsLedger, estimate
@@ -94,7 +95,7 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-class LocalEngine:
+class LocalEngine(AccountMixin):
     """Run workflows in process, offline, through the same API as ``WireflowClient``.
 
     ``home``: the folder of the history database and output files (default
@@ -106,6 +107,9 @@ class LocalEngine:
     ``file://`` URIs). ``input_policy``: what input values the engine reads besides its
     own outputs and ``data:`` URLs (default ``InputPolicy.in_process()``: the user's
     files and URLs; a server passes ``InputPolicy.served()``: neither).
+
+    The account endpoints (``engine.workflows``, ``nodes``, ``usage``, ``estimate``,
+    ``upload``, webhooks) come from ``AccountMixin`` (``engine/account.py``).
 
     >>> with LocalEngine(":memory:", model_latency=0) as engine:   # doctest: +SKIP
     ...     [result] = engine.run("demo", workflow)

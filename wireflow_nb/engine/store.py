@@ -78,6 +78,31 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at REAL NOT NULL,
     PRIMARY KEY (scope, key)
 );
+-- the account endpoints (engine/saved.py, engine/uploads.py): IF NOT EXISTS, so an
+-- older home gains them on first open
+CREATE TABLE IF NOT EXISTS saved_workflows (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    node_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS media (
+    id TEXT PRIMARY KEY,
+    artifact TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    filename TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     node_type TEXT NOT NULL,
@@ -150,6 +175,17 @@ class Store:
     def set_metas(self, values: dict[str, str]) -> None:
         with self._transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+
+    # -- plain SQL for the tables of other engine modules (saved workflows, media) -----------
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction (a read-check-write is atomic across processes)."""
+        with self._transaction() as conn:
+            yield conn
 
     # -- executions ------------------------------------------------------------------------
     def insert_runs(self, records: Iterable[tuple[RunRecord, str]]) -> None:

@@ -6,6 +6,17 @@ writes them back, and unknown status strings are carried as strings.
 
 from __future__ import annotations
 
+from ._account import (
+    CostEstimate,
+    MediaUpload,
+    SavedWorkflow,
+    Usage,
+    Webhook,
+    WorkflowInput,
+    WorkflowInputs,
+    WorkflowOutput,
+    WorkflowSummary,
+)
 from ._base import WireModel
 from ._graph import (
     META_KEYS,
@@ -43,6 +54,7 @@ from ._status import (
 __all__ = [
     "META_KEYS",
     "TERMINAL_EXECUTION_STATUSES",
+    "CostEstimate",
     "CreditsBreakdownItem",
     "Edge",
     "ExecuteRequest",
@@ -56,6 +68,7 @@ __all__ = [
     "InsufficientCredits",
     "IteratorConfig",
     "MediaOutput",
+    "MediaUpload",
     "Node",
     "NodeResults",
     "NodeRun",
@@ -63,8 +76,15 @@ __all__ = [
     "NodeState",
     "PollResponse",
     "Position",
+    "SavedWorkflow",
+    "Usage",
     "VideoOutput",
+    "Webhook",
     "WireModel",
+    "WorkflowInput",
+    "WorkflowInputs",
+    "WorkflowOutput",
+    "WorkflowSummary",
     "error_message",
     "images_of",
     "is_terminal",

@@ -194,7 +194,9 @@ class PollResponse(_HasExecutionStatus):
     def from_run(cls, run: ExecutionRun) -> PollResponse:
         """The poll answer an execution run stands for (status, error, its node runs): the
         one way a run of an execute answer becomes what ``wait`` and the app follow."""
-        return cls(status=run.status, error=run.error, node_results=NodeResults(node_runs=list(run.node_runs)))
+        return cls(
+            status=run.status, error=run.error, node_results=NodeResults(node_runs=list(run.node_runs))
+        )
 
     @property
     def node_runs(self) -> list[NodeRun]:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from ..models import ExecuteResponse, Execution, ExecutionSummary, PollResponse
+from .account_routes import account_routes
 from .auth import BearerAuth
 from .errors import EXCEPTION_HANDLERS
 from .hosts import HostPolicy
@@ -107,7 +108,7 @@ def create_app(
     limiter = RateLimiter(rate_limit if rate_limit is not None else DEFAULT_RATE_LIMIT)
     secrets = [api_key] if api_key else []
     app = Starlette(
-        routes=api_routes(),
+        routes=[*api_routes(), *account_routes()],
         middleware=[
             Middleware(
                 ApiGuardMiddleware,
@@ -127,5 +128,6 @@ def create_app(
     app.state.auth = auth
     app.state.limiter = limiter
     app.state.idempotent_replays = {}
+    app.state.account_replays = {}  # server/account_routes.py: POST /workflows by Idempotency-Key
     app.state.artifact_base_url_set = public_url is not None
     return app

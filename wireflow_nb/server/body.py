@@ -44,6 +44,20 @@ def is_json_media_type(content_type: str | None) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
+#: The one route whose body is not JSON: a media upload is a multipart form. A cross-site
+#: form posting there is still refused by the Origin check (``hosts.py``).
+MULTIPART_PATHS = ("/media/upload",)
+
+
+def accepts_body(path: str, content_type: str | None) -> bool:
+    """Whether a body of ``content_type`` may be sent to ``path``: JSON everywhere, and a
+    multipart form to the upload route."""
+    if is_json_media_type(content_type):
+        return True
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind == "multipart/form-data" and path.endswith(MULTIPART_PATHS)
+
+
 def unsupported_media_type_message(content_type: str | None) -> str:
     shown = repr(content_type[:100]) if content_type else "none"
     return f"Unsupported Content-Type {shown}: send the body as JSON with 'Content-Type: application/json'"

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import redact
 from .auth import BearerAuth
-from .body import is_json_media_type, unsupported_media_type_message
+from .body import accepts_body, unsupported_media_type_message
 from .errors import BodyTooLargeError
 from .hosts import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HostPolicy
 from .ratelimit import RateLimiter
@@ -133,9 +133,9 @@ class ApiGuardMiddleware:
 
         length_header = headers.get("content-length")
         has_body = "transfer-encoding" in headers or length_header not in (None, "0")
-        if has_body and not is_json_media_type(headers.get("content-type")):
-            # every body this API takes is JSON; anything else (a cross-site form or
-            # text/plain POST) is refused before it is read
+        if has_body and not accepts_body(path, headers.get("content-type")):
+            # every body this API takes is JSON (an upload: a multipart form); anything
+            # else (a cross-site text/plain POST) is refused before it is read
             await answer(415, {"error": unsupported_media_type_message(headers.get("content-type"))})
             return
         if length_header is not None:

@@ -528,7 +528,10 @@ _HEADERS: dict[str, Any] = {
 def openapi_document(*, server_url: str = "/api/v1") -> dict[str, Any]:
     """The OpenAPI document, with ``servers`` pointing at ``server_url``."""
     from .._version import __version__
+    from .openapi_account import account_paths, account_schemas
 
+    paths = {**copy.deepcopy(_PATHS), **account_paths(_ref, _json, _error, dict(_WORKFLOW_ID))}
+    schemas = {**copy.deepcopy(_SCHEMAS), **account_schemas(_ref)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -541,10 +544,10 @@ def openapi_document(*, server_url: str = "/api/v1") -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "security": [{"bearerAuth": []}],
-        "paths": copy.deepcopy(_PATHS),
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": copy.deepcopy(_SCHEMAS),
+            "schemas": schemas,
             "responses": copy.deepcopy(_RESPONSES),
             "headers": copy.deepcopy(_HEADERS),
         },

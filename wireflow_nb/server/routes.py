@@ -31,7 +31,7 @@ from .errors import bad_request_body, validation_details
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog, InputSpec, NodeSpec
+    from ..catalog import Catalog
     from .app import ServedEngine
 
 __all__ = ["API_PREFIX", "PUBLIC_PREFIXES", "api_routes", "catalog_json"]
@@ -40,7 +40,8 @@ API_PREFIX = "/api/v1"
 
 #: Paths answered without a key: the OpenAPI document and the output files (whose
 #: content-addressed names act as capabilities, as the hosted CDN's URLs do).
-PUBLIC_PREFIXES = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/files/")
+#: Webhook triggers too: their unguessable ids are the credential (no key, as hosted).
+PUBLIC_PREFIXES = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/files/", f"{API_PREFIX}/workflow/")
 
 #: Longest ``Idempotency-Key`` accepted.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -133,51 +134,11 @@ def render_summary(summary: Any) -> dict[str, Any]:
     return _with_keys(_wire(summary), _SUMMARY_KEYS)
 
 
-def _input_json(spec: InputSpec) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": spec.name,
-        "type": spec.type,
-        "kind": spec.kind,
-        "default": spec.default,
-        "required": spec.required,
-        "port": spec.port,
-        "multiple": spec.multiple,
-    }
-    if spec.choices:
-        body["choices"] = list(spec.choices)
-    if spec.help:
-        body["help"] = spec.help
-    if spec.minimum is not None:
-        body["minimum"] = spec.minimum
-    if spec.maximum is not None:
-        body["maximum"] = spec.maximum
-    if spec.multiline:
-        body["multiline"] = True
-    return body
-
-
-def _spec_json(spec: NodeSpec) -> dict[str, Any]:
-    price = spec.price
-    return {
-        "nodeType": spec.node_type,
-        "label": spec.label,
-        "category": spec.category,
-        "kind": spec.kind,
-        "description": spec.description,
-        "price": int(price) if float(price).is_integer() else price,
-        "generative": spec.generative,
-        "templateField": spec.template_field,
-        "inputs": [_input_json(i) for i in spec.inputs],
-        "outputs": [
-            {"name": o.name, "kind": o.kind, **({"help": o.help} if o.help else {})} for o in spec.outputs
-        ],
-    }
-
-
 def catalog_json(catalog: Catalog) -> dict[str, Any]:
-    """The body of ``GET /nodes``: every node type with its ports and price."""
-    specs = sorted(catalog, key=lambda s: (s.category, s.node_type))
-    return {"nodes": [json.loads(json.dumps(_spec_json(s), default=str)) for s in specs]}
+    """The body of ``GET /nodes``: the hosted catalogue shape (``catalog/_hosted.py``)."""
+    from ..catalog import catalog_to_hosted
+
+    return catalog_to_hosted(catalog)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -524,7 +485,8 @@ async def openapi(request: Request) -> Response:
 
 
 def api_routes() -> list[Route]:
-    """Every route, in the order of the spec, then ours."""
+    """Every route, in the order of the spec, then ours (the account routes are
+    ``account_routes.account_routes``, mounted after these by the app)."""
     p = API_PREFIX
     return [
         Route(f"{p}/workflows/{{workflow_id}}/execute", execute, methods=["POST"], name="execute"),

@@ -73,6 +73,7 @@ def serve(
     header_timeout: float | None = None,
     allow_url_fetch: bool = False,
     log_level: str = "warning",
+    node_modules: tuple[str, ...] | list[str] = (),
     engine: ServedEngine | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -83,8 +84,10 @@ def serve(
     loopback clients only and refuses to bind any other address. ``allowed_hosts`` /
     ``allowed_origins``: more ``Host`` names and ``Origin`` s answered (``hosts``);
     ``header_timeout``: seconds a client has to send a request's headers (``protocol``,
-    default 5). The engine reads no local file for a caller, and fetches http(s) URLs only with ``allow_url_fetch`` (never
-    from its own machine or network): ``InputPolicy.served``.
+    default 5). The engine reads no local file for a caller, and fetches http(s) URLs
+    only with ``allow_url_fetch`` (never from its own machine or network):
+    ``InputPolicy.served``. ``node_modules`` are imported first: the node types they
+    register join the served catalogue.
     """
     import uvicorn
 
@@ -111,6 +114,7 @@ def serve(
     except ValueError as exc:
         raise ServeConfigError(str(exc)) from None
 
+    _import_node_modules(node_modules)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     root = public_url.rstrip("/") if public_url else f"http://{url_host(host)}:{bound_port}"
@@ -159,6 +163,20 @@ def serve(
         sock.close()
         if owns_engine:
             engine.close()
+
+
+def _import_node_modules(names: tuple[str, ...] | list[str]) -> None:
+    """Import each module (``--nodes``); its ``@node_type`` functions register in the
+    default catalogue the served engine uses."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ServeConfigError(
+                f"--nodes {name}: cannot import it ({exc}); give a module on PYTHONPATH, e.g. my_nodes"
+            ) from None
 
 
 def _print_banner(
