@@ -64,6 +64,8 @@ __all__ = ["DEFAULT_MODEL_LATENCY", "IDEMPOTENCY_TTL", "LocalEngine", "default_h
 DEFAULT_MODEL_LATENCY = 0.5
 #: How long an Idempotency-Key is remembered, in seconds.
 IDEMPOTENCY_TTL = 24 * 3600
+#: Seconds ``close`` waits for node workers to finish before it gives up on them.
+CLOSE_TIMEOUT = 5.0
 
 _DB_NAME = "wireflow_nb.sqlite3"
 _DB_FILES = (_DB_NAME, f"{_DB_NAME}-wal", f"{_DB_NAME}-shm")
@@ -130,7 +132,7 @@ class LocalEngine(AccountMixin):
             raise ValueError("max_concurrency must be at least 1")
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         if home is not None and str(home) == ":memory:":
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="wireflow_nb-")
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="wireflow_nb-", ignore_cleanup_errors=True)
             self.home: Path | None = None
             artifacts_root = Path(self._tmpdir.name) / "artifacts"
             db_path: Path | None = None
@@ -231,6 +233,15 @@ class LocalEngine(AccountMixin):
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # nothing is removed while a node still writes: wait for the workers (bounded),
+        # then give up on the ones still stuck, as cancel does
+        still_running = self._pool.join(CLOSE_TIMEOUT)
+        if still_running:
+            logger.warning(
+                "LocalEngine.close: %d node worker(s) still running after %.0f s were abandoned",
+                still_running,
+                CLOSE_TIMEOUT,
+            )
         if not self._thread.is_alive():
             self._loop.close()
         self._store.close()
@@ -238,6 +249,7 @@ class LocalEngine(AccountMixin):
         if self._owner_lock is not None:
             self._owner_lock.release()
         if self._tmpdir is not None:
+            # an abandoned worker may still write into it: what it leaves is not an error
             self._tmpdir.cleanup()
 
     def __enter__(self) -> LocalEngine:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -100,6 +101,16 @@ class NodeWorkers(Executor):
         if wait:
             for thread in workers:
                 thread.join()
+
+    def join(self, timeout: float) -> int:
+        """After ``shutdown``: wait up to ``timeout`` seconds for every thread to finish what
+        it runs, abandoned ones too (they may still write); the number still running then."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            workers = list(self._workers | self._abandoned)
+        for thread in workers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return sum(thread.is_alive() for thread in workers)
 
     # -- workers ---------------------------------------------------------------------------------
     def _start_worker(self) -> None:  # (with the lock held)
