@@ -16,13 +16,20 @@ from tests.conftest import REPO, SHARED_SPEC, VENDORED_SPEC, resolve_spec_dir
 SKIPPING = 'import pytest\n\ndef test_needs_a_tool():\n    pytest.skip("the tool is missing")\n'
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without what CI adds to every pytest run (coverage
+    options), so the inner run's output is only its own."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS" and not k.startswith("COV_CORE")}
+    return {**env, **extra}
+
+
 def run_pytest(test_file: Path, *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest", str(test_file)],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, **(env or {})},
+        env=clean_env(**(env or {})),
         timeout=120,
         check=False,
     )
@@ -71,8 +78,7 @@ def test_a_clone_without_shared_uses_the_vendored_copy(tmp_path: Path) -> None:
     for part in ("wireflow_nb", "tests"):
         shutil.copytree(REPO / part, clone / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", clone)
-    env = {k: v for k, v in os.environ.items() if k != "WIREFLOW_SPEC_DIR"}
-    env["PYTHONPATH"] = str(clone)
+    env = {k: v for k, v in clean_env(PYTHONPATH=str(clone)).items() if k != "WIREFLOW_SPEC_DIR"}
     out = subprocess.run(
         [
             sys.executable,

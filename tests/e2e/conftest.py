@@ -211,7 +211,8 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter
         shutil.copy(nb, root / nb.name)
     _write_settings(settings)
     wf_home = base / "wireflow-home"
-    wf_home.mkdir()
+    wf_home.mkdir(mode=0o700)  # private, as the engine makes a home (else it warns in the notebook)
+    wf_home.chmod(0o700)
 
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
