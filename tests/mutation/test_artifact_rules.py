@@ -207,3 +207,13 @@ def test_an_output_file_is_found_under_the_servers_url(
     assert os.path.basename(engine.artifact_path(f"http://127.0.0.1:8123/api/v1/files/{name}?x=1")) == name
     with pytest.raises(NotFoundError):
         engine.artifact_path("http://127.0.0.1:8123/api/v1/files/..%2Fwireflow_nb.sqlite3")
+
+
+def test_a_name_with_a_trailing_newline_is_not_a_name(store: ArtifactStore) -> None:
+    """``$`` in a pattern also matches before a final newline: the name check must not."""
+    name = store.save(PNG)
+    for url in (name + "\n", store.ref(name) + "\n", store.root.as_uri() + "/" + name + "%0A"):
+        assert store.name_of(url) is None, url
+    assert not store.is_name(name + "\n") and not store.exists(name + "\n")
+    with pytest.raises(ValueError, match="is not the name of an output file"):
+        store.path(name + "\n")
