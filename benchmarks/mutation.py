@@ -150,6 +150,11 @@ def _annotations(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
 #: ``from __future__ import annotations`` and no pydantic model: annotations are strings
 #: nothing evaluates at run time).
 ANNOTATION = "inside a type annotation, which is never evaluated at run time (PEP 563)"
+#: Why ``if TYPE_CHECKING:`` mutants are excluded.
+TYPE_CHECKING_IMPORTS = (
+    "imports for the type checker only: importing them at run time as well changes no "
+    "behaviour (were it an import cycle, every test would fail and kill the mutant)"
+)
 
 
 class Selection:
@@ -278,6 +283,8 @@ def run_rule(rule: Rule, defaults: dict[str, Any], *, list_only: bool, all_opera
                 )
                 continue
             reason = ANNOTATION if selection.in_annotation(mutation.start_pos) else None
+            if text.strip() == "if TYPE_CHECKING:":
+                reason = TYPE_CHECKING_IMPORTS
             equivalent = next(
                 (eq for eq in rule.equivalents if eq.matches(function, mutation.operator_name, text)), None
             )

@@ -263,3 +263,204 @@ def test_credits_used_per_run_counts_only_priced_nodes_that_completed(make_engin
     assert run.credits_used == 10
     cached = _run(engine, flow)  # all cache hits: nothing charged
     assert cached.credits_used == 0 and engine.credits_balance() == 90
+
+
+def test_prices_with_many_decimals_are_shown_to_six(
+    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+) -> None:
+    @node_type("t:third", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=1 / 3)
+    def third(text: str) -> str:
+        return text
+
+    engine = make_engine(credits=0.2)
+    flow = Workflow("w")
+    flow.add_node("t:third", id="t", text="x")
+    with pytest.raises(InsufficientCreditsError) as info:
+        engine.execute("w", flow)
+    assert info.value.body["requiredCredits"] == 0.333333
+    assert info.value.body["availableCredits"] == 0.2
+    assert info.value.body["breakdown"] == [{"nodeId": "t", "nodeLabel": "t:third", "credits": 0.333333}]
+
+
+def test_a_negative_balance_is_shown_as_nothing_available(make_engine: Callable[..., LocalEngine]) -> None:
+    engine = make_engine(credits=5)
+    assert engine.add_credits(-10) == -5
+    with pytest.raises(InsufficientCreditsError) as info:
+        engine.execute("w", _image_workflow())
+    assert info.value.body["availableCredits"] == 0
+    assert info.value.body["error"] == "Insufficient credits. Required: 10, Available: 0"
+
+
+def test_a_home_without_a_used_figure_has_used_nothing(tmp_path: Any, make_engine: Any) -> None:
+    """A home whose database holds a balance but no ``credits_used`` (written before
+    that figure was kept) starts counting from zero."""
+    import sqlite3
+
+    first = make_engine(tmp_path, credits=40)
+    first.close()
+    with sqlite3.connect(tmp_path / "wireflow_nb.sqlite3") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'credits_used'")
+    again = make_engine(tmp_path)
+    assert again.credits_balance() == 40
+    assert again.credits_used() == 0
+    _run(again, _image_workflow())
+    assert (again.credits_balance(), again.credits_used()) == (30, 10)
+
+
+def test_credits_reserved_by_a_running_request_are_not_free_for_a_recomputed_node(
+    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+) -> None:
+    """A node that must run again with nothing reserved for it (its cached files are gone)
+    may use only what no running request has reserved; the message says how much that is."""
+    engine = make_engine(credits=10)
+    doomed: list[str] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    @node_type("t:gate3", inputs={"text": str}, outputs={"text": str, "raw": "json"}, catalog=catalog)
+    def gate(text: str) -> dict[str, Any]:
+        for url in doomed:
+            engine.artifact_path(url).unlink()
+        doomed.clear()
+        return {"text": text, "raw": b"gate three"}
+
+    @node_type("t:paid3", inputs={"text": str}, outputs={"raw": "json"}, catalog=catalog, price=10)
+    def paid(text: str) -> dict[str, Any]:
+        return {"raw": b"paid three"}
+
+    @node_type("t:hold", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=10)
+    def hold(text: str) -> str:
+        started.set()
+        release.wait(30)
+        return text
+
+    flow = Workflow("w")
+    flow.add_node("t:gate3", id="gate", text="x")
+    flow.add_node("t:paid3", id="paid")
+    flow.connect("gate", "text", "paid", "text")
+    first = _run(engine, flow)
+    engine.artifact_path(_node(first, "gate").output["raw"]).unlink()
+    doomed.append(_node(first, "paid").output["raw"])
+    engine.add_credits(18)  # balance 18
+
+    holding = Workflow("h")
+    holding.add_node("t:hold", id="hold", text="y")
+    running = engine.execute("h", holding)  # reserves 10 of the 18
+    assert started.wait(30)
+    try:
+        execution = _run(engine, flow)
+    finally:
+        release.set()
+    assert execution.status == "FAILED"
+    assert "this node costs 10 credits and 8 are available" in str(_node(execution, "paid").error)
+    assert engine.credits_balance() == 18
+    assert _finish(engine, running.execution_id).status == "COMPLETED"
+    assert engine.credits_balance() == 8
+
+
+def test_credits_taken_away_during_a_run_stop_a_reserved_node_from_overdrawing(
+    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    @node_type("t:wait", inputs={"text": str}, outputs={"text": str}, catalog=catalog)
+    def wait(text: str) -> str:
+        started.set()
+        release.wait(30)
+        return text
+
+    @node_type("t:paid4", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=10)
+    def paid(text: str) -> str:
+        return text
+
+    engine = make_engine(credits=20)
+    flow = Workflow("w")
+    flow.add_node("t:wait", id="wait", text="x")
+    flow.add_node("t:paid4", id="paid")
+    flow.connect("wait", "text", "paid", "text")
+    response = engine.execute("w", flow)  # 10 reserved
+    assert started.wait(30)
+    engine.add_credits(-15)  # balance 5: less than the reservation
+    release.set()
+    execution = _finish(engine, response.execution_id)
+    assert _node(execution, "paid").status == "FAILED"
+    assert "this node costs 10 credits and -5 are available" in str(_node(execution, "paid").error)
+    assert engine.credits_balance() == 5 and engine.credits_used() == 0
+
+
+def test_a_reservation_larger_than_the_node_never_lets_the_balance_go_below_zero() -> None:
+    """The ledger on its own: a node covered by its reservation still needs the balance."""
+    from wireflow_nb.engine.credits import CreditsLedger
+    from wireflow_nb.engine.store import Store
+
+    ledger = CreditsLedger(Store(None), 40)
+    reservation = ledger.reserve(40, 1, [])
+    assert ledger.can_charge(reservation, 10)
+    ledger.add(-0.5)  # 39.5 left, 40 reserved
+    assert not ledger.can_charge(reservation, 10)
+    ledger.add(0.5)
+    ledger.charge(reservation, 10)
+    assert (ledger.balance, ledger.used, ledger.available) == (30, 10, 0)
+    ledger.release(reservation)
+    assert ledger.available == 30
+
+
+def test_the_ledger_writes_a_charge_where_it_is_told_else_on_its_own() -> None:
+    """``charge(save=...)`` hands the new figures to ``save`` (the engine writes them with
+    the node's row, in one transaction) and writes nothing itself; without ``save`` the
+    figures are written at once, so a new ledger on the same store sees them."""
+    from wireflow_nb.engine.credits import CreditsLedger
+    from wireflow_nb.engine.store import Store
+
+    store = Store(None)
+    ledger = CreditsLedger(store, 100)
+    reservation = ledger.reserve(30, 2, [])
+    saved: list[dict[str, str]] = []
+    ledger.charge(reservation, 10, save=saved.append)
+    assert saved == [{"credits_balance": "90.0", "credits_used": "10.0"}]
+    assert CreditsLedger(store, 0).balance == 100  # not written by the ledger itself
+    ledger.charge(reservation, 5)
+    assert (CreditsLedger(store, 0).balance, CreditsLedger(store, 0).used) == (85, 15)
+    ledger.charge(reservation, 0, save=saved.append)  # nothing to charge: nothing written
+    assert len(saved) == 1
+    assert ledger.available == 85 - 15  # 15 of the 30 still reserved for the open run
+    ledger.release(reservation)
+    assert ledger.available == 70  # one run of two ended: the rest stays reserved
+    ledger.release(reservation)
+    assert ledger.available == 85
+
+
+def test_the_balance_on_disk_always_agrees_with_the_runs_on_disk(
+    tmp_path: Any, catalog: Catalog, make_engine: Callable[..., LocalEngine]
+) -> None:
+    """A charge is written with its node's COMPLETED row and the run's creditsUsed, in one
+    transaction: whoever reads the home between two nodes (or after a crash there) finds
+    the balance and the runs adding up to what the home started with."""
+    import sqlite3
+
+    seen: list[tuple[float, float, str]] = []
+    db = tmp_path / "wireflow_nb.sqlite3"
+
+    @node_type("t:paid5", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=10)
+    def paid(text: str) -> str:
+        return text
+
+    @node_type("t:look", inputs={"text": str}, outputs={"text": str}, catalog=catalog)
+    def look(text: str) -> str:
+        with sqlite3.connect(db) as conn:
+            balance = float(
+                conn.execute("SELECT value FROM meta WHERE key = 'credits_balance'").fetchone()[0]
+            )
+            used = conn.execute("SELECT COALESCE(SUM(credits_used), 0) FROM executions").fetchone()[0]
+            row = conn.execute("SELECT status FROM node_runs WHERE node_id = 'paid'").fetchone()
+        seen.append((balance, float(used), row[0] if row else "not written"))
+        return text
+
+    engine = make_engine(tmp_path, credits=100)
+    flow = Workflow("w")
+    flow.add_node("t:paid5", id="paid", text="x")
+    flow.add_node("t:look", id="look")
+    flow.connect("paid", "text", "look", "text")
+    assert _run(engine, flow).status == "COMPLETED"
+    assert seen == [(90.0, 10.0, "COMPLETED")]
