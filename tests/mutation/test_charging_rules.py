@@ -79,3 +79,23 @@ def test_free_nodes_run_whatever_the_balance(
     execution = _run_one(engine, "t:free")
     assert execution.status == "COMPLETED" and execution.credits_used == 0
     assert engine.credits_balance() == 0
+
+
+def test_an_output_no_utf8_can_hold_fails_its_node_and_costs_nothing(
+    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+) -> None:
+    """A lone surrogate in what an executor returns cannot be written to the store: the
+    node fails saying so (before, the run's save raised on the engine thread and the
+    run never ended)."""
+    _register(catalog, "t:surrogate", {"text": "bad \ud800 text"}, price=5)
+    engine = make_engine(credits=100)
+    execution = _run_one(engine, "t:surrogate")
+    assert execution.status == "FAILED"
+    (run,) = execution.node_runs
+    assert run.status == "FAILED"
+    assert str(run.error).startswith("its output could not be stored: ")
+    assert "lone surrogate" in str(run.error)
+    assert engine.credits_balance() == 100 and execution.credits_used == 0
+    _register(catalog, "t:surrogate-free", ["\udfff"])
+    free = _run_one(engine, "t:surrogate-free")
+    assert free.status == "FAILED" and "lone surrogate" in str(free.node_runs[0].error)
