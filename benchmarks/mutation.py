@@ -33,7 +33,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,12 +56,15 @@ class Equivalent:
     operator: str  # an fnmatch pattern of cosmic-ray operator names
     code: str  # the mutated line, stripped
     reason: str
+    #: when several mutants of one operator share the line: text the mutated line holds
+    becomes: str = ""
 
-    def matches(self, function: str | None, operator: str, line: str) -> bool:
+    def matches(self, function: str | None, operator: str, line: str, mutated: Callable[[], str]) -> bool:
         return (
             function == self.function
             and fnmatch.fnmatchcase(operator, self.operator)
             and line.strip() == self.code
+            and (not self.becomes or self.becomes in mutated())
         )
 
 
@@ -243,13 +246,15 @@ def _on_term(signum: int, frame: Any) -> None:
 
 def run_rule(rule: Rule, defaults: dict[str, Any], *, list_only: bool, all_operators: bool) -> list[Outcome]:
     from cosmic_ray.commands import init
-    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.mutating import mutate_and_test, mutate_code
+    from cosmic_ray.plugins import get_operator
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     target = REPO / rule.path
     original = target.read_bytes()
-    selection = Selection(original.decode("utf-8"), rule.functions)
+    source = original.decode("utf-8")
+    selection = Selection(source, rule.functions)
     SESSIONS.mkdir(exist_ok=True)
     session = SESSIONS / f"{rule.name}.sqlite"
     command = _test_command(rule, defaults)
@@ -285,8 +290,20 @@ def run_rule(rule: Rule, defaults: dict[str, Any], *, list_only: bool, all_opera
             reason = ANNOTATION if selection.in_annotation(mutation.start_pos) else None
             if text.strip() == "if TYPE_CHECKING:":
                 reason = TYPE_CHECKING_IMPORTS
+
+            def mutated_line(mutation: Any = mutation, line: int = line) -> str:
+                operator = get_operator(mutation.operator_name)(**(mutation.operator_args or {}))
+                code = mutate_code(source, operator, mutation.occurrence) or ""
+                lines = code.splitlines()
+                return lines[line - 1] if len(lines) >= line else ""
+
             equivalent = next(
-                (eq for eq in rule.equivalents if eq.matches(function, mutation.operator_name, text)), None
+                (
+                    eq
+                    for eq in rule.equivalents
+                    if eq.matches(function, mutation.operator_name, text, mutated_line)
+                ),
+                None,
             )
             if equivalent is not None:
                 reason = equivalent.reason

@@ -217,3 +217,9 @@ def test_a_name_with_a_trailing_newline_is_not_a_name(store: ArtifactStore) -> N
     assert not store.is_name(name + "\n") and not store.exists(name + "\n")
     with pytest.raises(ValueError, match="is not the name of an output file"):
         store.path(name + "\n")
+
+
+def test_a_url_with_files_only_in_its_query_is_not_an_artifact(store: ArtifactStore) -> None:
+    name = store.save(PNG)
+    assert store.name_of(f"http://host.test/other?next=/files/{name}") is None
+    assert store.name_of(f"https://host.test/files/{name}?next=/files/x") == name

@@ -45,14 +45,23 @@ def test_the_same_body_with_its_keys_in_another_order_is_the_same_request(
 
 
 def test_a_retry_that_adds_a_field_is_another_request(make_engine: Callable[..., LocalEngine]) -> None:
-    """The key covers the body as sent: a field given the second time (even at its
-    default) makes it another request, refused rather than answered with a run of
-    something else."""
+    """The key covers the body as sent: a field given the second time (even an explicit
+    null, the value it has when left out) makes it another request, refused rather than
+    answered with the response of something else."""
     engine = make_engine()
     engine.execute("w", ExecuteRequest.model_validate(_request()), idempotency_key="k")
-    with_trigger_data = ExecuteRequest.model_validate({**_request(), "triggerData": {}})
+    explicit_null = ExecuteRequest.model_validate({**_request(), "targetNodeId": None})
     with pytest.raises(UnprocessableEntityError):
-        engine.execute("w", with_trigger_data, idempotency_key="k")
+        engine.execute("w", explicit_null, idempotency_key="k")
+
+
+def test_every_other_body_is_refused_whatever_its_hash(make_engine: Callable[..., LocalEngine]) -> None:
+    engine = make_engine()
+    first = engine.execute("w", _request("the first"), idempotency_key="k")
+    for i in range(12):
+        with pytest.raises(UnprocessableEntityError):
+            engine.execute("w", _request(f"another body {i}"), idempotency_key="k")
+    assert engine.execute("w", _request("the first"), idempotency_key="k").to_wire() == first.to_wire()
 
 
 def test_a_refused_key_names_the_key_and_the_24_hours(make_engine: Callable[..., LocalEngine]) -> None:
