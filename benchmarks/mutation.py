@@ -153,6 +153,11 @@ def _annotations(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
 #: ``from __future__ import annotations`` and no pydantic model: annotations are strings
 #: nothing evaluates at run time).
 ANNOTATION = "inside a type annotation, which is never evaluated at run time (PEP 563)"
+#: Why ``def f(self, *, ...)`` -> ``def f(self, /, ...)`` is excluded.
+SELF_ONLY_POSITIONAL = (
+    "def f(self, *, ...) becomes def f(self, /, ...): self is positional anyway and the "
+    "keyword arguments are still taken by keyword, so every valid call behaves the same"
+)
 #: Why ``if TYPE_CHECKING:`` mutants are excluded.
 TYPE_CHECKING_IMPORTS = (
     "imports for the type checker only: importing them at run time as well changes no "
@@ -290,6 +295,8 @@ def run_rule(rule: Rule, defaults: dict[str, Any], *, list_only: bool, all_opera
             reason = ANNOTATION if selection.in_annotation(mutation.start_pos) else None
             if text.strip() == "if TYPE_CHECKING:":
                 reason = TYPE_CHECKING_IMPORTS
+            if mutation.operator_name == "core/ReplaceBinaryOperator_Mul_Div" and "(self, *," in text:
+                reason = SELF_ONLY_POSITIONAL
 
             def mutated_line(mutation: Any = mutation, line: int = line) -> str:
                 operator = get_operator(mutation.operator_name)(**(mutation.operator_args or {}))

@@ -131,3 +131,20 @@ def test_matching_is_exact_and_needs_a_token() -> None:
     assert not auth.matches("")
     assert not auth.matches(KEY + " ")
     assert not auth.matches(KEY.replace("ü", "u"))
+
+
+def test_an_auth_result_cannot_be_changed_after_the_decision() -> None:
+    import dataclasses
+
+    refused = BearerAuth(KEY).authenticate("Bearer sk-wrong", "127.0.0.1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        refused.error = None  # type: ignore[misc]
+    assert not refused.ok
+    assert len({refused, BearerAuth(KEY).authenticate("Bearer sk-wrong", "127.0.0.1")}) == 1
+
+
+def test_authenticate_takes_its_arguments_by_name() -> None:
+    result = BearerAuth(KEY).authenticate(
+        authorization=f"Bearer {KEY}", client_host="192.0.2.1", public=False
+    )
+    assert result.ok and result.scope == key_fingerprint(KEY)
