@@ -3,6 +3,7 @@ throwaway engines on an isolated catalog, so a test's ``@node_type`` stays in th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,3 +34,12 @@ def make_engine(catalog: Catalog) -> Iterator[Callable[..., LocalEngine]]:
     yield make
     for engine in made:
         engine.close()
+
+
+@pytest.fixture
+def release(make_engine: Callable[..., LocalEngine]) -> Iterator[threading.Event]:
+    """What a test's blocking executor waits for; set at the end of the test whatever
+    happened, before its engines are closed (so a failing test never waits it out)."""
+    event = threading.Event()
+    yield event
+    event.set()

@@ -214,9 +214,8 @@ def test_a_failed_request_returns_its_whole_reservation(
 
 
 def test_a_batch_releases_what_its_runs_did_not_spend_only_when_the_last_run_ends(
-    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+    catalog: Catalog, make_engine: Callable[..., LocalEngine], release: threading.Event
 ) -> None:
-    release = threading.Event()
     calls: list[str] = []
 
     @node_type("t:maybe", inputs={"text": str}, outputs={"text": str}, catalog=catalog, price=10)
@@ -308,14 +307,13 @@ def test_a_home_without_a_used_figure_has_used_nothing(tmp_path: Any, make_engin
 
 
 def test_credits_reserved_by_a_running_request_are_not_free_for_a_recomputed_node(
-    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+    catalog: Catalog, make_engine: Callable[..., LocalEngine], release: threading.Event
 ) -> None:
     """A node that must run again with nothing reserved for it (its cached files are gone)
     may use only what no running request has reserved; the message says how much that is."""
     engine = make_engine(credits=10)
     doomed: list[str] = []
     started = threading.Event()
-    release = threading.Event()
 
     @node_type("t:gate3", inputs={"text": str}, outputs={"text": str, "raw": "json"}, catalog=catalog)
     def gate(text: str) -> dict[str, Any]:
@@ -359,10 +357,9 @@ def test_credits_reserved_by_a_running_request_are_not_free_for_a_recomputed_nod
 
 
 def test_credits_taken_away_during_a_run_stop_a_reserved_node_from_overdrawing(
-    catalog: Catalog, make_engine: Callable[..., LocalEngine]
+    catalog: Catalog, make_engine: Callable[..., LocalEngine], release: threading.Event
 ) -> None:
     started = threading.Event()
-    release = threading.Event()
 
     @node_type("t:wait", inputs={"text": str}, outputs={"text": str}, catalog=catalog)
     def wait(text: str) -> str:
