@@ -56,6 +56,9 @@ def _catalog() -> Catalog:
     )
     catalog.register(NodeSpec("t:sink", "Sink", "test", inputs=(), outputs=(), executor=_echo))
     catalog.register(
+        NodeSpec("t:count", "Count", "test", outputs=(OutputSpec("count", "number"),), executor=_echo)
+    )
+    catalog.register(
         NodeSpec("t:broken", "Broken", "test", outputs=(OutputSpec("out"),), executor="no_such_module_xyz:fn")
     )
     return catalog
@@ -400,3 +403,29 @@ def test_the_index_lists_what_runs_in_order() -> None:
     assert index.preds["b"] == ["a"] and index.succs["a"] == ["b"]
     assert index.feeds["b"] == {"a": [("a", "text")], "many": [("a", "prompt")]}
     assert index.positions == {"b": 0, "a": 1, "c": 2}
+
+
+def test_the_engine_refuses_an_edge_of_the_wrong_kind_like_the_workflow_does() -> None:
+    """``Workflow.problems()`` names an edge whose output kind cannot feed its input; the
+    engine refuses the same request for the same reason (before, it did only when the
+    graph had another structural problem, and otherwise ran the node into a failure)."""
+    nodes = [_node("n", "input:number", value=3), _node("r", "image:resize")]
+    edge = {"id": "e", "source": "n", "target": "r", "sourceHandle": "out-value", "targetHandle": "in-image"}
+    found = _problems(nodes, [edge])
+    assert [(p.code, p.edge_id) for p in found] == [("kind_mismatch", "e")]
+    # the same with an unrelated structural problem: the same kind problem, once
+    found = _problems([*nodes, _node("n", "input:text")], [edge])
+    assert sorted(p.code for p in found) == ["duplicate_node_id", "kind_mismatch"]
+    # an edge that does not lead to the target does not block a targeted run
+    assert _problems([*nodes, _node("t", "input:text", text="x")], [edge], targetNodeId="t") == []
+
+
+def test_edge_kinds_are_checked_against_the_engines_own_catalog() -> None:
+    """A type registered only in the engine's catalog has its ports checked too."""
+    nodes = [_node("c", "t:count"), _node("r", "image:resize")]
+    edge = {"id": "e", "source": "c", "target": "r", "sourceHandle": "out-count", "targetHandle": "in-image"}
+    assert [p.code for p in _problems(nodes, [edge])] == ["kind_mismatch"]
+    unsound = _problems([*nodes, _node("c", "input:text")], [edge])
+    assert sorted(p.code for p in unsound) == ["duplicate_node_id", "kind_mismatch"]
+    fine = {"id": "f", "source": "c", "target": "b", "sourceHandle": "out-count", "targetHandle": "in-a"}
+    assert _problems([_node("c", "t:count"), _node("b", "t:bounded")], [fine]) == []
