@@ -429,3 +429,106 @@ def test_edge_kinds_are_checked_against_the_engines_own_catalog() -> None:
     assert sorted(p.code for p in unsound) == ["duplicate_node_id", "kind_mismatch"]
     fine = {"id": "f", "source": "c", "target": "b", "sourceHandle": "out-count", "targetHandle": "in-a"}
     assert _problems([_node("c", "t:count"), _node("b", "t:bounded")], [fine]) == []
+
+
+@pytest.mark.parametrize(
+    ("nodes", "edges", "extra", "code"),
+    [
+        ([_node("a", "input:text"), _node("a", "input:text")], [], {}, "duplicate_node_id"),
+        ([_node("", "input:text")], [], {}, "empty_node_id"),
+        ([_node("a", "input:text")], [_edge("ghost", "a", "text", "text")], {}, "unknown_source"),
+        ([_node("a", "input:text")], [_edge("a", "ghost", "text", "text")], {}, "unknown_target"),
+        (
+            [_node("a", "input:text"), _node("b", "t:needs", a="x")],
+            [_edge("a", "b", "text", "many", "e"), _edge("a", "b", "prompt", "many", "e")],
+            {},
+            "duplicate_edge_id",
+        ),
+        ([_node("a", "input:text")], [], {"targetNodeId": "nobody"}, "unknown_target_node"),
+        (
+            [_node("a", "t:needs", a="x"), _node("b", "t:needs", a="x")],
+            [_edge("a", "b", "out", "many"), _edge("b", "a", "out", "many")],
+            {},
+            "cycle",
+        ),
+    ],
+)
+def test_each_structural_problem_alone_is_refused(
+    nodes: list[dict[str, Any]], edges: list[dict[str, Any]], extra: dict[str, Any], code: str
+) -> None:
+    assert [p.code for p in _problems(nodes, edges, **extra)] == [code]
+
+
+def test_the_inputs_after_a_connected_one_are_still_checked() -> None:
+    nodes = [_node("s", "input:text", text="x"), _node("b", "t:bounded", both=0, pick="z")]
+    found = _problems(nodes, [_edge("s", "b", "text", "a")])
+    assert _codes(found) == [("invalid_input", "b", "both"), ("invalid_input", "b", "pick")]
+
+
+def test_the_edges_after_a_bad_one_are_still_checked() -> None:
+    nodes = [_node("s", "input:text", text="x"), _node("t", "t:needs"), _node("u", "t:needs")]
+    edges = [
+        _edge("s", "t", "text", "nope", "e1"),
+        _edge("s", "u", "text", "a", "e2"),
+        _edge("s", "t", "text", "nope2", "e3"),
+    ]
+    found = _problems(nodes, edges)
+    assert [(p.code, p.edge_id) for p in found if p.code == "unknown_handle"] == [
+        ("unknown_handle", "e1"),
+        ("unknown_handle", "e3"),
+    ]
+    assert ("missing_input", "t", "a") in _codes(found)
+    assert ("missing_input", "u", "a") not in _codes(found)  # e2 fed it
+
+
+def test_types_are_resolved_past_a_type_that_cannot_be_loaded() -> None:
+    found = _problems([_node("b", "t:broken"), _node("h", "hosted:x"), _node("n", "t:needs")])
+    assert _codes(found) == [
+        ("no_executor", "b", "nodeType"),
+        ("unknown_node_type", "h", "nodeType"),
+        ("missing_input", "n", "a"),
+    ]
+
+
+def test_edges_outside_a_targeted_run_do_not_stop_the_edges_into_it() -> None:
+    nodes = [_node("s", "input:text", text="x"), _node("other", "t:needs", a="y"), _node("t", "t:needs")]
+    edges = [_edge("s", "other", "text", "many"), _edge("s", "t", "text", "a")]
+    assert _problems(nodes, edges, targetNodeId="t") == []
+
+
+def test_an_edge_without_a_source_handle_carries_the_first_output() -> None:
+    nodes = [_node("s", "input:text", text="x"), _node("t", "t:needs")]
+    request = ExecuteRequest.model_validate({"nodes": nodes, "edges": [_edge("s", "t", None, "a")]})
+    index = analyze(request, CATALOG)
+    assert index.problems == [] and index.feeds["t"] == {"a": [("s", "text")]}
+
+
+def test_an_edge_from_an_unknown_type_does_not_stop_the_edges_after_it() -> None:
+    nodes = [_node("h", "hosted:x"), _node("s", "input:text", text="x"), _node("t", "t:needs")]
+    edges = [_edge("h", "t", None, "many"), _edge("s", "t", "text", "a")]
+    assert _codes(_problems(nodes, edges)) == [("unknown_node_type", "h", "nodeType")]
+
+
+def test_the_inputs_after_an_iterated_one_are_still_checked() -> None:
+    configs = [{"nodeId": "b", "field": "a", "values": ["x"]}]
+    found = _problems([_node("b", "t:bounded", both=0)], iteratorConfigs=configs)
+    assert _codes(found) == [("invalid_input", "b", "both")]
+
+
+def test_only_values_the_caller_gave_are_checked_against_the_bounds() -> None:
+    """A type's own default is its author's choice: not checked (nor refused) per request."""
+    catalog = builtin_catalog()
+    catalog.register(
+        NodeSpec(
+            "t:odd-default",
+            "Odd",
+            "test",
+            inputs=(InputSpec("n", "integer", default=0, minimum=1, port=False),),
+            outputs=(OutputSpec("out"),),
+            executor=_echo,
+        )
+    )
+    request = ExecuteRequest.model_validate({"nodes": [_node("o", "t:odd-default")], "edges": []})
+    assert problems(request, catalog) == []
+    given = ExecuteRequest.model_validate({"nodes": [_node("o", "t:odd-default", n=0)], "edges": []})
+    assert _codes(problems(given, catalog)) == [("invalid_input", "o", "n")]
