@@ -263,3 +263,20 @@ def test_history_tables() -> None:
     assert "<code>&lt;e2&gt;</code>" in markup and "&lt;bad&gt;" in markup
     assert ">1.5 s</td>" in markup and ">10</td>" in markup
     assert markup.count("<tr>") == 3
+
+
+def test_json_keeps_accents_and_other_scripts_readable() -> None:
+    assert render_output({"name": "café ☕ 東京"}) == (
+        '<pre style="margin:0;font-size:11px">{\n  &quot;name&quot;: &quot;café ☕ 東京&quot;\n}</pre>'
+    )
+
+
+def test_history_tables_have_a_header_row() -> None:
+    markup = render_execution_summaries([ExecutionSummary(id="e1", status="COMPLETED")])
+    assert markup.count("<th ") == 7 and ">execution</th>" in markup and ">error</th>" in markup
+
+
+def test_the_public_renderers_take_their_arguments_by_name() -> None:
+    assert status_badge(status="FAILED", cached=True).endswith(">FAILED (cached)</span>")
+    table = render_node_runs(node_runs=[_run("a")], labels={"a": "A"})
+    assert "<code>a</code>" in table and ">A</td>" in table
