@@ -33,7 +33,8 @@ __all__ = [
 #: How a stored output refers to an artifact; never leaves the engine.
 ARTIFACT_PREFIX = "wireflow-artifact:"
 
-_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,8}$")
+#: An artifact name, exactly (``\Z``: ``$`` would also match before a final newline).
+_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,8}\Z")
 
 _EXTENSIONS = {
     "image/png": "png",

@@ -27,7 +27,7 @@ from typing import Any
 from ._gcpause import gc_paused
 from .artifacts import ARTIFACT_PREFIX, ArtifactStore
 from .cache import MISSING, OutputCache
-from .context import NodeCancelled, NodeContext, error_text
+from .context import NodeCancelled, NodeContext, NodeError, error_text
 from .credits import CreditsLedger, Reservation
 from .events import EngineEvent, EventBus
 from .outputs import has_refs, to_stored
@@ -334,6 +334,8 @@ class RunScheduler:
                 stored.setdefault("seed", planned.seed)
                 stored.setdefault("provider", "local-preview")
             text = json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
+            if not text.isascii():
+                _check_utf8(text)
         except Exception as exc:
             self._fail(planned, state, f"its output could not be stored: {error_text(exc)}")
             return MISSING
@@ -484,6 +486,16 @@ class RunScheduler:
                     value = value[0] if value else None
                 inputs[port] = value
         return inputs
+
+
+def _check_utf8(text: str) -> None:
+    """Refuse text no UTF-8 can hold (a lone surrogate): the store could not write it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NodeError(
+            'it holds a lone surrogate (invalid Unicode, e.g. "\\ud800"); return valid UTF-8 text'
+        ) from None
 
 
 _FINISH_EVENT = {COMPLETED: "node_finished", FAILED: "node_failed"}

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._exceptions import BadRequestError, Problem
 from ..batches import MAX_BATCH_RUNS
-from ..catalog import Catalog, InputSpec, NodeSpec
+from ..catalog import Catalog, InputSpec, NodeSpec, edge_kind_problems
 from ..graphs import CycleError, nodes_to_run, topological_order
 from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
@@ -237,11 +237,17 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     found: list[Problem] = []
     if not sound or has_cycle:
         # the structural messages (cycle paths included) have one source: Workflow.problems()
-        found = Workflow(nodes=request.nodes, edges=request.edges).problems(target_node_id=target)
+        found = Workflow(nodes=request.nodes, edges=request.edges).problems(
+            target_node_id=target, catalog=catalog
+        )
 
     # which nodes run: the target and its ancestors, else all
     run_ids = nodes_to_run(nodes, pairs, target if target in nodes else None)
     run_set = set(run_ids)
+    if not found and edges:
+        # a sound graph may still join ports of kinds that do not fit, as Workflow.problems()
+        # says too; only the edges into nodes that run matter here
+        found = edge_kind_problems(request.nodes, [e for e in edges if e.target in run_set], catalog)
 
     specs: dict[str, NodeSpec] = {}
     resolved: dict[str, NodeSpec | None] = {}
