@@ -50,8 +50,13 @@ def test_an_allowed_skip_with_a_reason_passes(tmp_path: Path) -> None:
     probe = tmp_path / "test_probe.py"
     probe.write_text(SKIPPING)
     allow = tmp_path / "allow.txt"
-    nodeid = "test_probe.py::test_needs_a_tool"  # as pytest names a test outside the rootdir
-    # a line without a reason allows nothing
+    # the node id as pytest names it here (it depends on where the rootdir is)
+    allow.write_text("# nothing allowed\n")
+    first = run_pytest(probe, env={"WIREFLOW_SKIP_ALLOWLIST": str(allow)})
+    nodeid = next(
+        line.split("skipped: ", 1)[1].strip() for line in first.stdout.splitlines() if line.startswith("skipped: ")
+    )
+    assert nodeid.endswith("test_probe.py::test_needs_a_tool")
     allow.write_text(f"{nodeid}\n")
     assert run_pytest(probe, env={"WIREFLOW_SKIP_ALLOWLIST": str(allow)}).returncode == 1
     allow.write_text(f"{nodeid}  # the tool cannot be installed on this platform\n")
