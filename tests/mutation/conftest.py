@@ -5,35 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from wireflow_nb.catalog import Catalog, builtin_catalog
+from tests._engines import catalog, make_engine
 from wireflow_nb.engine import LocalEngine
 
-
-@pytest.fixture
-def catalog() -> Catalog:
-    return builtin_catalog()
-
-
-@pytest.fixture
-def make_engine(catalog: Catalog) -> Iterator[Callable[..., LocalEngine]]:
-    """``make_engine(home=..., **kw)``: engines closed at the end of the test."""
-    made: list[LocalEngine] = []
-
-    def make(home: str | Path = ":memory:", **kwargs: Any) -> LocalEngine:
-        kwargs.setdefault("catalog", catalog)
-        kwargs.setdefault("model_latency", 0)
-        engine = LocalEngine(home, **kwargs)
-        made.append(engine)
-        return engine
-
-    yield make
-    for engine in made:
-        engine.close()
+__all__ = ["catalog", "make_engine"]  # the shared fixtures, found by pytest here
 
 
 @pytest.fixture
