@@ -50,6 +50,7 @@ from .live import LiveRuns, recover
 from .planning import RunPlan, plan_batch
 from .request import engine_request, idempotency_hash
 from .runs import RunRecord
+from .saved import check_page
 from .scheduler import Services
 from .sources import InputPolicy, read_source, source_refusal
 from .speed import INLINE_BUDGET
@@ -460,16 +461,7 @@ class LocalEngine(AccountMixin):
     ) -> list[ExecutionSummary]:
         """Executions of ``workflow_id``, most recent first (``limit`` 1..100, ``offset`` >= 0)."""
         self._check_open()
-        details = []
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-            details.append(
-                {"field": "limit", "message": f"limit must be an integer from 1 to 100, got {limit!r}"}
-            )
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            details.append({"field": "offset", "message": f"offset must be an integer >= 0, got {offset!r}"})
-        if details:
-            message = "Invalid query parameters: " + "; ".join(d["message"] for d in details)
-            raise BadRequestError(message, body={"error": message, "details": details})
+        check_page(limit, offset)
         rows = self._store.list_runs(workflow_id, limit=limit, offset=offset)
         out = []
         for row in rows:

@@ -37,7 +37,8 @@ def _bad(message: str, field: str, code: str) -> BadRequestError:
 
 
 def check_page(limit: Any, offset: Any) -> None:
-    """``limit`` 1..100 and ``offset`` >= 0 (as the history's), else a 400 naming them."""
+    """``limit`` 1..100 and ``offset`` >= 0, else a 400 naming them: the one rule for the
+    pages of the history and of saved workflows."""
     details = []
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         details.append(
