@@ -20,6 +20,8 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``clipboard``: the shared ``Clipboard``, copying and pasting;
 - ``scene``: ``Redraw`` flags and ``Scene`` (boxes, view, selection, undo, hit tests);
 - ``edits``: ``Edits(Scene)``, the editing actions;
-- ``gestures``: ``Gestures(Edits)``, pointer gestures;
+- ``canvas_edits``: ``CanvasEdits(Edits)``, groups, notes and bypass: frames, hit tests,
+  actions;
+- ``gestures``: ``Gestures(CanvasEdits)``, pointer gestures;
 - ``state``: ``EditorState(Gestures)``, the keyboard; the class the shells use.
 """
