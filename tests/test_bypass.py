@@ -195,3 +195,37 @@ def test_the_client_sends_the_rewritten_graph() -> None:
     assert [n["id"] for n in body["nodes"]] == ["prompt", "image", "filter"]
     assert body["targetNodeId"] == "filter"
     assert [body["edges"][1]["source"], body["edges"][1]["target"]] == ["image", "filter"]
+
+
+def test_the_local_server_runs_the_request_and_keeps_a_saved_workflow_whole() -> None:
+    import warnings
+
+    from wireflow_nb.engine import LocalEngine
+    from wireflow_nb.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    wf = pipeline()
+    wf.set_bypass("resize")
+    wf.group(["prompt", "image"], title="Make")
+    wf.add_note("# not a node")
+    wf.extra["viewport"] = {"x": 0, "y": 0, "zoom": 1}
+    with (
+        LocalEngine(":memory:", model_latency=0) as engine,
+        TestClient(create_app(engine), base_url="http://127.0.0.1", client=("127.0.0.1", 5000)) as http,
+    ):
+        answer = http.post("/api/v1/workflows/bp/execute", json=wf.to_request().to_wire())
+        assert answer.status_code == 201, answer.text
+        run_id = answer.json()["executionRuns"][0]["id"]
+        done = engine.wait(run_id)
+        assert str(done.state) == "COMPLETED"
+        assert sorted(r.node_id for r in done.node_runs) == ["filter", "image", "prompt"]
+        saved = http.post("/api/v1/workflows", json={"name": "bp", "workflow": wf.to_dict()})
+        assert saved.status_code == 201, saved.text
+        again = http.get(f"/api/v1/workflows/{saved.json()['id']}").json()["workflow"]
+    restored = Workflow.from_dict(again)
+    assert restored == wf
+    assert restored.bypassed == ["resize"] and [g.title for g in restored.groups] == ["Make"]
+    assert [n.text for n in restored.notes] == ["# not a node"]
