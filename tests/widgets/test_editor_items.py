@@ -98,3 +98,16 @@ def test_the_empty_point_of_the_driver_avoids_notes(editor, wf):
     driver = EditorDriver(editor)
     x, y = driver.empty_point()
     assert editor.state.hit_canvas_item(x / editor.pixel_ratio, y / editor.pixel_ratio) is None
+
+
+def test_the_app_refuses_a_run_naming_the_bypassed_node_it_cannot_pass_through(wf):
+    from wireflow_nb.engine import LocalEngine
+    from wireflow_nb.widgets.app import WorkflowApp
+
+    wf.set_bypass("prompt")  # a text input: no input of its output's kind
+    with LocalEngine(":memory:", model_latency=0) as engine:
+        app = WorkflowApp(engine, editor=GraphEditor(wf), workflow_id="bp")
+        assert app.run() is None
+        assert "wf-app-problems" in app.message.value
+        assert "&#x27;Text&#x27; (prompt) is bypassed" in app.message.value
+        assert engine.list_executions("bp") == []
