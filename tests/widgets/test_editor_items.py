@@ -59,6 +59,10 @@ def test_the_picked_group_edits_its_title_and_colour_in_the_inspector(editor, dr
     editor.undo()
     assert wf.groups[0].title == "Group"
     assert by_class(editor, "wf-group-title").value == "Group", "the form shows the undone value"
+    by_class(editor, "wf-group-ungroup").click()
+    assert wf.groups == [] and by_class(editor, "wf-group-title") is None
+    editor.undo()
+    assert [g.id for g in wf.groups] == [group.id]
 
 
 def test_ctrl_b_and_the_inspector_checkbox_bypass_a_node(editor, driver, wf):

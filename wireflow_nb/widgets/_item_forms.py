@@ -6,7 +6,8 @@ Each change goes through ``on_change(kind, item_id, changes)`` (``kind`` is ``gr
 the workflow is changed directly. Text fields send on blur or Enter (one undo step per
 edit, not per key).
 
-CSS classes: ``wf-group-title``, ``wf-group-color``, ``wf-note-text``, ``wf-field-bypass``.
+CSS classes: ``wf-group-title``, ``wf-group-color``, ``wf-group-ungroup`` (a button),
+``wf-note-text``, ``wf-field-bypass``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ _STYLE = {"description_width": "110px"}
 
 def apply_change(wf: Workflow, kind: str, item_id: str, changes: dict[str, Any]) -> None:
     """What a form's change does when no editor handles it."""
-    if kind == "group":
+    if kind == "group" and changes.get("ungroup"):
+        wf.ungroup(item_id)
+    elif kind == "group":
         wf.set_group(item_id, **changes)
     elif kind == "note":
         wf.edit_note(item_id, **changes)
@@ -64,7 +67,10 @@ def group_form(
     color.add_class("wf-group-color")
     title.observe(lambda ch: send("group", group_id, {"title": ch["new"]}), names="value")
     color.observe(lambda ch: send("group", group_id, {"color": ch["new"]}), names="value")
-    return [head, title, color], {"title": title, "color": color}
+    ungroup = widgets.Button(description="Ungroup", tooltip="Remove the frame; the nodes stay (Ctrl+Shift+G)")
+    ungroup.add_class("wf-group-ungroup")
+    ungroup.on_click(lambda _b: send("group", group_id, {"ungroup": True}))
+    return [head, title, color, ungroup], {"title": title, "color": color}
 
 
 def note_form(wf: Workflow, note_id: str, send: CanvasHandler) -> tuple[list[widgets.Widget], dict[str, Any]]:

@@ -392,7 +392,9 @@ class GraphEditor(widgets.VBox):
 
     def _canvas_edit(self, kind: str, item_id: str, changes: dict[str, Any]) -> None:
         """A change from the inspector's group, note or bypass field, as one undoable step."""
-        if kind == "group":
+        if kind == "group" and changes.get("ungroup"):
+            flags = self.state.ungroup(item_id)
+        elif kind == "group":
             flags = self.state.edit_group(item_id, **changes)
         elif kind == "note":
             flags = self.state.edit_note(item_id, **changes)
