@@ -75,3 +75,20 @@ def test_note_lines_wrap_words_bullets_and_cut_long_words():
         ("abcdefghij", False),
         ("kl", False),
     ]
+
+
+def test_the_svg_picture_shows_groups_notes_and_bypassed_nodes_faded(wf):
+    import xml.etree.ElementTree as ET
+
+    wf.group(["prompt", "image"], title="Make <pictures>")
+    wf.add_note("# Plan\n- a & b", x=-400, y=-300, width=200, height=100)
+    wf.set_bypass("resize")
+    svg = wf._repr_svg_()
+    root = ET.fromstring(svg)  # well formed, every text escaped
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Make <pictures>" in texts and "Plan" in texts and "\u2022 a & b" in texts
+    faded = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("opacity")]
+    assert len(faded) == 1 and "id resize" in "".join(faded[0].itertext())
+    # the picture grows to hold the note (left of and above every node)
+    x0, y0, _w, _h = (float(v) for v in root.get("viewBox", "").split())
+    assert x0 <= -400 and y0 <= -300
