@@ -24,7 +24,14 @@ def test_group_frames_and_notes_are_drawn_under_the_edges(state, wf, recorder):
     assert ("set:stroke_style", ("#2e9d6a",)) in recorder.calls
     live = RecordingCanvas()
     _draw.draw_edges(live, state, 1.0, live=True)
-    assert "Make pictures" not in live.texts(), "the live layer draws no frame"
+    assert "Make pictures" not in live.texts(), "nothing moves: the live layer draws no frame"
+    # while its nodes are dragged, the frame moves with them on the live layer
+    state.moving = {"image"}
+    live, static = RecordingCanvas(), RecordingCanvas()
+    _draw.draw_edges(live, state, 1.0, live=True)
+    _draw.draw_edges(static, state, 1.0, live=False)
+    assert live.texts() == ["Make pictures"]
+    assert "Make pictures" not in static.texts() and "Title" in static.texts()
 
 
 def test_a_picked_group_and_a_note_moving_are_drawn_as_such(state, wf, recorder):

@@ -162,8 +162,8 @@ def draw_edges(
     layer: Any, state: EditorState, ratio: float, *, live: bool | None = False, cull: bool = True
 ) -> None:
     clear(layer, ratio, state.view)
-    if live is False:  # the static layer: group frames and notes under the edges
-        draw_groups_and_notes(layer, state)
+    if live is not None:  # group frames (of the dragged nodes: live) and notes under the edges
+        draw_groups_and_notes(layer, state, live=live)
     keys, pts, kinds = edge_geometry(state, live=live, cull=cull)
     if not keys:
         return
@@ -541,7 +541,7 @@ def draw_scene(
     """Grid, every edge and every node on a single canvas."""
     draw_grid(canvas, state, ratio)
     apply_view(canvas, state.view, ratio)
-    draw_groups_and_notes(canvas, state)
+    draw_groups_and_notes(canvas, state, live=None)
     keys, pts, kinds = edge_geometry(state, live=None, cull=cull)
     if keys:
         canvas.line_width = max(2.0, 1.2 / state.view.zoom)

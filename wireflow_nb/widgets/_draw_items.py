@@ -43,12 +43,17 @@ def _overlaps(rect: tuple[float, float, float, float], view: tuple[float, float,
     return x0 <= v1 and x1 >= v0 and y0 <= w1 and y1 >= w0
 
 
-def draw_groups_and_notes(layer: Any, state: EditorState) -> None:
-    """Group frames, then notes, in world coordinates (the layer's transform is the view)."""
+def draw_groups_and_notes(layer: Any, state: EditorState, *, live: bool | None = False) -> None:
+    """Group frames, then notes, in world coordinates (the layer's transform is the view).
+
+    ``live``: True for the frames of groups whose nodes are being dragged (the live
+    layer; no notes), False for the others and the notes, None for all."""
     view = state.visible_rect(margin=20.0)
     z = state.view.zoom
     detail = z * LABEL_FONT_PX >= MIN_TEXT_PX
     for group, rect in state.group_frames():
+        if live is not None and bool(state.moving.intersection(group.nodes)) != live:
+            continue
         if not _overlaps(rect, view):
             continue
         x0, y0, x1, y1 = rect
@@ -69,7 +74,7 @@ def draw_groups_and_notes(layer: Any, state: EditorState) -> None:
             layer.fill_text(
                 fit_text(group.title, x1 - x0 - 20, LABEL_FONT_PX), x0 + 10, y0 + GROUP_TITLE_HEIGHT / 2
             )
-    for note in state.workflow.notes:
+    for note in state.workflow.notes if live is not True else ():
         rect = state.note_rect(note)
         if not _overlaps(rect, view):
             continue
