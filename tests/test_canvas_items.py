@@ -248,3 +248,9 @@ def test_a_request_with_only_a_view_or_notes_runs_on_the_local_server_shape() ->
         assert [r.node_id for r in result.node_runs] == ["node-1"]
     finally:
         engine.close()
+
+
+def test_a_field_of_the_same_name_but_another_shape_is_kept_as_it_is() -> None:
+    body = {"id": "x", CANVAS_KEY: "someone else's", "nodes": [], "edges": []}
+    wf = Workflow.from_dict(body)
+    assert wf.groups == [] and wf.to_dict() == body

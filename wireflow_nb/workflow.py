@@ -62,7 +62,10 @@ class Workflow(CanvasItems):
         self._edges: list[Edge] = [e if isinstance(e, Edge) else Edge.model_validate(e) for e in edges]
         #: Top-level keys of the file other than nodes/edges (name, viewport, ...), kept.
         self.extra: dict[str, Any] = dict(extra or {})
-        self._init_canvas_items(self.extra.pop(CANVAS_KEY, None))
+        # a field of another shape (not ours) stays in extra, untouched
+        self._init_canvas_items(
+            self.extra.pop(CANVAS_KEY) if isinstance(self.extra.get(CANVAS_KEY), Mapping) else None
+        )
         self._listeners: list[WorkflowListener] = []
         self.version = 0
 
