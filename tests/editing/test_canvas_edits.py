@@ -205,3 +205,21 @@ def test_nodes_added_inside_a_group_are_one_undo_step(state, wf):
     assert wf.groups == [] and not wf.has_node("a")
     state.redo()
     assert [(g.title, g.nodes) for g in wf.groups] == [("Blueprint", ("a", "b"))]
+
+
+def test_copies_of_a_bypassed_node_are_bypassed_in_the_same_step(state, wf):
+    wf.set_bypass("resize")
+    state.sync(force=True)
+    state.select(["resize", "image"])
+    state.key("d", ctrl=True)
+    (copy_of_resize,) = [n for n in state.selection if wf.node(n).node_type == "image:resize"]
+    assert wf.is_bypassed(copy_of_resize)
+    assert len(wf.bypassed) == 2
+    state.undo()
+    assert wf.bypassed == ["resize"] and len(wf.nodes) == 3
+    state.select(["resize"])
+    state.key("c", ctrl=True)
+    wf.set_bypass("resize", False)
+    state.key("v", ctrl=True)
+    (pasted,) = state.selection
+    assert wf.bypassed == [pasted], "the flag it had when copied"
