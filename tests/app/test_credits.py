@@ -289,3 +289,27 @@ def test_balance_errors_are_brief_and_never_show_the_key() -> None:
     assert app.credits is None
     assert app.run() is not None  # the balance is not known: Run sends, the server decides
     app.wait(20)
+
+
+def test_an_answer_overtaken_on_its_way_to_the_notebook_thread_is_dropped() -> None:
+    """In a notebook the answer comes back to the kernel's loop (``PendingWork.in_ui``); an
+    edit made before that loop runs it makes it stale too."""
+    import asyncio
+
+    async def in_a_notebook() -> None:
+        app = make_app(mock_client(answer_by_num_images))
+        shown: list[str] = []
+        app.estimate_label.observe(lambda change: shown.append(change["new"]), names="value")
+        # this thread blocks: the answer (10 credits) waits on the kernel's loop
+        assert app.wait_idle(10)
+        assert not any("from the server" in value for value in shown)
+        app.workflow.set_input("image", "numImages", 2)
+        for _ in range(10_000):  # let the loop run what waits, until the newest answer shows
+            if "from the server" in app.estimate_label.value:
+                break
+            await asyncio.sleep(0)
+            app.wait_idle(10)
+        assert [value for value in shown if "from the server" in value] == [app.estimate_label.value]
+        assert "<b>20 credits</b> (from the server)" in app.estimate_label.value
+
+    asyncio.run(in_a_notebook())
