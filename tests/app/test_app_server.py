@@ -146,7 +146,7 @@ def test_connection_problems_say_what_to_check() -> None:
     # the advice comes from the one home (wireflow_nb._advice), said once
     assert app.message.value.count("is the server running (`wireflow-nb serve`") == 1
     assert app.wait_idle(10)
-    assert "unavailable (cannot reach the server)" in app.credits_label.value
+    assert "unavailable, cannot reach the server" in app.credits_label.value
     # offline: the catalog's prices, labelled, and why in the tooltip
     assert "<b>\u224810 credits</b> (catalog prices)" in app.estimate_label.value
     assert "estimate failed: cannot reach the server" in app.estimate_label.value

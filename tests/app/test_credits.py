@@ -252,31 +252,50 @@ def test_a_failing_estimate_falls_back_to_catalog_prices(status: int, reason: st
     assert len(asked) == (1 if remembered else 2)
 
 
-def test_a_stale_estimate_never_overwrites_a_newer_one() -> None:
-    entered, release = threading.Event(), threading.Event()
-    calls: list[int] = []
+class SlowFirstEstimate:
+    """An estimate handler whose first answer waits until ``release`` is set."""
 
-    def slow_first(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        if len(calls) == 1:
-            entered.set()
-            assert release.wait(20)
+    def __init__(self) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.calls = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            assert self.release.wait(20)
         return answer_by_num_images(request)
 
-    app = make_app(mock_client(slow_first))
+
+def test_a_stale_estimate_never_overwrites_a_newer_one() -> None:
+    slow = SlowFirstEstimate()
+    app = make_app(mock_client(slow))
     shown: list[str] = []
     app.estimate_label.observe(lambda change: shown.append(change["new"]), names="value")
-    wait_until(entered.is_set, timeout=10, message="the first estimate to be asked")
+    wait_until(slow.entered.is_set, timeout=10, message="the first estimate to be asked")
     # three edits while the first question (numImages 1) is out
     for count in (2, 3, 4):
         app.workflow.set_input("image", "numImages", count)
     assert "\u224840 credits" in app.estimate_label.value  # the catalog's figure at once
-    release.set()
+    slow.release.set()
     assert app.wait_idle(10)
     assert "<b>40 credits</b> (from the server)" in app.estimate_label.value
     from_server = [value for value in shown if "from the server" in value]
     assert from_server == [app.estimate_label.value]  # the first answer (10) was never shown
-    assert len(calls) == 2  # the edits were coalesced: one more question, for the newest
+    assert slow.calls == 2  # the edits were coalesced: one more question, for the newest
+
+
+def test_an_answer_never_replaces_the_reason_there_is_no_estimate() -> None:
+    slow = SlowFirstEstimate()
+    app = make_app(mock_client(slow))
+    wait_until(slow.entered.is_set, timeout=10, message="the first estimate to be asked")
+    app.batch_enabled.value = True  # an incomplete batch: nothing to estimate
+    problem = app.estimate_label.value
+    assert problem.startswith("Estimate: <i>") and "batch" in problem
+    slow.release.set()
+    assert app.wait_idle(10)
+    assert app.estimate_label.value == problem
+    assert "from the server" not in app.estimate_label.value
 
 
 def test_balance_errors_are_brief_and_never_show_the_key() -> None:
@@ -284,7 +303,7 @@ def test_balance_errors_are_brief_and_never_show_the_key() -> None:
     app = make_app(mock_client(answer_by_num_images, usage=usage))
     assert app.wait_idle(10)
     assert app.credits_label.value.startswith("Balance: ")
-    assert "unavailable (HTTP 500)" in app.credits_label.value
+    assert "unavailable, HTTP 500" in app.credits_label.value
     assert SECRET not in app.credits_label.value and "sk-test" not in app.credits_label.value
     assert app.credits is None
     assert app.run() is not None  # the balance is not known: Run sends, the server decides

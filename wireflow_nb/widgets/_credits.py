@@ -95,7 +95,8 @@ async def fetch_estimate(backend: Any, request: ExecuteRequest, *, workflow_id: 
 class CreditsWatch:
     """The balance and the next run's estimate of ``backend``, fetched in the background
     on ``work`` and shown by ``toolbar`` (``show_credits(balance, reported=)``,
-    ``show_credits_error(reason)``, ``show_estimate(shown)``; called on the notebook's
+    ``show_credits_error(reason)``, ``show_estimate(shown)``,
+    ``show_estimate_problem(error)``; called on the notebook's
     thread when there is a kernel loop), and the question before a run it cannot cover
     (``confirm``). ``debounce``: seconds to wait before asking, so that a burst of
     edits costs one request."""
@@ -111,6 +112,7 @@ class CreditsWatch:
         self._show_balance: Callable[..., None] = toolbar.show_credits
         self._show_balance_error: Callable[[str], None] = toolbar.show_credits_error
         self._show_estimate: Callable[[ShownEstimate], None] = toolbar.show_estimate
+        self._show_problem: Callable[[BaseException], None] = toolbar.show_estimate_problem
         self._lock = threading.RLock()
         #: The last balance read (None: not known yet, or not reported).
         self.balance: float | None = None
@@ -178,6 +180,15 @@ class CreditsWatch:
         if start:
             self._work.submit(self._ask_until_current())
 
+    def show_problem(self, error: BaseException) -> None:
+        """No request to estimate (the batch or trigger settings do not parse): say why,
+        and let no answer still on its way replace it."""
+        with self._lock:
+            self._generation += 1
+            self._wanted = None
+            self.shown = None
+            self._show_problem(error)
+
     async def _ask_until_current(self) -> None:
         """Ask for the newest wanted request until the answer is for the newest one."""
         try:
@@ -186,7 +197,9 @@ class CreditsWatch:
                     await asyncio.sleep(self.debounce)
                 with self._lock:
                     generation, request = self._generation, self._wanted
-                assert request is not None
+                    if request is None:  # nothing to estimate now (show_problem)
+                        self._asking = False
+                        return
                 shown = await self._ask(request)
                 with self._lock:
                     if generation == self._generation:

@@ -201,7 +201,7 @@ class Toolbar(widgets.VBox):
     def show_credits_error(self, reason: str) -> None:
         """The balance could not be read: ``reason`` in a few words (``_advice.brief``)."""
         self.credits_label.value = (
-            f'Balance: <span style="color:#999">unavailable ({html.escape(reason)})</span>'
+            f'Balance: <span style="color:#999">unavailable, {html.escape(reason)}</span>'
         )
 
     def show_estimate(self, shown: ShownEstimate) -> None:
@@ -216,4 +216,4 @@ class Toolbar(widgets.VBox):
 
     def show_estimate_problem(self, error: BaseException) -> None:
         """Why there is no estimate (the batch or trigger settings do not parse)."""
-        self.estimate_label.value = f"estimate: <i>{html.escape(str(error).splitlines()[0])}</i>"
+        self.estimate_label.value = f"Estimate: <i>{html.escape(str(error).splitlines()[0])}</i>"

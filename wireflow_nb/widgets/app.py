@@ -303,7 +303,7 @@ class WorkflowApp(widgets.VBox):
         try:
             request = self._build_request()
         except (ValueError, WorkflowValidationError) as exc:
-            self.toolbar.show_estimate_problem(exc)
+            self.credits_watch.show_problem(exc)
             return
         self.credits_watch.refresh_estimate(request)
 
