@@ -126,8 +126,6 @@ class CreditsWatch:
         self._answered: tuple[str, ShownEstimate] | None = None
         #: Why the backend is not asked for estimates ("": it is).
         self._not_offered = "" if callable(getattr(backend, "estimate", None)) else "this backend gives no estimate"
-        #: Questions sent to the backend's ``estimate()`` (tests count them).
-        self.estimates_asked = 0
 
     # -- the balance -----------------------------------------------------------------------
     def refresh_balance(self) -> None:
@@ -215,7 +213,6 @@ class CreditsWatch:
     async def _ask(self, request: ExecuteRequest) -> ShownEstimate:
         if self._not_offered:
             return toolbar_estimate(request, reason=self._not_offered)
-        self.estimates_asked += 1
         try:
             return await fetch_estimate(self.backend, request, workflow_id=self.workflow_id)
         except Exception as exc:
