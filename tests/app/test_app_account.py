@@ -125,6 +125,9 @@ def test_the_buttons_are_in_the_toolbar_only_with_an_account(account: Account) -
 
     bare = make_app(NoAccount())
     assert not find(bare.toolbar, "wf-app-open") and not find(bare.toolbar, "wf-app-save-new")
+    # the Python methods say why they cannot
+    assert bare.open_saved("wf_x", wait=True) is None and bare.save_as_new("x", wait=True) is None
+    assert "NoAccount keeps no saved workflows" in message(bare)
 
 
 # -- Open ----------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from ..account import remember_saved, saved_info, workflow_from_saved
 from ..models import SavedWorkflow, WorkflowSummary
 from ..workflow import Workflow
 from ._messages import MessageView
-from ._runner import PendingWork, call_backend
+from ._runner import PendingWork, backend_name, call_backend
 from ._toolbar import button
 from .history import format_started
 
@@ -153,7 +153,7 @@ class AccountPanel(widgets.VBox):
         )
         self.filter_text.observe(lambda _: self._render_rows(), names="value")
         self.open_status = _css(widgets.HTML(), "wf-open-status")
-        self.open_rows = widgets.VBox()
+        self.open_rows = widgets.VBox(layout=widgets.Layout(max_height="300px", overflow="auto"))
         self.open_panel = _css(
             widgets.VBox(
                 [
@@ -168,7 +168,7 @@ class AccountPanel(widgets.VBox):
                     self.open_status,
                     self.open_rows,
                 ],
-                layout=widgets.Layout(border="1px solid #ccc", padding="4px", max_height="360px"),
+                layout=widgets.Layout(border="1px solid #ccc", padding="4px"),
             ),
             "wf-open-panel",
         )
@@ -204,6 +204,17 @@ class AccountPanel(widgets.VBox):
 
     def _busy(self, busy: bool) -> None:
         self.save_button.disabled = self.save_new_button.disabled = busy
+
+    def _workflows(self) -> Any:
+        """``backend.workflows``, or None (said in the message line) when it has none."""
+        workflows = getattr(self.backend, "workflows", None)
+        if workflows is None:
+            self._message.show(
+                f"{backend_name(self.backend)} keeps no saved workflows: Open and Save need a backend "
+                "with the account API (a LocalEngine, or a client of wireflow-nb serve or the hosted API).",
+                error=True,
+            )
+        return workflows
 
     def _error(self, what: str, exc: BaseException) -> None:
         self._message.show(f"{what}: {explain(exc, base_url=self._base_url())}", error=True)
@@ -256,6 +267,9 @@ class AccountPanel(widgets.VBox):
         self.refresh_list()
 
     def refresh_list(self, *, wait: bool = False) -> list[WorkflowSummary] | None:
+        workflows = self._workflows()
+        if workflows is None:
+            return None
         listing = next(self._listing)
         self._current_listing = listing
         self.open_status.value = "<i>Loading the saved workflows\u2026</i>"
@@ -275,7 +289,7 @@ class AccountPanel(widgets.VBox):
                     f"{html.escape(text)}</span>"
                 )
 
-        return self._background(list_saved(self.backend.workflows), done, failed, wait=wait)  # type: ignore[no-any-return]
+        return self._background(list_saved(workflows), done, failed, wait=wait)  # type: ignore[no-any-return]
 
     def shown_rows(self) -> list[WorkflowSummary]:
         """The listed workflows whose name contains the filter (any case)."""
@@ -354,6 +368,9 @@ class AccountPanel(widgets.VBox):
     def open_saved(self, workflow_id: str, *, wait: bool = False) -> Workflow | None:
         """Read a saved workflow and put it into the editor (what was there is replaced,
         unsaved changes included: the Open button asks first; this method does not)."""
+        workflows = self._workflows()
+        if workflows is None:
+            return None
         self._message.show(f"Opening {workflow_id}\u2026")
 
         def done(saved: SavedWorkflow) -> Workflow:
@@ -370,7 +387,7 @@ class AccountPanel(widgets.VBox):
         def failed(exc: BaseException) -> None:
             self._error(f"Could not open {workflow_id}", exc)
 
-        fetch = call_backend(self.backend.workflows, "get_saved", workflow_id)
+        fetch = call_backend(workflows, "get_saved", workflow_id)
         return self._background(fetch, done, failed, wait=wait)  # type: ignore[no-any-return]
 
     # -- Save ------------------------------------------------------------------------------------
@@ -414,6 +431,9 @@ class AccountPanel(widgets.VBox):
         info = saved_info(workflow)
         if info is None:
             return self.save_as_new(name, wait=wait)
+        workflows = self._workflows()
+        if workflows is None:
+            return None
         body = workflow.to_dict()  # what is on screen now; edits made while it travels stay unsaved
         self._busy(True)
         self._message.show(f"Saving {info.name}\u2026")
@@ -426,7 +446,7 @@ class AccountPanel(widgets.VBox):
                 return
             self._save_failed(f"Could not save {info.name}", exc)
 
-        fetch = call_backend(self.backend.workflows, "update", info.id, body, version=info.version, **extra)
+        fetch = call_backend(workflows, "update", info.id, body, version=info.version, **extra)
         return self._background(  # type: ignore[no-any-return]
             fetch, lambda saved: self._saved(workflow, body, saved, "Saved"), failed, wait=wait
         )
@@ -434,12 +454,15 @@ class AccountPanel(widgets.VBox):
     def save_as_new(self, name: str | None = None, *, wait: bool = False) -> SavedWorkflow | None:
         """Save the workflow in the editor as a new saved workflow named ``name`` (default:
         ``default_name``); Save then updates that one."""
+        workflows = self._workflows()
+        if workflows is None:
+            return None
         workflow = self._workflow()
         name = default_name(workflow) if name is None else name
         body = workflow.to_dict()
         self._busy(True)
         self._message.show(f"Saving {name} as a new workflow\u2026")
-        fetch = call_backend(self.backend.workflows, "create", body, name=name)
+        fetch = call_backend(workflows, "create", body, name=name)
         return self._background(  # type: ignore[no-any-return]
             fetch,
             lambda saved: self._saved(workflow, body, saved, "Saved"),
