@@ -477,8 +477,8 @@ class AccountPanel(widgets.VBox):
         theirs = conflict.theirs
         theirs_text = f"version {theirs}" if theirs is not None else "a newer version"
         text = (
-            f"Not saved: <b>{html.escape(name)}</b> was saved as {theirs_text} since you opened "
-            f"version {ours}. Nothing was overwritten. Reload theirs (your changes are dropped) or "
+            f"Not saved: someone saved <b>{html.escape(name)}</b> as {theirs_text}; yours was made "
+            f"from version {ours}. Nothing was overwritten. Reload theirs (your changes are dropped) or "
             f"save yours as a copy named <b>{html.escape(name)} (copy)</b>?"
         )
         panel = _css(
