@@ -35,6 +35,9 @@ CSS classes (for tests and styling):
 ``wf-app-run-selected``           Run selected (sends ``targetNodeId``)
 ``wf-app-cancel``                 Cancel
 ``wf-app-save`` / ``wf-app-load`` Save / Load the workflow (``wf-app-path``: the file)
+``wf-app-open``                   Open a saved workflow of the account (``wf-open-panel``)
+``wf-app-account-save``           Save to the account (a stale version: ``wf-conflict``)
+``wf-app-save-new``               Save to the account as a new workflow (``wf-save-name``)
 ``wf-app-status``                 run status; its ``<span data-status="...">`` says which
 ``wf-app-progress``               progress bar (nodes done / all)
 ``wf-app-elapsed``                elapsed time of the run
@@ -73,6 +76,7 @@ from .._exceptions import Problem, WorkflowValidationError
 from ..export import HOSTED_BASE_URL
 from ..models import ExecuteRequest, PollResponse
 from ..workflow import Workflow
+from ._account_panel import AccountActions, AccountPanel
 from ._batch import BatchPanel
 from ._batch import parse_batch_values as parse_batch_values  # re-exported: tests import it from here
 from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
@@ -103,7 +107,7 @@ def _make_editor(workflow: Workflow) -> Any:
     return GraphEditor(workflow)
 
 
-class WorkflowApp(widgets.VBox):
+class WorkflowApp(AccountActions, widgets.VBox):
     """An editor with a Run button, live status, outputs, history and exports.
 
     >>> app = WorkflowApp(workflow=wf)            # a LocalEngine in your data folder
@@ -217,6 +221,12 @@ class WorkflowApp(widgets.VBox):
         self.tabs.add_class("wf-app-tabs")
         self.tabs.observe(self._tab_changed, names="selected_index")
 
+        self.account = AccountPanel(  # Open / Save / Save as new of the account's workflows
+            self.backend, work=self._work, message=self.message, workflow=lambda: self.workflow,
+            adopt=self._adopt_saved, base_url=lambda: self.base_url,
+        )  # fmt: skip
+        if self.account.available:
+            self.toolbar.children = (*self.toolbar.children, self.account)
         super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
