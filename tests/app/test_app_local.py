@@ -278,3 +278,21 @@ def test_parsers() -> None:
     assert parse_trigger("") is None
     with pytest.raises(ValueError, match="JSON object"):
         parse_trigger("[1]")
+
+
+def test_close_closes_every_widget_shown_in_the_app(engine: Any) -> None:
+    """A closed app leaves no live widget holding a closed one (whose state could no
+    longer be written: a notebook saving widget state would fail on it)."""
+    app = make_app(engine, image_workflow(size=32))
+    assert app.wait_idle(10)
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    shown, tree = [app], []
+    while shown:
+        widget = shown.pop()
+        tree.append(widget)
+        shown.extend(getattr(widget, "children", ()))
+    assert len(tree) > 20 and all(w.comm is not None for w in tree)
+    app.close()
+    alive = [type(w).__name__ for w in tree if w.comm is not None]
+    assert alive == []

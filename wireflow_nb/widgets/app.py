@@ -559,7 +559,16 @@ class WorkflowApp(AccountActions, widgets.VBox):
         return workflow
 
     def close(self) -> None:
+        """Close the app and every widget shown in it (no live one keeps a closed child)."""
         if self._unobserve is not None:
             self._unobserve()
         self.outputs.close()
+        shown, seen = [self], set()
+        while shown:
+            widget = shown.pop()
+            if id(widget) not in seen:
+                seen.add(id(widget))
+                shown.extend(getattr(widget, "children", ()))
+                if widget is not self:
+                    widget.close()
         super().close()
