@@ -111,7 +111,11 @@ def externalize(request: ExecuteRequest, artifacts: ArtifactStore) -> ExecuteReq
         changes: dict[str, Any] = {}
         for name, value in node.inputs.items():
             if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
-                stored = _stored_value(value, artifacts)
+                try:
+                    stored = _stored_value(value, artifacts)
+                except (TypeError, ValueError) as exc:  # an array that is no image, over 25 MB
+                    problem = Problem("bad_media", f"node {node.id!r} input {name!r}: {exc}", node_id=node.id, field=name)
+                    raise validation_error([problem]) from None
                 if stored is not value:
                     changes[name] = stored
         if changes:
