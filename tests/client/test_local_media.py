@@ -289,3 +289,39 @@ def test_the_disk_cache_is_private_atomic_keyless_and_per_server(make_client: An
 def test_the_default_cache_lives_under_the_data_home(make_client: Any) -> None:
     client = make_client(Recorder(lambda r: httpx.Response(404)), base_url=LOCAL)
     assert client.upload_cache.folder == Path(os.environ["WIREFLOW_NB_HOME"]) / "uploads"
+
+
+def workflows_of(client: Any) -> Any:
+    """``client.workflows``, its coroutines driven on the adapter's loop for the async client."""
+    if not isinstance(client, AsyncAdapter):
+        return client.workflows
+    resource = client.wrapped.workflows
+
+    class Driven:
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(resource, name)
+            return lambda *args, **kwargs: client._run(method(*args, **kwargs))
+
+    return Driven()
+
+
+def test_a_saved_workflow_runs_with_local_media_inputs(
+    server: RunningServer, connect: Any, tmp_path: Path, kind: str
+) -> None:
+    client = connect(server.base_url, server.api_key, upload_cache=tmp_path / "cache")
+    saved_workflows = workflows_of(client)
+    blue = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 0, 255)).save(blue, format="PNG")
+    saved = saved_workflows.create(resize_flow(blue.getvalue()), name=f"media-{kind}")
+    # the saved workflow keeps the user's value (bytes as a data: URL), not an upload URL
+    assert saved_workflows.get(saved.id).node("photo").inputs["image"].startswith("data:image/png;base64,")
+    path = tmp_path / "photo.png"
+    red_picture().save(path)
+    for value in (str(path), path, np.array(red_picture())):
+        response = saved_workflows.run(saved.id, {"photo": value})
+        poll = client.wait(response.execution_ids[0], timeout=60)
+        small = poll.node_run("small").images[0]
+        assert Image.open(io.BytesIO(client.fetch_bytes(small.url))).convert("RGB").getpixel((8, 6)) == RED
+    with pytest.raises(WorkflowValidationError) as info:
+        saved_workflows.run(saved.id, {"photo": str(tmp_path / "missing.png")})
+    assert "missing.png" in str(info.value)

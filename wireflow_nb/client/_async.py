@@ -29,7 +29,6 @@ from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..catalog import Catalog, catalog_from_hosted
 from ..models import (
     CostEstimate,
-    ExecuteRequest,
     ExecuteResponse,
     Execution,
     ExecutionSummary,
@@ -41,7 +40,7 @@ from ._account import parse_estimate, parse_media, parse_usage, upload_body
 from ._async_resources import AsyncWorkflows
 from ._base import BaseClient, _Answer, logger
 from ._headers import new_idempotency_key
-from ._uploads import OnUpload, ProgressBody
+from ._uploads import InputsPlan, MediaPlan, OnUpload, ProgressBody
 from ._urls import _seg
 
 __all__ = ["AsyncWireflowClient"]
@@ -191,7 +190,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
             iterator_configs=iterator_configs,
             idempotency_key=idempotency_key,
         )
-        body = await self._with_uploads(request, on_upload)
+        body = await self._with_uploads(MediaPlan(request), on_upload)
         answer = await self._request("POST", path, json_body=body, idempotency_key=key)
         return self._parse_execute(answer, workflow_id)
 
@@ -371,7 +370,7 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
             iterator_configs=iterator_configs,
             idempotency_key=None,
         )
-        body = await self._with_uploads(request, on_upload)
+        body = await self._with_uploads(MediaPlan(request), on_upload)
         estimate_path = path.removesuffix("/execute") + "/estimate"
         answer = await self._request("POST", estimate_path, json_body=body)
         return parse_estimate(answer.body, estimate_path.split("/")[2])
@@ -397,11 +396,11 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
             self.upload_cache.put(hashlib.sha256(body.data).hexdigest(), media.url)
         return media
 
-    async def _with_uploads(self, request: ExecuteRequest, on_upload: OnUpload | None) -> dict[str, Any]:
-        """The JSON body of ``request``, each local media value uploaded (unless the
-        upload cache knows its bytes) and replaced by the upload's URL."""
-        plan, missing = self._media_plan(request)
-        for media, node_id, field in missing:
+    async def _with_uploads(self, plan: MediaPlan | InputsPlan, on_upload: OnUpload | None) -> dict[str, Any]:
+        """The body of ``plan`` (a request's, or a saved workflow run's inputs), each local
+        media value uploaded (unless the upload cache knows its bytes) and replaced by
+        the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
+        for media, node_id, field in self._missing_uploads(plan):
             await self.upload(
                 media.data,
                 filename=media.name,

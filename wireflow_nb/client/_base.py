@@ -44,7 +44,15 @@ from ._errors import _read_model, _unwrap, error_code, error_from_response, pars
 from ._headers import _number, new_idempotency_key, parse_rate_limit, request_headers, request_id_of
 from ._polling import RateLimit, RequestPacer, poll_delays
 from ._retry import RetryPolicy, parse_retry_after
-from ._uploads import MediaPlan, OnUpload, ProgressBody, UploadCache, UploadProgress, default_cache_folder
+from ._uploads import (
+    InputsPlan,
+    MediaPlan,
+    OnUpload,
+    ProgressBody,
+    UploadCache,
+    UploadProgress,
+    default_cache_folder,
+)
 from ._urls import (
     _id_from_location,
     _safe_url,
@@ -279,7 +287,7 @@ class BaseClient(Generic[_HttpT]):
         idempotency_key: str | None,
     ) -> tuple[str, ExecuteRequest, str]:
         """(path, request, idempotency key) of an execute call, checked before sending.
-        The request is a copy: ``_media_plan`` may write upload URLs into it."""
+        The request is a copy: a ``MediaPlan`` may write upload URLs into it."""
         if not workflow_id:
             raise ValueError("workflow_id must be a non-empty string (the workflow's id on the server)")
         request = as_request(
@@ -296,24 +304,14 @@ class BaseClient(Generic[_HttpT]):
             idempotency_key or new_idempotency_key(),
         )
 
-    def _media_plan(
-        self, request: ExecuteRequest
-    ) -> tuple[MediaPlan, list[tuple[LocalMedia, str | None, str]]]:
-        """The local media of ``request`` (read; a missing file raises here, before
-        anything is sent) and, of those the upload cache does not know, (media, node id,
-        field) to upload."""
-        plan = MediaPlan(request)
-        missing = [
-            (media, slot.node_id, slot.field)
-            for media, slot in plan.media
-            if self.upload_cache.get(media.sha256) is None
-        ]
-        return plan, missing
+    def _missing_uploads(self, plan: MediaPlan | InputsPlan) -> list[tuple[LocalMedia, str | None, str]]:
+        """(media, node id, field) of the plan's local media the upload cache does not know."""
+        return [item for item in plan.media if self.upload_cache.get(item[0].sha256) is None]
 
-    def _planned_body(self, plan: MediaPlan) -> dict[str, Any]:
-        """The JSON body of the plan's request, every local media value replaced by its upload URL."""
-        urls = {media.sha256: self.upload_cache.get(media.sha256) or "" for media, _ in plan.media}
-        return plan.apply(urls).to_wire()
+    def _planned_body(self, plan: MediaPlan | InputsPlan) -> dict[str, Any]:
+        """The plan's body, every local media value replaced by its upload URL."""
+        urls = {media.sha256: self.upload_cache.get(media.sha256) or "" for media, _, _ in plan.media}
+        return plan.apply(urls)
 
     @staticmethod
     def _upload_progress(

@@ -35,10 +35,11 @@ from typing import Any
 from .._exceptions import Problem, WorkflowValidationError
 from .._home import data_home
 from .._media import LocalMedia, is_local_media, local_media
-from ..models import ExecuteRequest, Node, port_name
+from ..models import ExecuteRequest, Node, WorkflowInputs, port_name
 
 __all__ = [
     "UPLOAD_CACHE_TTL",
+    "InputsPlan",
     "MediaPlan",
     "OnUpload",
     "ProgressBody",
@@ -225,15 +226,15 @@ class MediaPlan:
             self.slots.append(slot)
 
     @property
-    def media(self) -> list[tuple[LocalMedia, _Slot]]:
-        """Each distinct local media value (by sha256) and its first place."""
-        seen: dict[str, tuple[LocalMedia, _Slot]] = {}
+    def media(self) -> list[tuple[LocalMedia, str | None, str]]:
+        """Each distinct local media value (by sha256), with the node and field it feeds first."""
+        seen: dict[str, tuple[LocalMedia, str | None, str]] = {}
         for slot in self.slots:
-            seen.setdefault(slot.media.sha256, (slot.media, slot))
+            seen.setdefault(slot.media.sha256, (slot.media, slot.node_id, slot.field))
         return list(seen.values())
 
-    def apply(self, urls: Mapping[str, str]) -> ExecuteRequest:
-        """Write the upload URL of each value (by sha256) into the request; returns it."""
+    def apply(self, urls: Mapping[str, str]) -> dict[str, Any]:
+        """Write the upload URL of each value (by sha256) into the request; its JSON body."""
         request = self.request
         for slot in self.slots:
             url = urls[slot.media.sha256]
@@ -244,7 +245,58 @@ class MediaPlan:
                 assert slot.node_index is not None
                 node = request.nodes[slot.node_index]
                 node.set_input(slot.field, _put(node.inputs.get(slot.field), slot, url))
-        return request
+        return request.to_wire()
+
+
+class InputsPlan:
+    """The local media values of the inputs of a saved workflow's run (``{nodeId or
+    name: value}``), read: a value JSON cannot carry (a Path, bytes, an image, an
+    array) whatever the input, and a path-like text for an input ``schema`` types
+    ``IMAGE``, ``VIDEO`` or ``AUDIO``."""
+
+    def __init__(self, inputs: Mapping[str, Any], schema: WorkflowInputs | None) -> None:
+        self.inputs = dict(inputs)
+        typed = {}
+        for entry in schema.inputs if schema is not None else []:
+            typed[entry.node_id] = typed[entry.name] = (entry.node_id, entry.field, entry.type.upper())
+        self.found: list[tuple[str, LocalMedia, str | None, str]] = []
+        problems: list[Problem] = []
+        for key, value in self.inputs.items():
+            node_id, field, port_type = typed.get(key, (key, key, ""))
+            if isinstance(value, str) and port_type not in _MEDIA_PORT_TYPES:
+                continue
+            if not isinstance(value, str) and not is_local_media(value):
+                continue
+            try:
+                media = local_media(value)
+            except (OSError, ValueError, TypeError) as exc:
+                problems.append(
+                    Problem("local_media_unreadable", f"input {key!r}: {exc}", node_id=node_id, field=field)
+                )
+                continue
+            if media is not None:
+                self.found.append((key, media, node_id, field))
+        if problems:
+            raise WorkflowValidationError(problems, summary="Local media could not be read; nothing was sent")
+
+    @staticmethod
+    def needs_schema(inputs: Mapping[str, Any]) -> bool:
+        """Whether a text value might be a local path (only the schema can tell)."""
+        return any(isinstance(v, str) and is_local_media(v) for v in inputs.values())
+
+    @property
+    def media(self) -> list[tuple[LocalMedia, str | None, str]]:
+        seen: dict[str, tuple[LocalMedia, str | None, str]] = {}
+        for _, media, node_id, field in self.found:
+            seen.setdefault(media.sha256, (media, node_id, field))
+        return list(seen.values())
+
+    def apply(self, urls: Mapping[str, str]) -> dict[str, Any]:
+        """The inputs, each local media value replaced by its upload URL."""
+        out = dict(self.inputs)
+        for key, media, _, _ in self.found:
+            out[key] = urls[media.sha256]
+        return out
 
 
 def _replace(slot: _Slot, **changes: Any) -> _Slot:
