@@ -325,3 +325,36 @@ def test_a_saved_workflow_runs_with_local_media_inputs(
     with pytest.raises(WorkflowValidationError) as info:
         saved_workflows.run(saved.id, {"photo": str(tmp_path / "missing.png")})
     assert "missing.png" in str(info.value)
+
+
+def test_video_and_audio_paths_are_uploaded_too(
+    server: RunningServer, connect: Any, tmp_path: Path, kind: str
+) -> None:
+    import wave
+
+    from wireflow_nb.engine import LocalEngine
+
+    with LocalEngine(":memory:", model_latency=0) as engine:
+        clip_flow = Workflow("clip")
+        clip_flow.add_node(
+            "model:fal:text-to-video", id="v", prompt=kind, durationSeconds=0.5, width=64, height=64
+        )
+        [made] = engine.run("clip", clip_flow)
+        clip = engine.fetch_bytes(made.node_run("v").videos[0].url)
+    (tmp_path / "clip.mp4").write_bytes(clip)
+    with wave.open(str(tmp_path / "sound.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x01\x02" * 400)
+    client = connect(server.base_url, server.api_key, upload_cache=False)
+    wf = Workflow("av")
+    wf.add_node("input:video", id="video", video=tmp_path / "clip.mp4")
+    wf.add_node("input:audio", id="audio", audio=str(tmp_path / "sound.wav"))
+    events: list[Any] = []
+    [result] = client.run("av", wf, timeout=60, on_upload=events.append)
+    assert result.state == "COMPLETED", result
+    assert client.fetch_bytes(result.node_run("video").videos[0].url) == clip
+    [audio] = result.node_run("audio").output["audio"]
+    assert client.fetch_bytes(audio["url"]) == (tmp_path / "sound.wav").read_bytes()
+    assert {(e.filename, e.node_id) for e in events} == {("clip.mp4", "video"), ("sound.wav", "audio")}

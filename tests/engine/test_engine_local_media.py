@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wireflow_nb import BadRequestError, Workflow
+from wireflow_nb import BadRequestError, ExecutionFailedError, Workflow
 from wireflow_nb.engine import LocalEngine
 
 RED = (220, 20, 30)
@@ -122,3 +122,50 @@ def test_a_saved_workflow_keeps_a_path_as_the_path(engine: LocalEngine, tmp_path
         assert engine.workflows.get(engine.workflows.create(wf, name="m").id).node("photo").inputs[
             "image"
         ] == str(path)
+
+
+def wav_bytes() -> bytes:
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x10" * 800)
+    return buffer.getvalue()
+
+
+def mp4_bytes(engine: LocalEngine) -> bytes:
+    wf = Workflow("clip")
+    wf.add_node(
+        "model:fal:text-to-video", id="v", prompt="waves", durationSeconds=0.5, width=64, height=64, seed=1
+    )
+    [result] = engine.run("clip", wf)
+    return engine.fetch_bytes(result.node_run("v").videos[0].url)
+
+
+@pytest.mark.parametrize("as_path", [True, False])
+def test_video_and_audio_inputs_pass_the_file_on_as_it_is(
+    engine: LocalEngine, tmp_path: Path, as_path: bool
+) -> None:
+    clip, sound = mp4_bytes(engine), wav_bytes()
+    (tmp_path / "clip.mp4").write_bytes(clip)
+    (tmp_path / "sound.wav").write_bytes(sound)
+    wf = Workflow("av")
+    wf.add_node("input:video", id="video", video=tmp_path / "clip.mp4" if as_path else clip)
+    wf.add_node("input:audio", id="audio", audio=str(tmp_path / "sound.wav") if as_path else sound)
+    [result] = engine.run("av", wf)
+    assert result.state == "COMPLETED", result
+    [video] = result.node_run("video").videos
+    assert video.content_type == "video/mp4" and engine.fetch_bytes(video.url) == clip
+    [audio] = result.node_run("audio").output["audio"]
+    assert audio["contentType"] == "audio/wav" and engine.fetch_bytes(audio["url"]) == sound
+
+
+def test_a_picture_given_to_a_video_input_fails_saying_so(engine: LocalEngine, tmp_path: Path) -> None:
+    wf = Workflow("av")
+    wf.add_node("input:video", id="video", video=red_png(tmp_path / "photo.png"))
+    with pytest.raises(ExecutionFailedError) as info:
+        engine.run("av", wf)
+    assert "not video" in str(info.value) and "image/png" in str(info.value)
