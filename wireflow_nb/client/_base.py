@@ -5,9 +5,10 @@ timeout, retries and poll delays), building a request (URL, headers, the bearer 
 for our own origin), reading an answer into a result or an error and a retry delay, and
 the endpoint-specific shapes (paths, bodies, parsing). ``_sync`` and ``_async`` only add
 the sending and the sleeping. The rules it applies live in the modules of one concept:
-``_urls`` (URLs and keys), ``_headers``, ``_errors`` (error mapping), ``_retry`` and
-``_wait``. It may import httpx, ``_advice``, ``_exceptions``, ``backend``, ``models``
-and those modules; never ``_sync`` or ``_async``, which build on it.
+``_urls`` (URLs and keys), ``_headers``, ``_errors`` (error mapping), ``_retry``,
+``_wait`` and ``_uploads`` (local media). It may import httpx, ``_advice``,
+``_exceptions``, ``_media``, ``backend``, ``models`` and those modules; never ``_sync``
+or ``_async``, which build on it.
 """
 
 from __future__ import annotations

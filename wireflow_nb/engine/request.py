@@ -114,7 +114,9 @@ def externalize(request: ExecuteRequest, artifacts: ArtifactStore) -> ExecuteReq
                 try:
                     stored = _stored_value(value, artifacts)
                 except (TypeError, ValueError) as exc:  # an array that is no image, over 25 MB
-                    problem = Problem("bad_media", f"node {node.id!r} input {name!r}: {exc}", node_id=node.id, field=name)
+                    problem = Problem(
+                        "bad_media", f"node {node.id!r} input {name!r}: {exc}", node_id=node.id, field=name
+                    )
                     raise validation_error([problem]) from None
                 if stored is not value:
                     changes[name] = stored

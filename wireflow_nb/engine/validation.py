@@ -380,8 +380,6 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     )
 
 
-
-
 def input_problems(
     nodes: Iterable[tuple[str, NodeSpec, Mapping[str, Any]]], refusal: Callable[[Any], str | None]
 ) -> list[Problem]:
