@@ -488,10 +488,15 @@ class Workflow:
     __hash__ = None  # type: ignore[assignment]
 
 
+_JSON_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+
+
 def _saved_node(node: Node) -> dict[str, Any]:
     """A node's JSON, with each input value as a saved workflow keeps it (``as_saved_value``)."""
     changed = {}
     for name, value in node.inputs.items():
+        if type(value) in _JSON_TYPES:  # the common case, at no cost for big graphs
+            continue
         saved = as_saved_value(value)
         if saved is not value:
             changed[name] = saved
