@@ -358,3 +358,36 @@ def test_video_and_audio_paths_are_uploaded_too(
     [audio] = result.node_run("audio").output["audio"]
     assert client.fetch_bytes(audio["url"]) == (tmp_path / "sound.wav").read_bytes()
     assert {(e.filename, e.node_id) for e in events} == {("clip.mp4", "video"), ("sound.wav", "audio")}
+
+
+def test_a_new_kernel_reuses_the_upload_of_an_earlier_one(server: RunningServer, tmp_path: Path) -> None:
+    """Two interpreters with the same ``WIREFLOW_NB_HOME`` (the default cache folder) and
+    the same picture: the second uploads nothing."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "photo.png"
+    picture = red_picture(43, 33)
+    picture.putpixel((1, 1), (9, 9, 9))
+    picture.save(path)
+    script = (
+        "import sys; from wireflow_nb import Workflow; from wireflow_nb.client import WireflowClient\n"
+        "wf = Workflow('media'); wf.add_node('input:image', id='photo', image=sys.argv[3])\n"
+        "with WireflowClient(sys.argv[2], base_url=sys.argv[1], poll_initial=0.05) as client:\n"
+        "    [result] = client.run('media', wf, timeout=60)\n"
+        "    assert result.state == 'COMPLETED', result\n"
+    )
+    env = {**os.environ, "WIREFLOW_NB_HOME": str(tmp_path / "home")}
+    env.pop("WIREFLOW_API_KEY", None)
+    counts = [media_rows(server)]
+    for _ in range(2):
+        subprocess.run(
+            [sys.executable, "-c", script, server.base_url, str(server.api_key), str(path)],
+            env=env,
+            check=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        counts.append(media_rows(server))
+    assert counts[1] == counts[0] + 1 and counts[2] == counts[1]
+    assert len(list((tmp_path / "home" / "uploads").iterdir())) == 1
