@@ -472,6 +472,16 @@ class Workflow:
             wf.id = source.stem
         return wf
 
+    def as_saved(self) -> Workflow:
+        """A copy whose input values are what a saved file keeps (a path as its text,
+        in-memory media as a ``data:`` URL): JSON all through, e.g. for an export."""
+        return Workflow(
+            self.id,
+            nodes=[Node.model_validate(_saved_node(n)) for n in self._nodes],
+            edges=[copy.deepcopy(e) for e in self._edges],
+            extra=copy.deepcopy(self.extra),
+        )
+
     def copy(self) -> Workflow:
         return Workflow(
             self.id,

@@ -169,3 +169,16 @@ def test_a_picture_given_to_a_video_input_fails_saying_so(engine: LocalEngine, t
     with pytest.raises(ExecutionFailedError) as info:
         engine.run("av", wf)
     assert "not video" in str(info.value) and "image/png" in str(info.value)
+
+
+def test_exports_of_a_workflow_holding_in_memory_media_are_json(tmp_path: Path) -> None:
+    from wireflow_nb.export import to_curl, to_python
+
+    value = np.full((6, 6, 3), RED, dtype=np.uint8)
+    wf = resize_flow(value)
+    code = to_python(wf)
+    scope: dict[str, Any] = {}
+    exec(code, scope)
+    assert scope["wf"].to_dict() == wf.to_dict()
+    assert "data:image/png;base64," in to_curl(wf)
+    assert wf.node("photo").inputs["image"] is value
