@@ -391,3 +391,13 @@ def test_a_new_kernel_reuses_the_upload_of_an_earlier_one(server: RunningServer,
         counts.append(media_rows(server))
     assert counts[1] == counts[0] + 1 and counts[2] == counts[1]
     assert len(list((tmp_path / "home" / "uploads").iterdir())) == 1
+
+
+def test_plain_text_inputs_cost_no_schema_request(tmp_path: Path) -> None:
+    from wireflow_nb.client._uploads import InputsPlan
+
+    assert not InputsPlan.needs_schema({"prompt": "a red fox", "n": 3, "style": "watercolor"})
+    photo = tmp_path / "photo"
+    photo.write_bytes(b"x")
+    for maybe in (str(photo), "cat.PNG", "pics/cat", "C:\\pics\\cat", "file:///x", "data:,x"):
+        assert InputsPlan.needs_schema({"photo": maybe}), maybe

@@ -281,8 +281,11 @@ class InputsPlan:
 
     @staticmethod
     def needs_schema(inputs: Mapping[str, Any]) -> bool:
-        """Whether a text value might be a local path (only the schema can tell)."""
-        return any(isinstance(v, str) and is_local_media(v) for v in inputs.values())
+        """Whether a text value might be local media (only the schema can tell whether its
+        input is a media one): a ``file://`` or ``data:`` URL, or a text that looks like a
+        path (a separator, a media file's extension, an existing file). Plain words
+        ("a red fox") cost no request."""
+        return any(isinstance(v, str) and _might_be_media(v) for v in inputs.values())
 
     @property
     def media(self) -> list[tuple[LocalMedia, str | None, str]]:
@@ -297,6 +300,18 @@ class InputsPlan:
         for key, media, _, _ in self.found:
             out[key] = urls[media.sha256]
         return out
+
+
+_MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".mp4", ".webm", ".mov", ".wav", ".mp3")
+
+
+def _might_be_media(text: str) -> bool:
+    text = text.strip()
+    if not is_local_media(text):
+        return False
+    if text[:5].lower() in ("file:", "data:") or "/" in text or "\\" in text:
+        return True
+    return text.lower().endswith(_MEDIA_SUFFIXES) or os.path.isfile(os.path.expanduser(text))
 
 
 def _replace(slot: _Slot, **changes: Any) -> _Slot:
