@@ -13,7 +13,7 @@ anything is sent: a local path never reaches a server.
 
 ``UploadCache`` remembers uploads by content hash: in memory for the client's life and
 in ``<data home>/uploads/`` (one small JSON file per base URL + sha256, written
-atomically with mode 0600; no key is ever stored) for ``UPLOAD_CACHE_TTL``, so a second
+atomically with mode 0600; no key is ever stored, and the base URL only as a hash) for ``UPLOAD_CACHE_TTL``, so a second
 run or a new client in a new kernel does not upload the same bytes again.
 
 It may import ``_media``, ``_home``, ``_exceptions``, ``catalog`` and ``models``.
@@ -94,11 +94,13 @@ class UploadCache:
         self.folder = folder
         self.ttl = ttl
         self._memory: dict[str, str] = {}
+        # the files name the server by a hash: a base URL may carry a user name or a token
+        self._server = hashlib.sha256(base_url.encode()).hexdigest()
 
     def _file(self, sha256: str) -> Path | None:
         if self.folder is None:
             return None
-        digest = hashlib.sha256(f"{self.base_url}\n{sha256}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{self._server}\n{sha256}".encode()).hexdigest()
         return self.folder / f"{digest}.json"
 
     def get(self, sha256: str) -> str | None:
@@ -115,7 +117,7 @@ class UploadCache:
             return None
         fresh = isinstance(entry, dict) and time.time() - float(entry.get("at", 0)) < self.ttl
         url = entry.get("url") if fresh else None
-        if not isinstance(url, str) or entry.get("baseUrl") != self.base_url or entry.get("sha256") != sha256:
+        if not isinstance(url, str) or entry.get("server") != self._server or entry.get("sha256") != sha256:
             return None
         self._memory[sha256] = url
         return url
@@ -126,7 +128,7 @@ class UploadCache:
         path = self._file(sha256)
         if path is None:
             return
-        entry = {"baseUrl": self.base_url, "sha256": sha256, "url": url, "at": time.time()}
+        entry = {"server": self._server, "sha256": sha256, "url": url, "at": time.time()}
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
