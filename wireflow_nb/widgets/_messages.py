@@ -73,10 +73,19 @@ class MessageView(widgets.HTML):
         self._highlight = highlight
         self._labels = labels
         self._base_url = base_url
+        self._upload_shown: str | None = None
         self.add_class("wf-app-message")
 
     def clear(self) -> None:
         self.value = ""
+
+    def show_upload(self, text: str | None) -> None:
+        """How far a run's media upload is; None clears it (only if it is what is shown)."""
+        if text:
+            self.show(text)
+            self._upload_shown = self.value
+        elif self.value and self.value == self._upload_shown:
+            self.clear()
 
     def show(self, text: str, *, error: bool = False) -> None:
         color = FAILED_COLOR if error else "#37474f"

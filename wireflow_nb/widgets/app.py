@@ -491,6 +491,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         return self.run_view.node_badges
 
     def _on_change(self, state: RunState) -> None:
+        self.message.show_upload(state.upload)  # "Uploading photo.png 40%" before execute
         self.run_view.show_badges(state)
         self.toolbar.set_status(state)
         self._show_outputs(state)
