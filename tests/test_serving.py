@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,6 +116,36 @@ def test_the_server_stops_when_the_interpreter_that_started_it_exits(started_pid
     started_pids.append(started["pid"])
     wait_until(lambda: not _alive(started["pid"]), timeout=30, message="the orphaned server to stop")
     assert not Path(started["home"]).exists()
+
+
+KILLED_AFTER_STARTING = textwrap.dedent(
+    """
+    import json, os, signal, wireflow_nb
+    client = wireflow_nb.local_server(model_latency=0)
+    client.usage()
+    print(json.dumps({"pid": client.server.pid, "home": str(client.server.home)}), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # a kernel killed: no atexit hook runs
+    """
+)
+
+
+def test_the_server_stops_when_the_interpreter_that_started_it_is_killed(started_pids: list[int]) -> None:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_STARTING],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    started = json.loads(done.stdout.strip().splitlines()[-1])
+    started_pids.append(started["pid"])
+    try:
+        wait_until(lambda: not _alive(started["pid"]), timeout=30, message="the orphaned server to stop")
+    finally:
+        shutil.rmtree(started["home"], ignore_errors=True)  # nobody was left to remove it
 
 
 DIES_SHOWING_THE_KEY = textwrap.dedent(

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from ._advice import API_KEY_ENV
+from ._advice import API_KEY_ENV, SERVE_WATCH_STDIN_ENV
 from ._exceptions import redact
 from .client import AsyncWireflowClient, WireflowClient
 
@@ -88,8 +88,10 @@ class _Process:
                     process.wait()
             if self.reader is not None and self.reader is not threading.current_thread():
                 self.reader.join(timeout=5)
-            if process.stdout is not None:
-                process.stdout.close()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
             if self.remove_home:
                 shutil.rmtree(self.home, ignore_errors=True)
 
@@ -155,12 +157,14 @@ class LocalServer:
         child_env = {name: value for name, value in os.environ.items() if name != API_KEY_ENV}
         child_env.update(env or {})
         child_env["PYTHONUNBUFFERED"] = "1"
+        # it stops when our end of its stdin closes: when this process exits, even killed
+        child_env[SERVE_WATCH_STDIN_ENV] = "1"
         if api_key is not None:
             child_env[API_KEY_ENV] = api_key  # the environment: a command line is public
         try:
             process = subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # never written: its end is this process's lifeline
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
