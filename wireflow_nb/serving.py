@@ -9,9 +9,10 @@ This module owns starting and stopping a served engine as a subprocess: the comm
 passed in the environment, never on a command line other users can read), reading the
 port from the startup banner (the server binds port 0 before it prints it), waiting until
 it answers, and stopping it (SIGTERM, then SIGKILL; reaped) when the client closes, a
-``with`` block ends, or the interpreter (a notebook kernel) exits. ``LocalServer`` is the
-handle; ``tests/_servers.py`` starts its servers with it too. It may import ``client``,
-``_exceptions`` and ``_advice``.
+``with`` block ends, or the interpreter (a notebook kernel) exits; a killed interpreter
+closes the server's stdin, and ``serve`` stops at its end (``SERVE_WATCH_STDIN_ENV``).
+``LocalServer`` is the handle; ``tests/_servers.py`` starts its servers with it too. It
+may import ``client``, ``_exceptions`` and ``_advice``.
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ class LocalServer:
     ``base_url`` is its API (``http://127.0.0.1:PORT/api/v1``), ``home`` the engine home
     it serves (history, saved workflows, outputs), ``running`` whether it still runs,
     ``stop()`` stops it (idempotent) and ``log_tail()`` shows what it printed last. It
-    stops by itself when the handle is garbage collected or the interpreter exits.
+    stops by itself when the handle is garbage collected or the interpreter exits, and
+    when the interpreter dies without running its exit hooks (SIGKILL, a crashed kernel):
+    the server watches its stdin, a pipe only this process holds open.
     """
 
     def __init__(self, state: _Process, api_key: str | None) -> None:
