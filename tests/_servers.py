@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -81,6 +82,11 @@ class RunningServer:
 
     handle: LocalServer
     api_key: str | None
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        """The server's process (the crash tests kill it with SIGKILL)."""
+        return self.handle._state.process
 
     @property
     def root_url(self) -> str:
