@@ -315,7 +315,8 @@ def local_server(
     else a fresh random one that only the returned client holds (never shown: not in
     reprs, logs or errors). ``home``: the engine home to serve (default: a temporary one,
     removed when the server stops). ``nodes``: modules whose ``@node_type`` functions
-    join its catalogue (``serve --nodes``); ``model_latency`` (seconds) and ``credits``
+    join its catalogue (``serve --nodes``; importable from the current directory or
+    ``PYTHONPATH``); ``model_latency`` (seconds) and ``credits``
     (of a new home) as ``serve``'s options. ``client_options`` go to the client.
 
     ``client.close()`` (or the end of a ``with`` block) also stops the server; so does
