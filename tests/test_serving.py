@@ -236,3 +236,24 @@ def test_the_async_client_stops_the_server_on_exit(started_pids: list[int]) -> N
 
 def _path_with(folder: Path) -> str:
     return os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+
+
+def test_nodes_from_the_current_directory_join_the_served_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_pids: list[int]
+) -> None:
+    (tmp_path / "notebook_nodes.py").write_text(
+        textwrap.dedent(
+            """
+            import wireflow_nb
+
+            @wireflow_nb.node_type("custom:echo", inputs={"text": str}, outputs={"text": str}, label="Echo")
+            def echo(text: str) -> str:
+                return text
+            """
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # a notebook's folder: where its modules are
+    with wf.local_server(nodes=["notebook_nodes"], model_latency=0) as client:
+        started_pids.append(client.server.pid)
+        assert client.nodes()["custom:echo"].label == "Echo"
