@@ -6,9 +6,9 @@
         client = WireflowClient(api_key=server.api_key, base_url=server.base_url)
 
 The server binds ``127.0.0.1`` port 0 (the system picks a free port, so there is no
-race between choosing a port and binding it); the helper reads the port from the
-startup banner, polls until the server answers, and always stops it (SIGTERM, then
-SIGKILL) however the test ends. Pytest fixtures ``wireflow_server`` (module scope, with
+race between choosing a port and binding it); the package's ``LocalServer`` (the helper
+behind ``wireflow_nb.local_server``) reads the port from the startup banner, polls until
+the server answers, and stops it (SIGTERM, then SIGKILL) however the test ends. Pytest fixtures ``wireflow_server`` (module scope, with
 a key) and ``open_server`` (module scope, no key) are ready: import them into a
 ``conftest.py`` (``from tests._servers import wireflow_server``) as ``tests/server`` does.
 """
