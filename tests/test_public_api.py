@@ -74,6 +74,7 @@ PUBLIC = [
     "__version__",
     "async_trigger_webhook",
     "default_catalog",
+    "local_server",
     "node_type",
     "trigger_webhook",
 ]

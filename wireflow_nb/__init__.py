@@ -67,11 +67,14 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "trigger_webhook",
     ),
     "wireflow_nb.engine": ("LocalEngine",),
+    "wireflow_nb.serving": ("local_server",),
     "wireflow_nb.widgets": ("GraphEditor", "HistoryView", "WorkflowApp"),
 }
 
 #: Modules that load httpx, numpy or ipywidgets: their names wait for first access.
-_LAZY_MODULES = frozenset({"wireflow_nb.client", "wireflow_nb.engine", "wireflow_nb.widgets"})
+_LAZY_MODULES = frozenset(
+    {"wireflow_nb.client", "wireflow_nb.engine", "wireflow_nb.serving", "wireflow_nb.widgets"}
+)
 
 #: Public name -> the module that defines it.
 _HOME: dict[str, str] = {name: module for module, names in _PUBLIC.items() for name in names}
@@ -144,6 +147,7 @@ if TYPE_CHECKING:
     from .models import PollResponse as PollResponse
     from .models import Position as Position
     from .models import VideoOutput as VideoOutput
+    from .serving import local_server as local_server
     from .widgets import GraphEditor as GraphEditor
     from .widgets import HistoryView as HistoryView
     from .widgets import WorkflowApp as WorkflowApp

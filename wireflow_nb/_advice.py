@@ -31,6 +31,7 @@ __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "brief",
+    "SERVE_WATCH_STDIN_ENV",
     "connection_advice",
     "explain",
     "insufficient_credits_advice",
@@ -41,6 +42,9 @@ __all__ = [
 
 API_KEY_ENV = "WIREFLOW_API_KEY"
 BASE_URL_ENV = "WIREFLOW_BASE_URL"
+#: ``1``: ``wireflow-nb serve`` stops when its stdin closes, i.e. when the process that
+#: started it with a pipe (``wireflow_nb.local_server``) is gone, even killed (no atexit).
+SERVE_WATCH_STDIN_ENV = "WIREFLOW_NB_SERVE_WATCH_STDIN"
 
 BAD_REQUEST = "The server refused the request as invalid; fix what is listed and send again."
 UNAUTHORIZED = (
