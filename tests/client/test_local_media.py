@@ -6,6 +6,7 @@ byte the server was sent. A path that names no file fails before anything is sen
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -243,8 +244,9 @@ def test_a_saved_workflow_runs_with_local_media_inputs(
     blue = io.BytesIO()
     Image.new("RGB", (40, 30), (0, 0, 255)).save(blue, format="PNG")
     saved = saved_workflows.create(resize_flow(blue.getvalue()), name=f"media-{kind}")
-    # the saved workflow keeps the user's value (bytes as a data: URL), not an upload URL
-    assert saved_workflows.get(saved.id).node("photo").inputs["image"].startswith("data:image/png;base64,")
+    # the server stores the upload's URL (a file keeps a data: URL: tests/client/test_saved_media.py)
+    uploaded = client.upload_cache.get(hashlib.sha256(blue.getvalue()).hexdigest())
+    assert uploaded and saved_workflows.get(saved.id).node("photo").inputs["image"] == uploaded
     path = tmp_path / "photo.png"
     red_picture().save(path)
     for value in (str(path), path, np.array(red_picture())):
