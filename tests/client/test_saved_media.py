@@ -50,7 +50,9 @@ def test_a_saved_workflow_never_sends_a_local_path(connect: Any, tmp_path: Path,
         assert events[-1].sent == events[-1].total == photo.stat().st_size
         # the user's workflow (and what its file keeps) still holds the path
         assert wf.node("photo").inputs["image"] == photo and wf.to_dict() == before
-        assert json.loads(wf.save(tmp_path / "cat.json").read_text())["nodes"][0]["data"]["image"] == str(photo)
+        assert json.loads(wf.save(tmp_path / "cat.json").read_text())["nodes"][0]["data"]["image"] == str(
+            photo
+        )
         assert saved_info(wf) is not None and saved_info(wf).version == 1  # type: ignore[union-attr]
 
         # the server holds the upload's URL and runs what it holds
@@ -92,7 +94,9 @@ def test_a_missing_path_fails_before_the_save_is_sent(
         running_server(tmp_path / "home") as server,
         RecordingProxy(upstream=server.root_url, faults={}) as proxy,
     ):
-        saved_workflows = workflows_of(connect(proxy.base_url + "/api/v1", server.api_key, upload_cache=False))
+        saved_workflows = workflows_of(
+            connect(proxy.base_url + "/api/v1", server.api_key, upload_cache=False)
+        )
         for value in (missing, str(missing), {"nodes": resize_flow(str(missing)).to_dict()["nodes"]}):
             wf: Any = value if isinstance(value, dict) else resize_flow(value)
             with pytest.raises(WorkflowValidationError) as info:
@@ -155,7 +159,11 @@ def test_the_callers_json_is_never_written_into(tmp_path: Path) -> None:
 
     photo = tmp_path / "photo.png"
     red_picture().save(photo)
-    node = {"id": "photo", "type": "input", "data": {"nodeType": "input:image", "params": {"image": str(photo)}}}
+    node = {
+        "id": "photo",
+        "type": "input",
+        "data": {"nodeType": "input:image", "params": {"image": str(photo)}},
+    }
     body = {"name": "hosted", "nodes": [node, {"id": "odd"}], "edges": []}
     kept = copy.deepcopy(body)
     plan = SavePlan(body)
