@@ -336,3 +336,54 @@ def test_an_unreachable_server_is_shown_in_the_list_and_the_key_never() -> None:
             assert secret not in text and "never-shown" not in text
     finally:
         client.close()
+
+
+def test_save_sends_no_local_path_and_the_editor_keeps_it(
+    account: Account, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Save / Save as new go through ``workflows.create/update``: a client uploads the
+    picture (or finds it uploaded by the app's estimate) and the server stores its URL,
+    never the path; the local engine reads the path in place and keeps it."""
+    from PIL import Image
+
+    secret = f"private-app-{uuid.uuid4().hex[:12]}"
+    (tmp_path / secret).mkdir()
+    photo = tmp_path / secret / "cat.png"
+    Image.new("RGB", (24, 16), tuple(uuid.uuid4().bytes[:3])).save(photo)  # bytes new to the server
+    wf = Workflow("photo")
+    wf.add_node("input:image", id="photo", image=str(photo))
+    wf.add_node("image:resize", id="small", width=8, height=8, mode="stretch")
+    wf.connect("photo", "images", "small", "image")
+    app = make_app(account.backend, wf)
+    saved = app.save_as_new(unique("photo"), wait=True)
+    assert saved is not None and saved.version == 1
+    app.workflow.node("small").set_input("width", 9)
+    assert app.save_to_account(wait=True).version == 2  # type: ignore[union-attr]
+    assert app.workflow.node("photo").inputs["image"] == str(photo)
+    assert not app.account.has_unsaved_changes()
+    stored = account.writer.get(saved.id)
+    assert stored.node("small").inputs["width"] == 9
+    if type(account.backend).__name__ == "LocalEngine":
+        assert stored.node("photo").inputs["image"] == str(photo)
+        return
+    assert stored.node("photo").inputs["image"].startswith("http") and secret not in str(stored.to_dict())
+    server: RunningServer = request.getfixturevalue("server")
+    assert not [p for p in server.home.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert secret not in server.log
+
+
+def test_a_save_shows_its_upload_on_the_message_line(account: Account) -> None:
+    from wireflow_nb.client import UploadProgress
+
+    app = make_app(account.backend, image_workflow())
+    options = app.account._upload_options(app.backend.workflows, "create")
+    if type(account.backend).__name__ == "LocalEngine":
+        assert options == {}  # it reads paths in place: nothing to upload
+        return
+    app.account._busy(True)  # a save in flight
+    options["on_upload"](UploadProgress("cat.png", 40, 100))
+    assert message(app).endswith("Uploading cat.png 40%</div>")
+    app.account._busy(False)  # saved: a late report never hides the result
+    app.message.show("Saved.")
+    options["on_upload"](UploadProgress("cat.png", 100, 100))
+    assert message(app).endswith("Saved.</div>")

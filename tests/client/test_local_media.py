@@ -6,71 +6,30 @@ byte the server was sent. A path that names no file fails before anything is sen
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
-import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from _client_fakes import KEY, LOCAL, AsyncAdapter, Recorder
+from _client_fakes import KEY, LOCAL, Recorder
+from _media_helpers import RED, RecordingProxy, media_rows, red_picture, resize_flow, workflows_of
 from PIL import Image
 
 from tests._servers import RunningServer, running_server
-from tests.reliability._proxy import FaultProxy
 from wireflow_nb import Workflow, WorkflowValidationError
-from wireflow_nb.client import AsyncWireflowClient, WireflowClient
-
-FAST = {"poll_initial": 0.05, "poll_factor": 1.5, "poll_max": 0.2}
-RED = (220, 20, 30)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     with running_server(tmp_path_factory.mktemp("media-live")) as running:
         yield running
-
-
-@pytest.fixture
-def connect(kind: str) -> Iterator[Callable[..., Any]]:
-    """``connect(base_url, api_key, **options)``: a real client of either kind."""
-    made: list[Any] = []
-
-    def make(base_url: str, api_key: str | None, **options: Any) -> Any:
-        options = {**FAST, **options}
-        client: Any
-        if kind == "sync":
-            client = WireflowClient(api_key, base_url=base_url, **options)
-        else:
-            client = AsyncAdapter(AsyncWireflowClient(api_key, base_url=base_url, **options))
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.shutdown() if isinstance(client, AsyncAdapter) else client.close()
-
-
-def media_rows(server: RunningServer) -> int:
-    with sqlite3.connect(server.home / "wireflow_nb.sqlite3") as db:
-        return int(db.execute("SELECT COUNT(*) FROM media").fetchone()[0])
-
-
-def resize_flow(value: Any) -> Workflow:
-    wf = Workflow("media")
-    source = wf.add_node("input:image", id="photo", image=value)
-    resize = wf.add_node("image:resize", id="small", width=17, height=13, mode="stretch")
-    wf.connect(source, "images", resize, "image")
-    return wf
-
-
-def red_picture(width: int = 40, height: int = 30) -> Image.Image:
-    return Image.new("RGB", (width, height), RED)
 
 
 def values_of(kind: str, folder: Path) -> Any:
@@ -104,20 +63,6 @@ def test_each_local_media_value_reaches_the_served_engine(
     assert picture.size == (17, 13) and picture.getpixel((8, 6)) == RED
     # the run uploaded from a copy: the workflow still holds the user's value
     assert wf.to_dict() == before
-
-
-class RecordingProxy(FaultProxy):
-    """Forwards everything and keeps every request the server was sent (target + body)."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.seen: list[bytes] = []
-
-    def _choose(self, request: Any) -> str:
-        self.seen.append(
-            request.target.encode() + b"\n" + repr(request.headers).encode() + b"\n" + request.body
-        )
-        return "ok"
 
 
 def test_a_local_path_is_never_sent_to_the_server(connect: Any, tmp_path: Path) -> None:
@@ -291,20 +236,6 @@ def test_the_default_cache_lives_under_the_data_home(make_client: Any) -> None:
     assert client.upload_cache.folder == Path(os.environ["WIREFLOW_NB_HOME"]) / "uploads"
 
 
-def workflows_of(client: Any) -> Any:
-    """``client.workflows``, its coroutines driven on the adapter's loop for the async client."""
-    if not isinstance(client, AsyncAdapter):
-        return client.workflows
-    resource = client.wrapped.workflows
-
-    class Driven:
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(resource, name)
-            return lambda *args, **kwargs: client._run(method(*args, **kwargs))
-
-    return Driven()
-
-
 def test_a_saved_workflow_runs_with_local_media_inputs(
     server: RunningServer, connect: Any, tmp_path: Path, kind: str
 ) -> None:
@@ -313,8 +244,9 @@ def test_a_saved_workflow_runs_with_local_media_inputs(
     blue = io.BytesIO()
     Image.new("RGB", (40, 30), (0, 0, 255)).save(blue, format="PNG")
     saved = saved_workflows.create(resize_flow(blue.getvalue()), name=f"media-{kind}")
-    # the saved workflow keeps the user's value (bytes as a data: URL), not an upload URL
-    assert saved_workflows.get(saved.id).node("photo").inputs["image"].startswith("data:image/png;base64,")
+    # the server stores the upload's URL (a file keeps a data: URL: tests/client/test_saved_media.py)
+    uploaded = client.upload_cache.get(hashlib.sha256(blue.getvalue()).hexdigest())
+    assert uploaded and saved_workflows.get(saved.id).node("photo").inputs["image"] == uploaded
     path = tmp_path / "photo.png"
     red_picture().save(path)
     for value in (str(path), path, np.array(red_picture())):

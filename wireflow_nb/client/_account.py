@@ -26,19 +26,7 @@ __all__ = [
     "parse_usage",
     "parse_webhook",
     "upload_body",
-    "workflow_json",
 ]
-
-
-def workflow_json(workflow: Any) -> dict[str, Any]:
-    """The JSON of a ``Workflow`` (``to_dict()``) or of a workflow mapping, as saved."""
-    from ..workflow import Workflow
-
-    if isinstance(workflow, Workflow):
-        return workflow.to_dict()
-    if isinstance(workflow, Mapping):
-        return dict(workflow)
-    raise TypeError(f"expected a Workflow or its JSON (a dict), got {type(workflow).__name__}")
 
 
 def _dict(body: Any, *wanted: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from ._account import parse_estimate, parse_media, parse_usage, upload_body
 from ._async_resources import AsyncWorkflows
 from ._base import BaseClient, _Answer, logger
 from ._headers import new_idempotency_key
-from ._uploads import InputsPlan, MediaPlan, OnUpload, ProgressBody
+from ._uploads import MediaPlan, OnUpload, ProgressBody, UploadPlan
 from ._urls import _seg
 
 __all__ = ["AsyncWireflowClient"]
@@ -396,10 +396,10 @@ class AsyncWireflowClient(BaseClient[httpx.AsyncClient]):
             self.upload_cache.put(hashlib.sha256(body.data).hexdigest(), media.url)
         return media
 
-    async def _with_uploads(self, plan: MediaPlan | InputsPlan, on_upload: OnUpload | None) -> dict[str, Any]:
-        """The body of ``plan`` (a request's, or a saved workflow run's inputs), each local
-        media value uploaded (unless the upload cache knows its bytes) and replaced by
-        the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
+    async def _with_uploads(self, plan: UploadPlan, on_upload: OnUpload | None) -> dict[str, Any]:
+        """The body of ``plan`` (a request's, a saved workflow run's inputs, or a workflow
+        to save), each local media value uploaded (unless the upload cache knows its
+        bytes) and replaced by the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
         for media, node_id, field in self._missing_uploads(plan):
             await self.upload(
                 media.data,

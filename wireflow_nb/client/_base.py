@@ -46,11 +46,10 @@ from ._headers import _number, new_idempotency_key, parse_rate_limit, request_he
 from ._polling import RateLimit, RequestPacer, poll_delays
 from ._retry import RetryPolicy, parse_retry_after
 from ._uploads import (
-    InputsPlan,
-    MediaPlan,
     OnUpload,
     ProgressBody,
     UploadCache,
+    UploadPlan,
     UploadProgress,
     default_cache_folder,
 )
@@ -305,11 +304,11 @@ class BaseClient(Generic[_HttpT]):
             idempotency_key or new_idempotency_key(),
         )
 
-    def _missing_uploads(self, plan: MediaPlan | InputsPlan) -> list[tuple[LocalMedia, str | None, str]]:
+    def _missing_uploads(self, plan: UploadPlan) -> list[tuple[LocalMedia, str | None, str]]:
         """(media, node id, field) of the plan's local media the upload cache does not know."""
         return [item for item in plan.media if self.upload_cache.get(item[0].sha256) is None]
 
-    def _planned_body(self, plan: MediaPlan | InputsPlan) -> dict[str, Any]:
+    def _planned_body(self, plan: UploadPlan) -> dict[str, Any]:
         """The plan's body, every local media value replaced by its upload URL."""
         urls = {media.sha256: self.upload_cache.get(media.sha256) or "" for media, _, _ in plan.media}
         return plan.apply(urls)

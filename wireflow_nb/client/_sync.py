@@ -42,7 +42,7 @@ from ._account import parse_estimate, parse_media, parse_usage, upload_body
 from ._base import BaseClient, _Answer, logger
 from ._headers import new_idempotency_key
 from ._sync_resources import Workflows
-from ._uploads import InputsPlan, MediaPlan, OnUpload, ProgressBody
+from ._uploads import MediaPlan, OnUpload, ProgressBody, UploadPlan
 from ._urls import _seg
 
 __all__ = ["WireflowClient"]
@@ -393,10 +393,10 @@ class WireflowClient(BaseClient[httpx.Client]):
             self.upload_cache.put(hashlib.sha256(body.data).hexdigest(), media.url)
         return media
 
-    def _with_uploads(self, plan: MediaPlan | InputsPlan, on_upload: OnUpload | None) -> dict[str, Any]:
-        """The body of ``plan`` (a request's, or a saved workflow run's inputs), each local
-        media value uploaded (unless the upload cache knows its bytes) and replaced by
-        the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
+    def _with_uploads(self, plan: UploadPlan, on_upload: OnUpload | None) -> dict[str, Any]:
+        """The body of ``plan`` (a request's, a saved workflow run's inputs, or a workflow
+        to save), each local media value uploaded (unless the upload cache knows its
+        bytes) and replaced by the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
         for media, node_id, field in self._missing_uploads(plan):
             self.upload(
                 media.data,

@@ -9,19 +9,23 @@ video or audio; a port typed ``IMAGE``/``VIDEO``/``AUDIO``; a field named ``imag
 values of a *copy* of the request, reads each one, and once the twin has uploaded what
 ``UploadCache`` does not know, writes the upload URLs in. A path that names no file is
 a ``WorkflowValidationError`` naming the node, the field and the path, raised before
-anything is sent: a local path never reaches a server.
+anything is sent: a local path never reaches a server. ``SavePlan`` does the same for a
+workflow saved on a server (``workflows.create`` / ``update``): the copy sent carries the
+upload URLs, the user's workflow (and its file) keeps its values.
 
 ``UploadCache`` remembers uploads by content hash: in memory for the client's life and
 in ``<data home>/uploads/`` (one small JSON file per base URL + sha256, written
 atomically with mode 0600; no key is ever stored, and the base URL only as a hash) for ``UPLOAD_CACHE_TTL``, so a second
 run or a new client in a new kernel does not upload the same bytes again.
 
-It may import ``_media``, ``_home``, ``_exceptions``, ``catalog`` and ``models``.
+It may import ``_media``, ``_home``, ``_exceptions``, ``catalog``, ``models`` and
+``workflow`` (lazily, for ``SavePlan``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -34,7 +38,7 @@ from typing import Any
 
 from .._exceptions import Problem, WorkflowValidationError
 from .._home import data_home
-from .._media import LocalMedia, is_local_media, local_media
+from .._media import LocalMedia, as_saved_value, is_local_media, local_media
 from ..models import ExecuteRequest, Node, WorkflowInputs, port_name
 
 __all__ = [
@@ -43,7 +47,9 @@ __all__ = [
     "MediaPlan",
     "OnUpload",
     "ProgressBody",
+    "SavePlan",
     "UploadCache",
+    "UploadPlan",
     "UploadProgress",
     "default_cache_folder",
 ]
@@ -302,6 +308,70 @@ class InputsPlan:
         for key, media, _, _ in self.found:
             out[key] = urls[media.sha256]
         return out
+
+
+class SavePlan:
+    """The local media of a workflow about to be saved on a server (``workflows.create`` /
+    ``update``; a ``Workflow`` or its JSON, as the app's Save sends it). ``apply`` gives
+    the JSON to send: the saved JSON (``Workflow.to_dict``, what ``save`` writes) whose
+    local media values are upload URLs, so the server never stores a path of the user's
+    machine and can run what it stores. The user's workflow is never changed. The values
+    are read as ``MediaPlan`` reads a run's (a ``Workflow``'s own values, so a ``Path`` or
+    bytes in any field count); a node of a mapping that is no node is left as it is (the
+    server refuses it)."""
+
+    def __init__(self, workflow: Any, catalog: Any = None) -> None:
+        from ..workflow import Workflow
+
+        if isinstance(workflow, Workflow):
+            self.body = workflow.to_dict()
+            nodes = workflow.to_request().nodes  # a copy holding the user's values
+            self._where = list(range(len(nodes)))
+        elif isinstance(workflow, Mapping):
+            self.body = dict(workflow)
+            nodes, self._where = [], []
+            for index, item in enumerate(self.body.get("nodes") or []):
+                node = _parsed_node(item)
+                if node is not None:
+                    nodes.append(node)
+                    self._where.append(index)
+        else:
+            raise TypeError(f"expected a Workflow or its JSON (a dict), got {type(workflow).__name__}")
+        self._plan = MediaPlan(ExecuteRequest(nodes=nodes), catalog)
+
+    @property
+    def media(self) -> list[tuple[LocalMedia, str | None, str]]:
+        return self._plan.media
+
+    def apply(self, urls: Mapping[str, str]) -> dict[str, Any]:
+        """The workflow JSON to send: each local media value replaced by its upload URL."""
+        if not self._plan.slots:
+            return self.body
+        self._plan.apply(urls)
+        nodes = list(self.body["nodes"])
+        for index in sorted({slot.node_index for slot in self._plan.slots if slot.node_index is not None}):
+            node = self._plan.request.nodes[index]
+            for name, value in node.inputs.items():  # what else JSON cannot hold, as a file keeps it
+                saved = as_saved_value(value)
+                if saved is not value:
+                    node.set_input(name, saved)
+            nodes[self._where[index]] = node.to_wire()
+        return {**self.body, "nodes": nodes}
+
+
+#: What a client's ``_with_uploads`` takes.
+UploadPlan = MediaPlan | InputsPlan | SavePlan
+
+
+def _parsed_node(item: Any) -> Node | None:
+    from pydantic import ValidationError
+
+    if not isinstance(item, Mapping):
+        return None
+    try:
+        return Node.model_validate(copy.deepcopy(item))  # the caller's dicts are never written
+    except ValidationError:
+        return None
 
 
 _MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".mp4", ".webm", ".mov", ".wav", ".mp3")

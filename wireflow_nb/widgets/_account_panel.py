@@ -9,9 +9,10 @@ thread never waits on the network, and results are drawn back on it (``in_ui``).
 version an update sends is ``account.saved_info``'s (the record a workflow was read or
 saved as, remembered with ``account.remember_saved``); a stale one is a
 ``VersionConflictError``, never retried, shown as a choice: reload theirs, or save ours as
-a copy. Python methods do the same as the buttons (``open_saved``, ``save_to_account``,
-``save_as_new``; ``wait=True`` blocks and returns the result); ``AccountActions`` gives
-them to the app.
+a copy. A client uploads local media before it saves (the server gets their URLs; the
+editor's workflow keeps its paths), shown as "Uploading photo.png 40%". Python methods do
+the same as the buttons (``open_saved``, ``save_to_account``, ``save_as_new``;
+``wait=True`` blocks and returns the result); ``AccountActions`` gives them to the app.
 
 CSS classes: ``wf-app-open``, ``wf-app-account-save``, ``wf-app-save-new`` (the buttons;
 ``wf-app-save`` is the file Save), ``wf-account-panel`` (where the panels show);
@@ -41,7 +42,7 @@ from ..account import remember_saved, saved_info, workflow_from_saved
 from ..models import SavedWorkflow, WorkflowSummary
 from ..workflow import Workflow
 from ._messages import MessageView
-from ._runner import PendingWork, backend_name, call_backend
+from ._runner import PendingWork, accepts_keyword, backend_name, call_backend
 from ._toolbar import button
 from .history import format_started
 
@@ -418,6 +419,18 @@ class AccountPanel(widgets.VBox):
         self._message.show(f"{what} {saved.name} (version {saved.version}).")
         return saved
 
+    def _upload_options(self, workflows: Any, method: str) -> dict[str, Any]:
+        """``on_upload`` of a client's save (it uploads local media first and sends their
+        URLs): the message line shows "Uploading photo.png 40%" while the save travels."""
+        if not accepts_keyword(getattr(workflows, method, None), "on_upload"):
+            return {}
+
+        def shown(text: str) -> None:
+            if self.save_button.disabled:  # still saving: a late report never hides the result
+                self._message.show_upload(text)
+
+        return {"on_upload": lambda progress: self._work.in_ui(shown, str(progress))}
+
     def _save_failed(self, what: str, exc: BaseException) -> None:
         self._busy(False)
         self._error(what, exc)
@@ -446,6 +459,7 @@ class AccountPanel(widgets.VBox):
                 return
             self._save_failed(f"Could not save {info.name}", exc)
 
+        extra.update(self._upload_options(workflows, "update"))
         fetch = call_backend(workflows, "update", info.id, body, version=info.version, **extra)
         return self._background(  # type: ignore[no-any-return]
             fetch, lambda saved: self._saved(workflow, body, saved, "Saved"), failed, wait=wait
@@ -462,7 +476,8 @@ class AccountPanel(widgets.VBox):
         body = workflow.to_dict()
         self._busy(True)
         self._message.show(f"Saving {name} as a new workflow\u2026")
-        fetch = call_backend(workflows, "create", body, name=name)
+        options = self._upload_options(workflows, "create")
+        fetch = call_backend(workflows, "create", body, name=name, **options)
         return self._background(  # type: ignore[no-any-return]
             fetch,
             lambda saved: self._saved(workflow, body, saved, "Saved"),
