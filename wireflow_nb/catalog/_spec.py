@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PORT_KINDS = ("text", "number", "boolean", "image", "video", "audio", "json", "any")
 
 #: Input field types (how the inspector edits them).
-FIELD_TYPES = ("text", "number", "integer", "boolean", "choice", "image", "video", "json")
+FIELD_TYPES = ("text", "number", "integer", "boolean", "choice", "image", "video", "audio", "json")
 
 _FIELD_KIND = {
     "text": "text",
@@ -30,6 +30,7 @@ _FIELD_KIND = {
     "choice": "text",
     "image": "image",
     "video": "video",
+    "audio": "audio",
     "json": "json",
 }
 
