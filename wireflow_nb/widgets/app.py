@@ -91,10 +91,11 @@ def _default_backend() -> Any:
     return LocalEngine()
 
 
-def _make_editor(workflow: Workflow) -> Any:
+def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
+    from ._catalog import editor_catalog
     from .editor import GraphEditor
 
-    return GraphEditor(workflow)
+    return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
 class WorkflowApp(widgets.VBox):
@@ -109,6 +110,7 @@ class WorkflowApp(widgets.VBox):
     history are filed under. ``editor``: an editor widget to use instead of a new
     ``GraphEditor``. ``poll_policy``: polling backoff for clients (the spec's 1 s x1.5
     up to 10 s by default). ``base_url``: the API base shown in the curl export.
+    ``catalog``: the node types to offer (default: the backend's, ``catalog_for``).
     """
 
     def __init__(
@@ -123,12 +125,17 @@ class WorkflowApp(widgets.VBox):
         base_url: str | None = None,
         path: str | None = None,
         timeout: float | None = None,
+        catalog: Any = None,
     ) -> None:
         self.backend = backend if backend is not None else _default_backend()
         self.workflow_id = workflow_id
         self.poll_policy = poll_policy or PollPolicy()
         self.timeout = timeout
-        self.editor = editor if editor is not None else _make_editor(workflow or Workflow(workflow_id))
+        self.editor = (
+            editor
+            if editor is not None
+            else _make_editor(workflow or Workflow(workflow_id), self.backend, catalog)
+        )
         if editor is not None and workflow is not None:
             self.editor.workflow = workflow
         self._ui_loop = running_loop()
