@@ -49,7 +49,7 @@ class NodePalette(widgets.VBox):
         #: where the catalogue came from (the source's text) and how many types it has
         self.source = widgets.HTML(
             f"<small title='{html.escape(text, quote=True)}' style='color:#6b7280;line-height:1.2'>"
-            f"{len(catalog)} types: {html.escape(text)}</small>",
+            f"{len(catalog)} type{'' if len(catalog) == 1 else 's'}: {html.escape(text)}</small>",
             layout=widgets.Layout(width="100%"),
         )
         self.source.add_class("wf-palette-source")
