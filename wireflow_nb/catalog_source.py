@@ -25,7 +25,6 @@ key. A file that cannot be read is ignored, and the source says so.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import inspect
@@ -40,11 +39,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import redact
 from .catalog import Catalog, catalog_from_hosted, default_catalog, spec_to_hosted
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["BackendCatalog", "CatalogCache", "CatalogSource", "acatalog_for", "catalog_for", "describe_age"]
 
@@ -339,6 +341,8 @@ async def acatalog_for(
     clock: Callable[[], float] = time.time,
 ) -> BackendCatalog:
     """``catalog_for`` for an ``AsyncBackend`` (a blocking one is asked on a worker thread)."""
+    import asyncio  # here: ``import wireflow_nb`` stays without asyncio
+
     found = _local(backend)
     if found is not None:
         return found
