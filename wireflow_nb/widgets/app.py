@@ -312,7 +312,8 @@ class WorkflowApp(widgets.VBox):
         except (ValueError, WorkflowValidationError) as exc:
             self.toolbar.show_estimate_problem(exc)
             return
-        self.toolbar.show_estimate(toolbar_estimate(self.backend, request).text)
+        catalog = getattr(self.editor, "catalog", None)  # the backend's types and prices
+        self.toolbar.show_estimate(toolbar_estimate(self.backend, request, catalog).text)
 
     def refresh_exports(self) -> None:
         """Rebuild the Python and curl exports from the current workflow and settings."""
@@ -402,7 +403,8 @@ class WorkflowApp(widgets.VBox):
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
-        found = list(self.workflow.problems(target_node_id=request.target_node_id))
+        catalog = getattr(self.editor, "catalog", None)
+        found = list(self.workflow.problems(target_node_id=request.target_node_id, catalog=catalog))
         checker = getattr(self.backend, "problems", None)
         if callable(checker) and not asyncio.iscoroutinefunction(checker):
             try:
