@@ -4,10 +4,12 @@ gone (with its age), else the built-ins; and it says which at the palette's top.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +18,8 @@ import ipywidgets as widgets
 import pytest
 
 from tests._catalogs import serving_node_types, shown_source
-from tests._servers import TEST_API_KEY, RunningServer
-from wireflow_nb import WireflowClient, Workflow
+from tests._servers import TEST_API_KEY, RunningServer, wait_until
+from wireflow_nb import AsyncWireflowClient, BackendCatalog, WireflowClient, Workflow, acatalog_for
 from wireflow_nb.catalog import Catalog, default_catalog
 from wireflow_nb.catalog_source import CatalogCache, catalog_for
 from wireflow_nb.widgets import WorkflowApp
@@ -46,6 +48,24 @@ def test_the_app_on_a_client_offers_the_served_types(server: RunningServer) -> N
             (node,) = app.workflow.nodes
             assert node.node_type == "video:kind_006"
             assert isinstance(app.editor.inspector.fields["style"], widgets.Dropdown)
+        finally:
+            app.close()
+
+
+def test_the_app_prices_and_checks_with_the_served_catalogue(server: RunningServer) -> None:
+    wf = Workflow("priced")
+    wf.add_node("utility:kind_003", id="make", prompt="a fox")  # price 3
+    wf.add_node("upscale:kind_008", id="take", prompt="x")  # price 1, outputs image
+    wf.add_node("logic:kind_005", id="end")  # price 5
+    with server.client() as client:
+        app = WorkflowApp(client, workflow=wf)
+        try:
+            assert "9 credits" in app.estimate_label.value  # the served prices (client: no estimate_cost)
+            wf.connect("take", "result", "end", "seamless")  # an image into a boolean input
+            assert app.run() is None  # refused before anything is sent
+            assert "kind mismatch: image output take.result cannot feed boolean input end.seamless" in (
+                app.message.value
+            )
         finally:
             app.close()
 
@@ -147,3 +167,56 @@ def test_a_fresh_cache_spares_the_request_with_max_age(tmp_path: Path) -> None:
     assert "the server was not asked" in source.text and "unreachable" not in source.text
     catalog, source = catalog_for(client, cache_dir=tmp_path / "cache", max_age=0.0)
     assert source.kind == "cache" and "server unreachable" in source.text  # too old: asked, gone
+
+
+def test_an_async_client_that_gets_no_answer_costs_only_the_timeout(tmp_path: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    base_url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1"
+    client = AsyncWireflowClient(api_key=TEST_API_KEY, base_url=base_url, max_retries=0)
+
+    async def ask() -> BackendCatalog:
+        try:
+            return await acatalog_for(client, cache_dir=tmp_path / "cache", timeout=0.3)
+        finally:
+            await client.close()
+
+    try:
+        catalog, source = asyncio.run(ask())
+    finally:
+        silent.close()
+    assert catalog is default_catalog()
+    assert source.kind == "builtin" and "server unreachable: no answer within 0.3 s" in source.text
+
+
+class SlowBackend:
+    """A backend whose catalogue answers when the test lets it (``release``), or fails."""
+
+    base_url = "https://wireflow.invalid/api/v1"
+
+    def __init__(self, catalog: Catalog | None) -> None:
+        self.catalog_to_send = catalog
+        self.release = threading.Event()
+
+    def nodes(self) -> Catalog:
+        self.release.wait(60)
+        if self.catalog_to_send is None:
+            raise ConnectionError("unreachable")
+        return self.catalog_to_send
+
+
+def test_a_late_answer_still_refreshes_the_cache_for_the_next_time(tmp_path: Path) -> None:
+    served = Catalog(list(default_catalog())[:2])
+    slow = SlowBackend(served)
+    catalog, source = catalog_for(slow, cache_dir=tmp_path, timeout=0.05)
+    assert source.kind == "builtin" and "no answer within 0.05 s" in source.text
+    cache = CatalogCache(tmp_path)
+    assert not cache.path(slow.base_url).exists()
+    slow.release.set()
+    wait_until(lambda: cache.path(slow.base_url).exists(), message="the late answer to be cached")
+    gone = SlowBackend(None)
+    gone.release.set()
+    catalog, source = catalog_for(gone, cache_dir=tmp_path)
+    assert catalog.node_types == served.node_types
+    assert source.kind == "cache" and "server unreachable: unreachable" in source.text
