@@ -1,0 +1,61 @@
+"""The palette of 515 node types in a real JupyterLab: folded categories unfold on a click,
+the search shows the hits as the user types, a picked type lands on the canvas.
+
+The notebook ``notebooks/palette_test.ipynb`` registers 500 generated types
+(``wireflow_nb.testing.node_types_module``) and shows ``editor = GraphEditor(...)`` over
+them; what the browser shows is checked against ``editor`` in the kernel.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .lab import EditorHandle, console_errors
+
+pytestmark = pytest.mark.e2e
+
+
+def test_folded_categories_search_and_pick(open_notebook) -> None:
+    nb = open_notebook("palette_test.ipynb")
+    nb.run_all()
+    handle = EditorHandle(nb, "editor")
+    handle.canvas.wait_nonblank()
+    source = nb.widget("wf-palette-source")
+    source.wait_for()
+    assert "515 types: generated test types" in source.inner_text()
+    # folded: a heading per category, no type button in the page yet
+    audio = nb.widget("wf-palette-audio")
+    assert "Audio (50)" in audio.inner_text()
+    assert nb.panel.locator(".wf-palette-audio-kind_007").count() == 0
+    audio.click()
+    nb.widget("wf-palette-audio-kind_007").wait_for()
+    assert nb.panel.locator(".wf-palette .widget-button:not(.widget-toggle-button)").count() == 50
+    audio.click()  # folds again
+    nb.widget("wf-palette-audio-kind_007").wait_for(state="detached")
+
+    nb.widget("wf-palette-search").locator("input").fill("kind_042")
+    hit = nb.widget("wf-palette-compose-kind_042")
+    hit.wait_for()
+    assert nb.panel.locator(".wf-palette .widget-button:not(.widget-toggle-button)").count() == 1
+    hit.click()
+    nodes = nb.wait_python(
+        "[n.data['nodeType'] for n in editor.workflow.nodes]", lambda types: len(types) == 1
+    )
+    assert nodes == ["compose:kind_042"]
+    # the typed form of the picked type
+    nb.widget("wf-field-style").wait_for()
+    assert nb.eval_json("sorted(editor.inspector.fields)") == [
+        "__json__",
+        "image",
+        "label",
+        "prompt",
+        "seamless",
+        "steps",
+        "strength",
+        "style",
+    ]
+    nb.widget("wf-palette-search").locator("input").fill("kind")
+    nb.widget("wf-palette-more").wait_for()
+    assert "more: refine the search" in nb.widget("wf-palette-more").inner_text()
+    nb.assert_no_errors()
+    assert not console_errors(nb.page), console_errors(nb.page)
