@@ -8,8 +8,9 @@ a ``BackendCatalog`` (``catalog, source = ...``):
 - a backend with ``nodes()`` and a ``base_url`` (``WireflowClient``, ``AsyncWireflowClient``)
   -> ``GET /nodes``, bounded by ``timeout`` (5 s); a good answer is written to the cache.
   No answer in time, an error, or an empty catalogue -> the cache of that base URL (its age
-  said), else the built-in types (``default_catalog()``). A late answer still refreshes the
-  cache, for the next time. ``max_age=3600`` reuses a cache younger than an hour without
+  and why said: "server unreachable: ..." or "no catalogue from the server: ..."), else the
+  built-in types (``default_catalog()``). A late answer still refreshes the cache, for the
+  next time. ``max_age=3600`` reuses a cache younger than an hour without
   asking (a rate-limited plan spares a request); the default asks every time.
 - anything else -> the built-in types.
 
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from ._exceptions import redact
+from ._exceptions import APIConnectionError, redact
 from .catalog import Catalog, catalog_from_hosted, default_catalog, spec_to_hosted
 
 if TYPE_CHECKING:
@@ -257,10 +258,12 @@ def _settle(
             CatalogSource("server", f"server {url}, fetched now", base_url=url, fetched_at=fetch.fetched_at),
         )
     if fetch.error is None:
-        reason = f"no answer within {timeout:g} s"
-    else:
-        reason = _short(fetch.error, secrets)
-    return _from_cache(url, cache, fetch.clock(), f"server unreachable: {reason}")
+        why = f"server unreachable: no answer within {timeout:g} s"
+    elif isinstance(fetch.error, APIConnectionError | OSError):  # timeouts included
+        why = f"server unreachable: {_short(fetch.error, secrets)}"
+    else:  # it answered, but no catalogue: an error status, an empty list
+        why = f"no catalogue from the server: {_short(fetch.error, secrets)}"
+    return _from_cache(url, cache, fetch.clock(), why)
 
 
 def _from_cache(url: str, cache: CatalogCache, now: float, why: str, cached: Any = None) -> BackendCatalog:
