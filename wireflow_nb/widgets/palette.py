@@ -48,8 +48,9 @@ class NodePalette(widgets.VBox):
         text = str(source) if source is not None else "node types"
         #: where the catalogue came from (the source's text) and how many types it has
         self.source = widgets.HTML(
-            f"<small title='{html.escape(text, quote=True)}' style='color:#6b7280;line-height:1.2'>"
-            f"{len(catalog)} type{'' if len(catalog) == 1 else 's'}: {html.escape(text)}</small>",
+            f"<div title='{html.escape(text, quote=True)}' style='color:#6b7280;font-size:11px;"
+            f"line-height:1.3;margin:2px 0 4px'>{len(catalog)} type{'' if len(catalog) == 1 else 's'}: "
+            f"{html.escape(text)}</div>",
             layout=widgets.Layout(width="100%"),
         )
         self.source.add_class("wf-palette-source")
@@ -60,7 +61,8 @@ class NodePalette(widgets.VBox):
         #: the type buttons made so far (node type -> button), filled as they are shown
         self.buttons: dict[str, widgets.Button] = {}
         # one layout and one style model for every button: a third of the time to make one
-        self._layout = widgets.Layout(width="100%")
+        # (never shrunk: in a scrolling column of many, flex would squash them to slivers)
+        self._layout = widgets.Layout(width="100%", flex="0 0 auto")
         self._style = widgets.ButtonStyle()
         self._specs = catalog.by_category()
         #: category -> its heading, pressed (``value``) while the category is unfolded
@@ -127,9 +129,14 @@ class NodePalette(widgets.VBox):
         children: list[widgets.Widget] = []
         left = self.max_hits
         hidden = 0
+        more_in: list[str] = []  # categories whose hits are past the cap
         for category, specs in self._specs.items():
             shown = hits.get(category, []) if searching else specs
             if searching and not shown:
+                continue
+            if searching and left <= 0:
+                hidden += len(shown)
+                more_in.append(category)
                 continue
             open_ = searching or category in self.unfolded
             heading = self.headings[category]
@@ -141,11 +148,14 @@ class NodePalette(widgets.VBox):
                 continue
             if searching:
                 hidden += max(0, len(shown) - left)
-                shown = shown[: max(0, left)]
+                shown = shown[:left]
                 left -= len(shown)
             children.extend(self.button(s.node_type) for s in shown)
         if hidden:
-            self._more.value = f"<i>{hidden} more: refine the search</i>"
+            where = (
+                f" (also in {', '.join(more_in[:4])}{', ...' if len(more_in) > 4 else ''})" if more_in else ""
+            )
+            self._more.value = f"<i>{hidden} more{html.escape(where)}: refine the search</i>"
             children.append(self._more)
         if not children:
             children = [widgets.HTML("<i>no node type matches</i>")]
