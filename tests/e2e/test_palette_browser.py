@@ -56,6 +56,13 @@ def test_folded_categories_search_and_pick(open_notebook) -> None:
     ]
     nb.widget("wf-palette-search").locator("input").fill("kind")
     nb.widget("wf-palette-more").wait_for()
+    # 60 hits in a scrolling column: each button keeps a clickable height (not squashed)
+    shown = nb.eval_json("[s.node_type for s in editor.catalog.search('kind')][:60]")
+    first, last = (nb.widget("wf-palette-" + t.replace(":", "-")) for t in (shown[0], shown[-1]))
+    assert first.bounding_box()["height"] >= 20 and last.bounding_box()["height"] >= 20
+    last.scroll_into_view_if_needed()
+    last.click()
+    nb.wait_python("[n.data['nodeType'] for n in editor.workflow.nodes]", lambda types: len(types) == 2)
     assert "more: refine the search" in nb.widget("wf-palette-more").inner_text()
     nb.assert_no_errors()
     assert not console_errors(nb.page), console_errors(nb.page)

@@ -86,6 +86,9 @@ def test_search_is_over_all_types_by_name_label_and_category(editor):
     assert len(hits) >= 500 and len(type_buttons(editor)) == MAX_HITS
     more = find(editor, "wf-palette-more")
     assert more in editor._palette_list.children and f"{len(hits) - MAX_HITS} more" in more.value
+    # only the categories of the hits shown get a heading; the note names the others
+    assert find(editor, "wf-palette-upscale") not in editor._palette_list.children
+    assert "also in generate" in more.value
     editor.search.value = "zzz-no-such-type"
     assert "no node type matches" in editor._palette_list.children[0].value
     editor.search.value = ""
