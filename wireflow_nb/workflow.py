@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem, WorkflowValidationError
+from ._media import as_saved_value
 from .graphs import find_cycles
 from .models import Edge, ExecuteRequest, IteratorConfig, Node, Position
 
@@ -382,14 +383,17 @@ class Workflow:
         return cls.from_dict(body, id=id)
 
     def to_dict(self) -> dict[str, Any]:
-        """The workflow as JSON: the file's other keys, ``id`` if it had one, nodes, edges."""
+        """The workflow as JSON: the file's other keys, ``id`` if it had one, nodes, edges.
+        Input values keep what the user gave: a path stays its text; bytes, a PIL image
+        or a numpy array (which JSON cannot hold) become a ``data:`` URL. Upload URLs of
+        a run never replace them (a client uploads from a copy)."""
         out: dict[str, Any] = {}
         if self.extra.get("__has_id__", True):
             out["id"] = self.id
         for key, value in self.extra.items():
             if key != "__has_id__":
                 out[key] = copy.deepcopy(value)
-        out["nodes"] = [n.to_wire() for n in self._nodes]
+        out["nodes"] = [_saved_node(n) for n in self._nodes]
         out["edges"] = [e.to_wire() for e in self._edges]
         return out
 
@@ -468,6 +472,16 @@ class Workflow:
             wf.id = source.stem
         return wf
 
+    def as_saved(self) -> Workflow:
+        """A copy whose input values are what a saved file keeps (a path as its text,
+        in-memory media as a ``data:`` URL): JSON all through, e.g. for an export."""
+        return Workflow(
+            self.id,
+            nodes=[Node.model_validate(_saved_node(n)) for n in self._nodes],
+            edges=[copy.deepcopy(e) for e in self._edges],
+            extra=copy.deepcopy(self.extra),
+        )
+
     def copy(self) -> Workflow:
         return Workflow(
             self.id,
@@ -482,6 +496,26 @@ class Workflow:
         return self.id == other.id and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_JSON_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+def _saved_node(node: Node) -> dict[str, Any]:
+    """A node's JSON, with each input value as a saved workflow keeps it (``as_saved_value``)."""
+    changed = {}
+    for name, value in node.inputs.items():
+        if type(value) in _JSON_TYPES:  # the common case, at no cost for big graphs
+            continue
+        saved = as_saved_value(value)
+        if saved is not value:
+            changed[name] = saved
+    if not changed:
+        return node.to_wire()
+    saved_node = node.model_copy(update={"data": copy.deepcopy(node.data)})
+    for name, value in changed.items():
+        saved_node.set_input(name, value)
+    return saved_node.to_wire()
 
 
 def _catalog_entry(node_type: str) -> Any:

@@ -6,8 +6,9 @@ update, delete), their input schema, runs with inputs, Python functions and webh
 ``_sync_resources.py`` (``client.workflows`` of ``WireflowClient``) is generated from
 this file by ``scripts/unasync.py``, as ``_sync.py`` is from ``_async.py``. Shapes and
 parsing are ``_account``'s; the requests go through the client's ``_request`` (retries
-with one idempotency key per call, typed errors). It may import ``_account``, ``_urls``,
-``_headers``, ``account``, ``models`` and ``workflow``.
+with one idempotency key per call, typed errors) and local media through its
+``_with_uploads``. It may import ``_account``, ``_uploads``, ``_urls``, ``_headers``,
+``account``, ``models`` and ``workflow``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..account import remember_saved, version_for, workflow_from_saved, workflow
 from ..models import ExecuteResponse, PollResponse, SavedWorkflow, Webhook, WorkflowInputs, WorkflowSummary
 from ._account import parse_inputs, parse_saved, parse_summaries, parse_webhook, workflow_json
 from ._headers import new_idempotency_key
+from ._uploads import InputsPlan, OnUpload
 from ._urls import _seg
 
 if TYPE_CHECKING:
@@ -112,14 +114,24 @@ class Workflows:
         return parse_inputs(answer.body, workflow_id)
 
     def run(
-        self, workflow_id: str, inputs: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
+        self,
+        workflow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        on_upload: OnUpload | None = None,
     ) -> ExecuteResponse:
-        """Start the saved workflow with ``inputs`` ({nodeId or input name: value}); 202."""
+        """Start the saved workflow with ``inputs`` ({nodeId or input name: value}); 202.
+        Local media values (a path for an image, video or audio input, bytes, a PIL
+        image, an array) are uploaded first, once per content hash."""
+        values = dict(inputs or {})
+        schema = self.inputs(workflow_id) if InputsPlan.needs_schema(values) else None
+        body = self._client._with_uploads(InputsPlan(values, schema), on_upload)
         key = idempotency_key or new_idempotency_key()
         answer = self._client._request(
             "POST",
             f"/workflows/{_seg(workflow_id)}/run",
-            json_body={"inputs": dict(inputs or {})},
+            json_body={"inputs": body},
             idempotency_key=key,
         )
         return self._client._parse_execute(answer, workflow_id)

@@ -8,9 +8,12 @@ A run never blocks the notebook: it is followed in the background (``_runner``),
 change of its ``RunState`` is drawn here: node badges (PENDING, RUNNING, COMPLETED, cached,
 FAILED, SKIPPED) on the canvas and in the badge strip, the progress bar (nodes done / all),
 the elapsed time, the outputs, thumbnails on the nodes. A second Run while one goes on is
-refused with a message. Errors say what to do: a 402 as a table of the breakdown, problems
-of the graph listed and their nodes highlighted before anything is sent, a failed node
-outlined red with its error in the node panel, connection problems with what to check.
+refused with a message. A run the known balance cannot cover is not sent: the 402 table
+asks "Run anyway" / "Cancel" (``_credits``; from code ``run()`` returns None with the
+question shown, ``run(check_credits=False)`` sends). Errors say what to do: a 402 as a
+table of the breakdown, problems of the graph listed and their nodes highlighted before
+anything is sent, a failed node outlined red with its error in the node panel,
+connection problems with what to check.
 
 The app wires parts, each of one concept: ``_toolbar.Toolbar``, ``_messages.MessageView``,
 ``_run_view.RunView`` (badges, thumbnails, node panel), ``_batch.BatchPanel``,
@@ -23,12 +26,18 @@ CSS classes (for tests and styling):
 ``wf-app``                        the whole app
 ``wf-app-toolbar``                the toolbar rows
 ``wf-app-backend``                which backend (class and URL or home)
-``wf-app-credits``                the credits balance, when known
-``wf-app-estimate``               the estimated cost of the next run
+``wf-app-credits``                the balance (``wf-credits-balance``), when known
+``wf-app-estimate``               the next run's estimate (``wf-estimate``), labelled
+                                  with its source (server, local engine, catalog prices)
+``wf-credits-confirm``            a run the balance cannot cover: the 402 table,
+                                  ``wf-credits-run-anyway`` / ``wf-credits-cancel``
 ``wf-app-run``                    Run
 ``wf-app-run-selected``           Run selected (sends ``targetNodeId``)
 ``wf-app-cancel``                 Cancel
 ``wf-app-save`` / ``wf-app-load`` Save / Load the workflow (``wf-app-path``: the file)
+``wf-app-open``                   Open a saved workflow of the account (``wf-open-panel``)
+``wf-app-account-save``           Save to the account (a stale version: ``wf-conflict``)
+``wf-app-save-new``               Save to the account as a new workflow (``wf-save-name``)
 ``wf-app-status``                 run status; its ``<span data-status="...">`` says which
 ``wf-app-progress``               progress bar (nodes done / all)
 ``wf-app-elapsed``                elapsed time of the run
@@ -67,15 +76,16 @@ from .._exceptions import Problem, WorkflowValidationError
 from ..export import HOSTED_BASE_URL
 from ..models import ExecuteRequest, PollResponse
 from ..workflow import Workflow
+from ._account_panel import AccountActions, AccountPanel
 from ._batch import BatchPanel
 from ._batch import parse_batch_values as parse_batch_values  # re-exported: tests import it from here
 from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
-from ._estimate import toolbar_estimate
+from ._credits import CreditsWatch
 from ._export_panel import ExportPanel
 from ._messages import MessageView
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
-from ._runner import BackgroundRun, PendingWork, PollPolicy, call_backend, running_loop
+from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
 from .outputs import MediaFetcher, OutputView
@@ -98,7 +108,7 @@ def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
     return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
-class WorkflowApp(widgets.VBox):
+class WorkflowApp(AccountActions, widgets.VBox):
     """An editor with a Run button, live status, outputs, history and exports.
 
     >>> app = WorkflowApp(workflow=wf)            # a LocalEngine in your data folder
@@ -147,7 +157,6 @@ class WorkflowApp(widgets.VBox):
         self._observed: Workflow | None = None
         self._unobserve: Callable[[], None] | None = None
         self._ticker_stop: threading.Event | None = None
-        self.credits: float | None = None
         self.fetcher = MediaFetcher(self.backend)
         self.base_url = base_url or getattr(self.backend, "base_url", None) or HOSTED_BASE_URL
 
@@ -176,6 +185,14 @@ class WorkflowApp(widgets.VBox):
         self.status_label = self.toolbar.status_label
         self.progress = self.toolbar.progress
         self.elapsed_label = self.toolbar.elapsed_label
+        self.credits_watch = CreditsWatch(
+            self.backend,
+            self.toolbar,
+            work=self._work,
+            workflow_id=workflow_id,
+            catalog=getattr(self.editor, "catalog", None),
+        )
+        self.credits_confirm = self.credits_watch.confirm
         self.run_view = RunView(self.editor, labels=self._labels, fetcher=self.fetcher, work=self._work)
         self.badges = self.run_view.badges
         self.node_detail = self.run_view.node_detail
@@ -217,7 +234,15 @@ class WorkflowApp(widgets.VBox):
         self.tabs.add_class("wf-app-tabs")
         self.tabs.observe(self._tab_changed, names="selected_index")
 
-        super().__init__([self.toolbar, self.message, self.badges, self.editor, self.tabs])
+        self.account = AccountPanel(  # Open / Save / Save as new of the account's workflows
+            self.backend, work=self._work, message=self.message, workflow=lambda: self.workflow,
+            adopt=self._adopt_saved, base_url=lambda: self.base_url,
+        )  # fmt: skip
+        if self.account.available:
+            self.toolbar.children = (*self.toolbar.children, self.account)
+        super().__init__(
+            [self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs]
+        )
         self.add_class("wf-app")
 
         on_selection = getattr(self.editor, "on_selection_change", None)
@@ -281,21 +306,14 @@ class WorkflowApp(widgets.VBox):
         return [str(i) for i in (ids or [])]
 
     # -- toolbar information ---------------------------------------------------------------------------
+    @property
+    def credits(self) -> float | None:
+        """The last balance read (None: not known)."""
+        return self.credits_watch.balance
+
     def refresh_credits(self) -> None:
-        """Ask the backend for the credits balance, in the background."""
-
-        async def fetch() -> None:
-            try:
-                balance = await call_backend(self.backend, "credits_balance")
-            except AttributeError:
-                balance = None
-            except Exception as exc:
-                self.toolbar.show_credits_error(exc)
-                return
-            self.credits = balance
-            self.toolbar.show_credits(balance)
-
-        self._work.submit(fetch())
+        """Ask the backend for the balance (``usage``), in the background."""
+        self.credits_watch.refresh_balance()
 
     def _build_request(self, *, target_node_id: str | None = None) -> ExecuteRequest:
         return self.workflow.to_request(
@@ -305,15 +323,14 @@ class WorkflowApp(widgets.VBox):
         )
 
     def refresh_estimate(self) -> None:
-        """The estimated cost of the next run (``_estimate.toolbar_estimate``: the backend's,
-        else the catalog's prices over the batch)."""
+        """The next run's estimate: the backend's ``estimate()`` of the graph and batch, in
+        the background (``_credits.CreditsWatch``), else the catalog's prices, labelled."""
         try:
             request = self._build_request()
         except (ValueError, WorkflowValidationError) as exc:
-            self.toolbar.show_estimate_problem(exc)
+            self.credits_watch.show_problem(exc)
             return
-        catalog = getattr(self.editor, "catalog", None)  # the backend's types and prices
-        self.toolbar.show_estimate(toolbar_estimate(self.backend, request, catalog).text)
+        self.credits_watch.refresh_estimate(request)
 
     def refresh_exports(self) -> None:
         """Rebuild the Python and curl exports from the current workflow and settings."""
@@ -353,7 +370,9 @@ class WorkflowApp(widgets.VBox):
         """The last poll of each execution of the last run, in batch order."""
         return self._run.state.polls if self._run is not None else []
 
-    def run_selected(self, *, wait: bool = False, timeout: float | None = None) -> BackgroundRun | None:
+    def run_selected(
+        self, *, wait: bool = False, timeout: float | None = None, check_credits: bool = True
+    ) -> BackgroundRun | None:
         """Run the selected node and what feeds it (``targetNodeId``)."""
         selected = self._selected_ids()
         if len(selected) != 1:
@@ -363,7 +382,7 @@ class WorkflowApp(widgets.VBox):
                 else f"{len(selected)} nodes are selected; Run selected runs one node (and what feeds it)."
             )
             return None
-        return self.run(target_node_id=selected[0], wait=wait, timeout=timeout)
+        return self.run(target_node_id=selected[0], wait=wait, timeout=timeout, check_credits=check_credits)
 
     def run(
         self,
@@ -371,10 +390,13 @@ class WorkflowApp(widgets.VBox):
         *,
         wait: bool = False,
         timeout: float | None = None,
+        check_credits: bool = True,
     ) -> BackgroundRun | None:
         """Start a run in the background; ``wait=True`` blocks until it ends (works in a
         notebook cell too). Returns the ``BackgroundRun`` (``.state``, ``.wait()``,
-        ``await .wait_async()``), or None when the run was refused (see the message)."""
+        ``await .wait_async()``), or None when the run was refused (see the message). A
+        run the known balance cannot cover is not sent: the 402 table asks "Run anyway?";
+        ``check_credits=False`` sends it anyway (the server decides)."""
         if self.running:
             assert self._run is not None
             self.message.show(
@@ -391,6 +413,12 @@ class WorkflowApp(widgets.VBox):
         if problems:
             self.message.show_problems(problems)
             return None
+        if check_credits and self.credits_watch.ask_if_short(
+            request, lambda: self.run(target_node_id=target_node_id, timeout=timeout, check_credits=False)
+        ):
+            self.message.clear()
+            return None
+        self.credits_confirm.dismiss()
         self.message.clear()
         self.run_view.highlight([], None)
         self._start(request, wait=wait, timeout=timeout)
@@ -479,6 +507,7 @@ class WorkflowApp(widgets.VBox):
         return self.run_view.node_badges
 
     def _on_change(self, state: RunState) -> None:
+        self.message.show_upload(state.upload)  # "Uploading photo.png 40%" before execute
         self.run_view.show_badges(state)
         self.toolbar.set_status(state)
         self._show_outputs(state)
@@ -547,7 +576,16 @@ class WorkflowApp(widgets.VBox):
         return workflow
 
     def close(self) -> None:
+        """Close the app and every widget shown in it (no live one keeps a closed child)."""
         if self._unobserve is not None:
             self._unobserve()
         self.outputs.close()
+        shown, seen = [self], set()
+        while shown:
+            widget = shown.pop()
+            if id(widget) not in seen:
+                seen.add(id(widget))
+                shown.extend(getattr(widget, "children", ()))
+                if widget is not self:
+                    widget.close()
         super().close()
