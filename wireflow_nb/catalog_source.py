@@ -18,7 +18,7 @@ The server's types are the whole catalogue of a remote backend: a built-in type 
 lacks would not run there, so it is left out of the palette (a node of such a type in a
 workflow still shows and edits as an unknown type). A type both list is the server's.
 
-The cache: one JSON file per base URL under ``<default_home()>/catalogs/`` (``cache_dir=``
+The cache: one JSON file per base URL under ``<data_home()>/catalogs/`` (``cache_dir=``
 to choose), private (0700 folder, 0600 file), written atomically, holding the base URL (no
 user info), the time of the answer and the catalogue in the hosted shape; never the API
 key. A file that cannot be read is ignored, and the source says so.
@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import APIConnectionError, redact
+from ._home import data_home
 from .catalog import Catalog, catalog_from_hosted, default_catalog, spec_to_hosted
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def _short(exc: BaseException, secrets: tuple[str | None, ...]) -> str:
 
 class CatalogCache:
     """Saved catalogues, one file per base URL, in ``folder`` (default
-    ``<default_home()>/catalogs``, created private on first write)."""
+    ``<data_home()>/catalogs``, i.e. under ``$WIREFLOW_NB_HOME``; created private on first
+    write)."""
 
     def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
         self._folder = Path(folder).expanduser() if folder is not None else None
@@ -128,9 +130,7 @@ class CatalogCache:
     @property
     def folder(self) -> Path:
         if self._folder is None:
-            from .engine.local import default_home
-
-            self._folder = default_home() / "catalogs"
+            self._folder = data_home() / "catalogs"
         return self._folder
 
     def path(self, base_url: str) -> Path:
