@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from tests._servers import RunningServer, running_server
+from wireflow_nb.catalog import builtin_catalog
 from wireflow_nb.testing import node_types_module
 
-__all__ = ["MODULE", "serving_node_types", "shown_source"]
+__all__ = ["BUILT_INS", "MODULE", "serving_node_types", "shown_source"]
 
 MODULE = "many_node_types"
+#: How many built-in types every catalogue of such a server holds besides the generated ones.
+BUILT_INS = len(builtin_catalog())
 
 
 @contextlib.contextmanager

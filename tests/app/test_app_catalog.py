@@ -17,7 +17,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import pytest
 
-from tests._catalogs import serving_node_types, shown_source
+from tests._catalogs import BUILT_INS, serving_node_types, shown_source
 from tests._servers import TEST_API_KEY, RunningServer, wait_until
 from wireflow_nb import AsyncWireflowClient, BackendCatalog, WireflowClient, Workflow, acatalog_for
 from wireflow_nb.catalog import Catalog, default_catalog
@@ -39,7 +39,7 @@ def test_the_app_on_a_client_offers_the_served_types(server: RunningServer) -> N
     with server.client() as client:
         app = WorkflowApp(client, workflow=Workflow("served"))
         try:
-            assert len(app.editor.catalog) == 515 and "video:kind_006" in app.editor.catalog
+            assert len(app.editor.catalog) == BUILT_INS + 500 and "video:kind_006" in app.editor.catalog
             assert f"server {server.base_url}, fetched now" in source_text(app)
             palette = app.editor.palette
             assert not any(h.value for h in palette.headings.values())  # folded: hundreds of types
@@ -75,7 +75,7 @@ def test_the_app_on_an_async_client_offers_the_served_types(server: RunningServe
     app = WorkflowApp(client, workflow=Workflow("served-async"))
     try:
         assert "audio:kind_499" not in app.editor.catalog and "mask:kind_499" in app.editor.catalog
-        assert len(app.editor.catalog) == 515 and "fetched now" in source_text(app)
+        assert len(app.editor.catalog) == BUILT_INS + 500 and "fetched now" in source_text(app)
     finally:
         app.close()
 
@@ -94,7 +94,7 @@ def test_offline_the_app_uses_the_cache_with_its_age_else_the_built_ins(tmp_path
     with serving_node_types(tmp_path / "served", count=30) as server:
         base_url = server.base_url
         first = WorkflowApp(server.client(), workflow=Workflow("online"))
-        assert len(first.editor.catalog) == 45 and "fetched now" in source_text(first)
+        assert len(first.editor.catalog) == BUILT_INS + 30 and "fetched now" in source_text(first)
         first.close()
     cache = CatalogCache(home / "catalogs")
     path = cache.path(base_url)
@@ -107,7 +107,7 @@ def test_offline_the_app_uses_the_cache_with_its_age_else_the_built_ins(tmp_path
     second = WorkflowApp(
         WireflowClient(api_key=TEST_API_KEY, base_url=base_url), workflow=Workflow("offline")
     )
-    assert len(second.editor.catalog) == 45 and "logic:kind_015" in second.editor.catalog
+    assert len(second.editor.catalog) == BUILT_INS + 30 and "logic:kind_015" in second.editor.catalog
     said = source_text(second)
     assert "cache from" in said and "less than a minute old" in said and "server unreachable" in said
     assert TEST_API_KEY not in said

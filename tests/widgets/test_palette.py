@@ -11,7 +11,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import pytest
 
-from tests._catalogs import serving_node_types, shown_source
+from tests._catalogs import BUILT_INS, serving_node_types, shown_source
 from tests._servers import RunningServer
 from wireflow_nb import Workflow
 from wireflow_nb.catalog import Catalog, catalog_from_hosted
@@ -50,11 +50,11 @@ def family(i: int) -> str:
 
 
 def test_500_served_types_fold_by_category_and_buttons_are_made_when_shown(editor, server):
-    assert len(editor.catalog) == 515 and "audio:kind_007" in editor.catalog
+    assert len(editor.catalog) == BUILT_INS + 500 and "audio:kind_007" in editor.catalog
     source = find(editor, "wf-palette-source")
     assert source is editor.palette.source
     shown = shown_source(editor.palette)
-    assert "515 types" in shown and f"server {server.base_url}, fetched now" in shown
+    assert f"{BUILT_INS + 500} types" in shown and f"server {server.base_url}, fetched now" in shown
     # folded: the headings only, and no type button made yet
     headings = [c for c in editor._palette_list.children if isinstance(c, widgets.ToggleButton)]
     assert len(headings) == len(editor.catalog.by_category()) and not type_buttons(editor)
