@@ -104,13 +104,17 @@ def test_offline_the_app_uses_the_cache_with_its_age_else_the_built_ins(tmp_path
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
     # the server is gone: the cache, and how old it is
-    second = WorkflowApp(
-        WireflowClient(api_key=TEST_API_KEY, base_url=base_url), workflow=Workflow("offline")
-    )
+    offline = Workflow("offline")
+    offline.add_node("logic:kind_015", prompt="a")  # price 1
+    offline.add_node("utility:kind_003", prompt="b")  # price 3
+    second = WorkflowApp(WireflowClient(api_key=TEST_API_KEY, base_url=base_url), workflow=offline)
     assert len(second.editor.catalog) == BUILT_INS + 30 and "logic:kind_015" in second.editor.catalog
     said = source_text(second)
     assert "cache from" in said and "less than a minute old" in said and "server unreachable" in said
     assert TEST_API_KEY not in said
+    # no estimate from the server: the cached catalogue's prices, not "price unknown"
+    assert second.wait_idle(60)
+    assert "4 credits" in second.estimate_label.value and "unknown" not in second.estimate_label.value
     second.close()
 
     body = json.loads(text)
