@@ -137,9 +137,7 @@ class CreditsWatch:
         #: (request key, the backend's figure) of the last answer shown.
         self._answered: tuple[str, ShownEstimate] | None = None
         #: Why the backend is not asked for estimates ("": it is).
-        self._not_offered = (
-            "" if callable(getattr(backend, "estimate", None)) else "this backend gives no estimate"
-        )
+        self._not_offered = "" if callable(getattr(backend, "estimate", None)) else "this backend gives no estimate"
 
     # -- the balance -----------------------------------------------------------------------
     def refresh_balance(self) -> None:
