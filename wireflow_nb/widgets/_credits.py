@@ -311,9 +311,7 @@ class CreditsConfirm(widgets.VBox):
     def asking(self) -> bool:
         return self.layout.display != "none"
 
-    def ask(
-        self, error: InsufficientCreditsError, shown: ShownEstimate, run_anyway: Callable[[], Any]
-    ) -> None:
+    def ask(self, error: InsufficientCreditsError, shown: ShownEstimate, run_anyway: Callable[[], Any]) -> None:
         """Show why the run was not sent (``shown``: the estimate it was judged by) and
         call ``run_anyway()`` if the user says so."""
         source = "" if shown.from_backend else " at the catalog's prices"
