@@ -240,9 +240,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         )  # fmt: skip
         if self.account.available:
             self.toolbar.children = (*self.toolbar.children, self.account)
-        super().__init__(
-            [self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs]
-        )
+        super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
         on_selection = getattr(self.editor, "on_selection_change", None)
