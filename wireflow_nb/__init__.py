@@ -39,6 +39,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "wireflow_nb.backend": ("AsyncBackend", "Backend"),
     "wireflow_nb.catalog": ("Catalog", "NodeSpec", "default_catalog", "node_type"),
+    "wireflow_nb.catalog_source": ("BackendCatalog", "CatalogSource", "acatalog_for", "catalog_for"),
     "wireflow_nb.models": (
         "CreditsBreakdownItem",
         "Edge",
@@ -124,6 +125,10 @@ if TYPE_CHECKING:
     from .catalog import NodeSpec as NodeSpec
     from .catalog import default_catalog as default_catalog
     from .catalog import node_type as node_type
+    from .catalog_source import BackendCatalog as BackendCatalog
+    from .catalog_source import CatalogSource as CatalogSource
+    from .catalog_source import acatalog_for as acatalog_for
+    from .catalog_source import catalog_for as catalog_for
     from .client import AsyncWireflowClient as AsyncWireflowClient
     from .client import WireflowClient as WireflowClient
     from .client import async_trigger_webhook as async_trigger_webhook

@@ -76,12 +76,15 @@ async def fetch_balance(backend: Any) -> tuple[bool, float | None]:
     return False, None
 
 
-async def fetch_estimate(backend: Any, request: ExecuteRequest, *, workflow_id: str) -> ShownEstimate:
+async def fetch_estimate(
+    backend: Any, request: ExecuteRequest, *, workflow_id: str, catalog: Any = None
+) -> ShownEstimate:
     """What the toolbar shows for ``request`` on ``backend``: its ``estimate()`` (the graph
-    with its batch), else, when it has none or it fails, the catalog's prices with the
-    reason. The one path of the app's estimate (``CreditsWatch`` calls it)."""
+    with its batch), else, when it has none or it fails, the prices of ``catalog`` (the
+    editor's: the backend's types; default ``default_catalog()``) with the reason. The one
+    path of the app's estimate (``CreditsWatch`` calls it)."""
     if not callable(getattr(backend, "estimate", None)):
-        return toolbar_estimate(request, reason="this backend gives no estimate")
+        return toolbar_estimate(request, reason="this backend gives no estimate", catalog=catalog)
     answer = await call_backend(
         backend,
         "estimate",
@@ -89,7 +92,7 @@ async def fetch_estimate(backend: Any, request: ExecuteRequest, *, workflow_id: 
         workflow_id=workflow_id,
         iterator_configs=request.iterator_configs,
     )
-    return toolbar_estimate(request, answer, source=estimate_source(backend))
+    return toolbar_estimate(request, answer, source=estimate_source(backend), catalog=catalog)
 
 
 class CreditsWatch:
@@ -102,9 +105,18 @@ class CreditsWatch:
     edits costs one request."""
 
     def __init__(
-        self, backend: Any, toolbar: Any, *, work: PendingWork, workflow_id: str, debounce: float = 0.1
+        self,
+        backend: Any,
+        toolbar: Any,
+        *,
+        work: PendingWork,
+        workflow_id: str,
+        debounce: float = 0.1,
+        catalog: Any = None,
     ) -> None:
         self.backend = backend
+        #: whose prices make the figure when the backend gives none (the editor's catalogue)
+        self.catalog = catalog
         self.workflow_id = workflow_id
         self.debounce = debounce
         self.confirm = CreditsConfirm()
@@ -173,7 +185,9 @@ class CreditsWatch:
             pending = f"asking the {estimate_source(self.backend).removeprefix('from the ')}\u2026"
             self._show(
                 generation,
-                toolbar_estimate(request, pending=pending if ask else "", reason=self._not_offered),
+                toolbar_estimate(
+                    request, catalog=self.catalog, pending=pending if ask else "", reason=self._not_offered
+                ),
             )
         if start:
             self._work.submit(self._ask_until_current())
@@ -212,15 +226,17 @@ class CreditsWatch:
 
     async def _ask(self, request: ExecuteRequest) -> ShownEstimate:
         if self._not_offered:
-            return toolbar_estimate(request, reason=self._not_offered)
+            return toolbar_estimate(request, catalog=self.catalog, reason=self._not_offered)
         try:
-            return await fetch_estimate(self.backend, request, workflow_id=self.workflow_id)
+            return await fetch_estimate(
+                self.backend, request, workflow_id=self.workflow_id, catalog=self.catalog
+            )
         except Exception as exc:
             reason = f"the backend's estimate failed: {brief(exc)}"
             if isinstance(exc, APIStatusError) and exc.status_code in _NOT_OFFERED:
                 with self._lock:
                     self._not_offered = reason
-            return toolbar_estimate(request, reason=reason)
+            return toolbar_estimate(request, catalog=self.catalog, reason=reason)
 
     def _show(self, generation: int, shown: ShownEstimate, request: ExecuteRequest | None = None) -> None:
         with self._lock:
@@ -237,7 +253,7 @@ class CreditsWatch:
         answered = self._answered
         if answered is not None and answered[0] == request_key(request):
             return answered[1]
-        return toolbar_estimate(request)
+        return toolbar_estimate(request, catalog=self.catalog)
 
     # -- the run guard ---------------------------------------------------------------------
     def shortfall(self, request: ExecuteRequest) -> InsufficientCreditsError | None:

@@ -101,10 +101,11 @@ def _default_backend() -> Any:
     return LocalEngine()
 
 
-def _make_editor(workflow: Workflow) -> Any:
+def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
+    from ._catalog import editor_catalog
     from .editor import GraphEditor
 
-    return GraphEditor(workflow)
+    return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
 class WorkflowApp(AccountActions, widgets.VBox):
@@ -119,6 +120,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
     history are filed under. ``editor``: an editor widget to use instead of a new
     ``GraphEditor``. ``poll_policy``: polling backoff for clients (the spec's 1 s x1.5
     up to 10 s by default). ``base_url``: the API base shown in the curl export.
+    ``catalog``: the node types to offer (default: the backend's, ``catalog_for``).
     """
 
     def __init__(
@@ -133,12 +135,17 @@ class WorkflowApp(AccountActions, widgets.VBox):
         base_url: str | None = None,
         path: str | None = None,
         timeout: float | None = None,
+        catalog: Any = None,
     ) -> None:
         self.backend = backend if backend is not None else _default_backend()
         self.workflow_id = workflow_id
         self.poll_policy = poll_policy or PollPolicy()
         self.timeout = timeout
-        self.editor = editor if editor is not None else _make_editor(workflow or Workflow(workflow_id))
+        self.editor = (
+            editor
+            if editor is not None
+            else _make_editor(workflow or Workflow(workflow_id), self.backend, catalog)
+        )
         if editor is not None and workflow is not None:
             self.editor.workflow = workflow
         self._ui_loop = running_loop()
@@ -178,7 +185,13 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.status_label = self.toolbar.status_label
         self.progress = self.toolbar.progress
         self.elapsed_label = self.toolbar.elapsed_label
-        self.credits_watch = CreditsWatch(self.backend, self.toolbar, work=self._work, workflow_id=workflow_id)
+        self.credits_watch = CreditsWatch(
+            self.backend,
+            self.toolbar,
+            work=self._work,
+            workflow_id=workflow_id,
+            catalog=getattr(self.editor, "catalog", None),
+        )
         self.credits_confirm = self.credits_watch.confirm
         self.run_view = RunView(self.editor, labels=self._labels, fetcher=self.fetcher, work=self._work)
         self.badges = self.run_view.badges
@@ -416,7 +429,8 @@ class WorkflowApp(AccountActions, widgets.VBox):
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
-        found = list(self.workflow.problems(target_node_id=request.target_node_id))
+        catalog = getattr(self.editor, "catalog", None)
+        found = list(self.workflow.problems(target_node_id=request.target_node_id, catalog=catalog))
         checker = getattr(self.backend, "problems", None)
         if callable(checker) and not asyncio.iscoroutinefunction(checker):
             try:
