@@ -387,3 +387,18 @@ def test_a_save_shows_its_upload_on_the_message_line(account: Account) -> None:
     app.message.show("Saved.")
     options["on_upload"](UploadProgress("cat.png", 100, 100))
     assert message(app).endswith("Saved.</div>")
+
+
+def test_an_app_made_on_a_workflow_read_from_the_account_files_runs_under_its_id(account: Account) -> None:
+    saved = account.writer.create(image_workflow("first"), name=unique("filed"))
+    workflow = account.writer.get(saved.id)
+    app = WorkflowApp(account.backend, workflow=workflow, poll_policy=FAST)
+    try:
+        assert app.wait_idle(20)
+        assert app.workflow_id == saved.id
+        named = WorkflowApp(account.backend, workflow=workflow, workflow_id="mine", poll_policy=FAST)
+        assert named.workflow_id == "mine"  # a given id wins
+        named.close()
+        assert WorkflowApp(account.backend, poll_policy=FAST).workflow_id == "notebook"
+    finally:
+        app.close()

@@ -73,6 +73,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._exceptions import Problem, WorkflowValidationError
+from ..account import saved_info
 from ..export import HOSTED_BASE_URL
 from ..models import ExecuteRequest, PollResponse
 from ..workflow import Workflow
@@ -117,7 +118,8 @@ class WorkflowApp(AccountActions, widgets.VBox):
 
     ``backend``: a ``Backend`` or ``AsyncBackend`` (default: ``LocalEngine()``).
     ``workflow``: what to edit (default: an empty one). ``workflow_id``: the id runs and
-    history are filed under. ``editor``: an editor widget to use instead of a new
+    history are filed under (default: the saved id of a workflow read from the account,
+    else ``"notebook"``). ``editor``: an editor widget to use instead of a new
     ``GraphEditor``. ``poll_policy``: polling backoff for clients (the spec's 1 s x1.5
     up to 10 s by default). ``base_url``: the API base shown in the curl export.
     ``catalog``: the node types to offer (default: the backend's, ``catalog_for``).
@@ -128,7 +130,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         backend: Any = None,
         *,
         workflow: Workflow | None = None,
-        workflow_id: str = "notebook",
+        workflow_id: str | None = None,
         editor: Any = None,
         poll_policy: PollPolicy | None = None,
         history_page_size: int = 10,
@@ -138,7 +140,8 @@ class WorkflowApp(AccountActions, widgets.VBox):
         catalog: Any = None,
     ) -> None:
         self.backend = backend if backend is not None else _default_backend()
-        self.workflow_id = workflow_id
+        saved = saved_info(workflow) if workflow is not None else None
+        workflow_id = self.workflow_id = workflow_id or (saved.id if saved else "notebook")
         self.poll_policy = poll_policy or PollPolicy()
         self.timeout = timeout
         self.editor = (
@@ -575,7 +578,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
 
     def close(self) -> None:
         """Close the app and every widget shown in it (no live one keeps a closed child)."""
-        if self._unobserve is not None:
+        if getattr(self, "_unobserve", None) is not None:
             self._unobserve()
         self.outputs.close()
         shown, seen = [self], set()
