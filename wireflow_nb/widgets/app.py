@@ -578,8 +578,9 @@ class WorkflowApp(AccountActions, widgets.VBox):
 
     def close(self) -> None:
         """Close the app and every widget shown in it (no live one keeps a closed child)."""
-        if getattr(self, "_unobserve", None) is not None:
-            self._unobserve()
+        unobserve = getattr(self, "_unobserve", None)  # None too when __init__ failed
+        if unobserve is not None:
+            unobserve()
         self.outputs.close()
         shown, seen = [self], set()
         while shown:
