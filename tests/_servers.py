@@ -6,9 +6,9 @@
         client = WireflowClient(api_key=server.api_key, base_url=server.base_url)
 
 The server binds ``127.0.0.1`` port 0 (the system picks a free port, so there is no
-race between choosing a port and binding it); the helper reads the port from the
-startup banner, polls until the server answers, and always stops it (SIGTERM, then
-SIGKILL) however the test ends. Pytest fixtures ``wireflow_server`` (module scope, with
+race between choosing a port and binding it); the package's ``LocalServer`` (the helper
+behind ``wireflow_nb.local_server``) reads the port from the startup banner, polls until
+the server answers, and stops it (SIGTERM, then SIGKILL) however the test ends. Pytest fixtures ``wireflow_server`` (module scope, with
 a key) and ``open_server`` (module scope, no key) are ready: import them into a
 ``conftest.py`` (``from tests._servers import wireflow_server``) as ``tests/server`` does.
 """
@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from wireflow_nb.serving import LocalServer
 
 __all__ = [
     "TEST_API_KEY",
@@ -39,13 +37,12 @@ __all__ = [
     "free_port",
     "open_server",
     "running_server",
+    "serve_command",
     "wait_until",
     "wireflow_server",
 ]
 
 TEST_API_KEY = "sk-test-wireflow-0123456789abcdef"
-
-_BANNER = re.compile(r"(http://[^\s]+)/api/v1\b")
 
 
 def free_port() -> int:
@@ -80,20 +77,33 @@ def serve_command() -> list[str]:
 
 @dataclass
 class RunningServer:
-    process: subprocess.Popen[str]
-    root_url: str
-    home: Path
+    """A started server: the package's ``LocalServer`` handle, plus the key the test gave
+    it and everything it printed (unredacted: the security tests check what it prints)."""
+
+    handle: LocalServer
     api_key: str | None
-    output: list[str] = field(default_factory=list)
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        """The server's process (the crash tests kill it with SIGKILL)."""
+        return self.handle._state.process
+
+    @property
+    def root_url(self) -> str:
+        return self.handle.root_url
+
+    @property
+    def home(self) -> Path:
+        return self.handle.home
 
     @property
     def base_url(self) -> str:
         """The API base: ``http://127.0.0.1:PORT/api/v1``."""
-        return f"{self.root_url}/api/v1"
+        return self.handle.base_url
 
     @property
     def port(self) -> int:
-        return int(self.root_url.rsplit(":", 1)[1])
+        return self.handle.port
 
     @property
     def headers(self) -> dict[str, str]:
@@ -102,8 +112,8 @@ class RunningServer:
 
     @property
     def log(self) -> str:
-        """Everything the server printed so far (stdout and stderr)."""
-        return "".join(self.output)
+        """Everything the server printed so far (stdout and stderr), as printed."""
+        return "".join(self.handle._state.lines)
 
     def http(self, **kwargs: Any) -> httpx.Client:
         """A raw httpx client on the API base, with the key."""
@@ -120,13 +130,6 @@ class RunningServer:
         return AsyncWireflowClient(api_key=self.api_key, base_url=self.base_url, **kwargs)
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @contextlib.contextmanager
 def running_server(
     home: str | os.PathLike[str] | None = None,
@@ -141,90 +144,36 @@ def running_server(
     env: dict[str, str] | None = None,
     startup_timeout: float = 60.0,
 ) -> Iterator[RunningServer]:
-    """Start ``wireflow-nb serve`` on 127.0.0.1 (a free port), yield it, stop it.
+    """Start ``wireflow-nb serve`` on 127.0.0.1 (a free port), yield it, stop it
+    (``wireflow_nb.serving.LocalServer``, the package's one way to start a server).
 
     ``api_key=None`` starts it without a key (loopback only). ``key_via`` is ``"env"``
     (``WIREFLOW_API_KEY``) or ``"arg"`` (``--api-key``). ``home=None``: a temporary home,
     deleted afterwards.
     """
-    made_home = home is None
-    home_path = Path(tempfile.mkdtemp(prefix="wireflow-serve-")) if home is None else Path(home)
-    home_path.mkdir(parents=True, exist_ok=True)
-    argv = [*serve_command(), "serve", "--host", "127.0.0.1", "--port", "0", "--home", str(home_path)]
-    child_env = {k: v for k, v in os.environ.items() if k != "WIREFLOW_API_KEY"}
-    child_env.update(env or {})
-    child_env["PYTHONUNBUFFERED"] = "1"
-    child_env["WIREFLOW_NB_HOME"] = str(home_path)
-    if api_key is not None:
-        if key_via == "arg":
-            argv += ["--api-key", api_key]
-        else:
-            child_env["WIREFLOW_API_KEY"] = api_key
-    if credits is not None:
-        argv += ["--credits", str(credits)]
-    if model_latency is not None:
-        argv += ["--model-latency", str(model_latency)]
+    args: list[str] = []
+    if api_key is not None and key_via == "arg":
+        args += ["--api-key", api_key]
     if rate_limit is not None:
-        argv += ["--rate-limit", str(rate_limit)]
+        args += ["--rate-limit", str(rate_limit)]
     if max_body_bytes is not None:
-        argv += ["--max-body-bytes", str(max_body_bytes)]
-    argv += list(extra_args)
-
-    process = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=child_env,
+        args += ["--max-body-bytes", str(max_body_bytes)]
+    args += list(extra_args)
+    if home is not None:
+        Path(home).mkdir(parents=True, exist_ok=True)
+    handle = LocalServer.start(
+        home=home,
+        api_key=api_key if key_via == "env" else None,
+        credits=credits,
+        model_latency=model_latency,
+        extra_args=args,
+        env=env,
+        startup_timeout=startup_timeout,
     )
-    output: list[str] = []
-    found: dict[str, str] = {}
-    announced = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            match = _BANNER.search(line)
-            if match and "root" not in found:
-                found["root"] = match.group(1)
-                announced.set()
-        announced.set()  # the process ended: stop waiting
-
-    reader = threading.Thread(target=read, name="wireflow-serve-output", daemon=True)
-    reader.start()
     try:
-        announced.wait(startup_timeout)
-        if "root" not in found:
-            raise RuntimeError(
-                f"wireflow-nb serve did not start (exit code {process.poll()}):\n{''.join(output)}"
-            )
-        server = RunningServer(process, found["root"], home_path, api_key, output)
-        try:
-            wait_until(
-                lambda: process.poll() is not None or _answers(f"{server.base_url}/openapi.json"),
-                timeout=startup_timeout,
-                message="the server to answer",
-            )
-        except TimeoutError:
-            raise RuntimeError(f"wireflow-nb serve does not answer:\n{server.log}") from None
-        if process.poll() is not None:
-            raise RuntimeError(f"wireflow-nb serve exited with {process.returncode}:\n{server.log}")
-        yield server
+        yield RunningServer(handle, api_key)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-        reader.join(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
-        if made_home:
-            shutil.rmtree(home_path, ignore_errors=True)
+        handle.stop()
 
 
 @pytest.fixture(scope="module")

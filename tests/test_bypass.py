@@ -229,3 +229,36 @@ def test_the_local_server_runs_the_request_and_keeps_a_saved_workflow_whole() ->
     assert restored == wf
     assert restored.bypassed == ["resize"] and [g.title for g in restored.groups] == ["Make"]
     assert [n.text for n in restored.notes] == ["# not a node"]
+
+
+def test_saving_to_a_server_keeps_bypassed_nodes_and_their_media_in_place(tmp_path) -> None:
+    """A saved workflow is the workflow (``to_dict``), bypassed nodes included: the save
+    plan of local media must not read the (rewritten) execute request."""
+    from PIL import Image
+
+    from wireflow_nb.client._uploads import SavePlan
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (4, 4), "red").save(photo)
+    wf = Workflow(id="saved")
+    wf.add_node("input:text", id="prompt", text="x")
+    wf.add_node("input:image", id="photo", image=photo)
+    wf.set_bypass("prompt")  # cannot pass anything through: a run is refused, a save is not
+    plan = SavePlan(wf)
+    body = plan.apply({media.sha256: "https://cdn.test/m1" for media, _, _ in plan.media})
+    assert [n["id"] for n in body["nodes"]] == ["prompt", "photo"]
+    assert body["nodes"][1]["data"]["image"] == "https://cdn.test/m1"
+    assert body["nodes"][0] == wf.to_dict()["nodes"][0]
+    assert body["wireflowNb"]["bypassed"] == ["prompt"]
+
+
+def test_the_exports_of_a_workflow_holding_bytes_keep_the_bypass() -> None:
+    """The exports read ``as_saved()`` (bytes as data: URLs): its copy keeps the flags."""
+    wf = pipeline()
+    wf.set_bypass("resize")
+    wf.add_node("input:image", id="raw", image=b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    saved = wf.as_saved()
+    assert saved.bypassed == ["resize"] and saved.groups == wf.groups
+    body = json.loads(to_curl(wf).split("-d '", 1)[1].rsplit("'", 1)[0])
+    assert "resize" not in [n["id"] for n in body["nodes"]]
+    assert "wf.set_bypass(resize)" in to_python(wf)

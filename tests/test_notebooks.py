@@ -1,5 +1,6 @@
 """The notebooks in ``notebooks/`` run top to bottom without an error, on the local engine
-(06 starts and stops its own ``wireflow-nb serve``), and are committed without outputs.
+(06 and 07 start and stop their own ``wireflow-nb serve`` with ``wf.local_server()``), and
+are committed without outputs.
 
 The same check as ``pytest --nbval-lax --nbval-current-env notebooks/``, with a
 throwaway home and a short model latency so the set stays quick.
@@ -21,7 +22,7 @@ ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
 def test_the_set_is_complete() -> None:
-    assert [p.stem.split("-", 1)[0] for p in ALL] == ["01", "02", "03", "04", "05", "06"]
+    assert [p.stem.split("-", 1)[0] for p in ALL] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
@@ -70,12 +71,23 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
     kinds = {key for o in outputs for key in o.get("data", {})}
     if path.stem.startswith(("01", "03", "04", "06")):
         assert "application/vnd.jupyter.widget-view+json" in kinds  # the app
-    if path.stem.startswith(("01", "06")):
+    if path.stem.startswith(("01", "06", "07")):
         assert "image/png" in kinds  # the picture
-    if path.stem.startswith("06"):
-        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    if path.stem.startswith(("06", "07")):
         assert "local server stopped" in text
+        # what the outputs show of the served notebooks: no key (wf.local_server's are
+        # sk-local-...), no path of this machine
+        shown = json.dumps(outputs)
+        assert "sk-local-" not in shown
+        assert str(tmp_path) not in shown and "wireflow-serve-" not in shown
+    if path.stem.startswith("06"):
         assert "credits needed" in text
+    if path.stem.startswith("07"):
+        assert "version 1 -> 2" in text  # saved as the next version
+        assert "refused: 2 is older than 3" in text  # the stale save
+        assert "COMPLETED {'source': 'notebook 07'}" in text  # the webhook's run
+        assert "spent in this notebook: 30 credits" in text
     json.dumps(nb)  # the executed notebook is still valid JSON
 
 

@@ -28,7 +28,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_the_tour_runs_as_written() -> None:
-    (tour,) = _blocks("python")
+    tour = _blocks("python")[0]
     assert len(tour.strip().splitlines()) <= 22
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -37,6 +37,14 @@ def test_the_tour_runs_as_written() -> None:
     assert lines[0] == "256 256 file://"
     assert lines[1] == "True 0"
     assert "sk-your-key" not in lines[2] and "WireflowClient" in lines[2]
+
+
+def test_the_local_server_example_runs_as_written() -> None:
+    _, example = _blocks("python")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(example, "README.md", "exec"), {"__name__": "__readme__"})
+    assert out.getvalue().splitlines() == ["1000", "True", "False"]
 
 
 def test_the_cli_example_runs_as_written(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "wireflow_nb.backend": ("AsyncBackend", "Backend"),
     "wireflow_nb.catalog": ("Catalog", "NodeSpec", "default_catalog", "node_type"),
+    "wireflow_nb.catalog_source": ("BackendCatalog", "CatalogSource", "acatalog_for", "catalog_for"),
     "wireflow_nb.models": (
         "CreditsBreakdownItem",
         "Edge",
@@ -67,11 +68,14 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "trigger_webhook",
     ),
     "wireflow_nb.engine": ("LocalEngine",),
+    "wireflow_nb.serving": ("local_server",),
     "wireflow_nb.widgets": ("GraphEditor", "HistoryView", "WorkflowApp"),
 }
 
 #: Modules that load httpx, numpy or ipywidgets: their names wait for first access.
-_LAZY_MODULES = frozenset({"wireflow_nb.client", "wireflow_nb.engine", "wireflow_nb.widgets"})
+_LAZY_MODULES = frozenset(
+    {"wireflow_nb.client", "wireflow_nb.engine", "wireflow_nb.serving", "wireflow_nb.widgets"}
+)
 
 #: Public name -> the module that defines it.
 _HOME: dict[str, str] = {name: module for module, names in _PUBLIC.items() for name in names}
@@ -121,6 +125,10 @@ if TYPE_CHECKING:
     from .catalog import NodeSpec as NodeSpec
     from .catalog import default_catalog as default_catalog
     from .catalog import node_type as node_type
+    from .catalog_source import BackendCatalog as BackendCatalog
+    from .catalog_source import CatalogSource as CatalogSource
+    from .catalog_source import acatalog_for as acatalog_for
+    from .catalog_source import catalog_for as catalog_for
     from .client import AsyncWireflowClient as AsyncWireflowClient
     from .client import WireflowClient as WireflowClient
     from .client import async_trigger_webhook as async_trigger_webhook
@@ -144,6 +152,7 @@ if TYPE_CHECKING:
     from .models import PollResponse as PollResponse
     from .models import Position as Position
     from .models import VideoOutput as VideoOutput
+    from .serving import local_server as local_server
     from .widgets import GraphEditor as GraphEditor
     from .widgets import HistoryView as HistoryView
     from .widgets import WorkflowApp as WorkflowApp

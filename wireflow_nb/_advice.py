@@ -24,11 +24,14 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
     WaitTimeoutError,
+    redact,
 )
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
+    "brief",
+    "SERVE_WATCH_STDIN_ENV",
     "connection_advice",
     "explain",
     "insufficient_credits_advice",
@@ -39,6 +42,9 @@ __all__ = [
 
 API_KEY_ENV = "WIREFLOW_API_KEY"
 BASE_URL_ENV = "WIREFLOW_BASE_URL"
+#: ``1``: ``wireflow-nb serve`` stops when its stdin closes, i.e. when the process that
+#: started it with a pipe (``wireflow_nb.local_server``) is gone, even killed (no atexit).
+SERVE_WATCH_STDIN_ENV = "WIREFLOW_NB_SERVE_WATCH_STDIN"
 
 BAD_REQUEST = "The server refused the request as invalid; fix what is listed and send again."
 UNAUTHORIZED = (
@@ -173,3 +179,29 @@ def explain(error: BaseException, *, base_url: object = None) -> str:
     if advice and advice not in text:
         text += "\n" + advice
     return text
+
+
+#: The longest ``brief`` says (the first line of a message, cut).
+_BRIEF_CHARS = 80
+
+
+def brief(error: BaseException) -> str:
+    """A few words on what went wrong, for a toolbar figure that could not be read (no
+    advice, never a key): ``cannot reach the server``, ``HTTP 503``, a short first line."""
+    if isinstance(error, APITimeoutError):
+        return "the server did not answer in time"
+    if isinstance(error, APIConnectionError):
+        return "cannot reach the server"
+    if isinstance(error, AuthenticationError):
+        return "the API key was refused (401)"
+    if isinstance(error, PermissionDeniedError):
+        return "the API key may not read this (403)"
+    if isinstance(error, NotFoundError):
+        return "not offered by this server (404)"
+    if isinstance(error, BadRequestError):
+        return "the workflow is not valid yet (400)"
+    if isinstance(error, APIStatusError) and error.status_code:
+        return f"HTTP {error.status_code}"
+    lines = str(error).strip().splitlines()
+    text = redact(lines[0] if lines else type(error).__name__)
+    return text if len(text) <= _BRIEF_CHARS else text[: _BRIEF_CHARS - 1] + "\u2026"

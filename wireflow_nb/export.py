@@ -188,6 +188,7 @@ def to_python(workflow: Workflow, *, variable: str = "wf", imports: bool = True)
     """
     if not variable.isidentifier() or keyword.iskeyword(variable):
         raise ValueError(f"variable must be a Python identifier, got {variable!r}")
+    workflow = workflow.as_saved()  # bytes, PIL images, arrays as data: URLs
     lines: list[str] = []
     if imports:
         lines += ["from wireflow_nb import Workflow", ""]
@@ -279,6 +280,8 @@ def to_curl(
         raise ValueError(f"api_key_variable must be a shell variable name, got {api_key_variable!r}")
     if workflow_id is None:
         workflow_id = workflow_or_request.id if isinstance(workflow_or_request, Workflow) else "notebook"
+    if isinstance(workflow_or_request, Workflow):
+        workflow_or_request = workflow_or_request.as_saved()  # bytes, PIL images, arrays as data: URLs
     request = as_request(
         workflow_or_request,
         target_node_id=target_node_id,

@@ -10,6 +10,10 @@ user. Coordinates are event coordinates: canvas buffer pixels, as ``node_bounds`
 
 ``count_messages()`` records every message the kernel sends to the front-end meanwhile
 (all widgets, not only canvases), with its size in bytes.
+
+``node_types_module(500)`` is the source of a module of 500 ``@node_type`` functions with
+typed inputs (text, image port, bounded integer and number, choices, boolean) for a
+palette of hundreds of types: ``wireflow-nb serve --nodes`` serves it, a benchmark imports it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .widgets.editor import GraphEditor
 
-__all__ = ["EditorDriver", "MessageLog", "SentMessage", "count_messages"]
+__all__ = [
+    "NODE_FAMILIES",
+    "EditorDriver",
+    "MessageLog",
+    "SentMessage",
+    "count_messages",
+    "node_types_module",
+]
 
 Point = tuple[float, float]
 
@@ -214,3 +225,53 @@ class EditorDriver:
                 x += step
             y += step
         raise RuntimeError("no empty spot in view")
+
+
+#: The categories of ``node_types_module``'s types (the hosted service's, and more).
+NODE_FAMILIES = (
+    "generate",
+    "llm",
+    "compose",
+    "utility",
+    "process",
+    "logic",
+    "video",
+    "audio",
+    "upscale",
+    "mask",
+)
+_OUTPUT_KINDS = ("image", "text", "video", "audio")
+
+
+def node_types_module(count: int = 500) -> str:
+    """Python source defining ``count`` node types ``<family>:kind_<NNN>`` (label ``Kind NNN
+    <family>``), spread over ``NODE_FAMILIES``, each with the inputs ``prompt`` (text),
+    ``image`` (an image port), ``steps`` (integer 1..50), ``strength`` (number 0..1),
+    ``style`` (a choice of photo / anime / sketch) and ``seamless`` (boolean), and one
+    output ``result`` whose kind goes round image, text, video, audio."""
+    chunks = ["import wireflow_nb", "from wireflow_nb.catalog import InputSpec", ""]
+    for i in range(count):
+        family = NODE_FAMILIES[i % len(NODE_FAMILIES)]
+        chunks.append(
+            f"""
+@wireflow_nb.node_type(
+    "{family}:kind_{i:03d}",
+    label="Kind {i:03d} {family}",
+    category="{family}",
+    description="Test type {i:03d} of the {family} family",
+    price={i % 7},
+    inputs={{
+        "prompt": str,
+        "image": "image",
+        "steps": InputSpec("steps", "integer", default=20, minimum=1, maximum=50, port=False),
+        "strength": InputSpec("strength", "number", default=0.5, minimum=0, maximum=1, port=False),
+        "style": InputSpec("style", "choice", default="photo", choices=("photo", "anime", "sketch"), port=False),
+        "seamless": bool,
+    }},
+    outputs={{"result": "{_OUTPUT_KINDS[i % len(_OUTPUT_KINDS)]}"}},
+)
+def kind_{i:03d}(prompt: str, image: str = "", seamless: bool = False) -> str:
+    return prompt
+"""
+        )
+    return "\n".join(chunks)

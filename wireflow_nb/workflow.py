@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem, WorkflowValidationError
+from ._media import as_saved_value
 from .canvas_items import CANVAS_KEY, CanvasItems
 from .graphs import find_cycles
 from .models import Edge, ExecuteRequest, IteratorConfig, Node, Position
@@ -427,7 +428,10 @@ class Workflow(CanvasItems):
         return cls.from_dict(body, id=id)
 
     def to_dict(self) -> dict[str, Any]:
-        """The workflow as JSON: the file's other keys, ``id`` if it had one, nodes, edges."""
+        """The workflow as JSON: the file's other keys, ``id`` if it had one, nodes, edges.
+        Input values keep what the user gave: a path stays its text; bytes, a PIL image
+        or a numpy array (which JSON cannot hold) become a ``data:`` URL. Upload URLs of
+        a run never replace them (a client uploads from a copy)."""
         out: dict[str, Any] = {}
         if self.extra.get("__has_id__", True):
             out["id"] = self.id
@@ -436,7 +440,7 @@ class Workflow(CanvasItems):
                 out[key] = copy.deepcopy(value)
         if (items := self.canvas_items_to_wire()) is not None:
             out[CANVAS_KEY] = items
-        out["nodes"] = [n.to_wire() for n in self._nodes]
+        out["nodes"] = [_saved_node(n) for n in self._nodes]
         out["edges"] = [e.to_wire() for e in self._edges]
         return out
 
@@ -521,6 +525,18 @@ class Workflow(CanvasItems):
             wf.id = source.stem
         return wf
 
+    def as_saved(self) -> Workflow:
+        """A copy whose input values are what a saved file keeps (a path as its text,
+        in-memory media as a ``data:`` URL): JSON all through, e.g. for an export."""
+        saved = Workflow(
+            self.id,
+            nodes=[Node.model_validate(_saved_node(n)) for n in self._nodes],
+            edges=[copy.deepcopy(e) for e in self._edges],
+            extra=copy.deepcopy(self.extra),
+        )
+        self._copy_canvas_items(saved)
+        return saved
+
     def copy(self) -> Workflow:
         new = Workflow(
             self.id,
@@ -537,6 +553,26 @@ class Workflow(CanvasItems):
         return self.id == other.id and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_JSON_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+def _saved_node(node: Node) -> dict[str, Any]:
+    """A node's JSON, with each input value as a saved workflow keeps it (``as_saved_value``)."""
+    changed = {}
+    for name, value in node.inputs.items():
+        if type(value) in _JSON_TYPES:  # the common case, at no cost for big graphs
+            continue
+        saved = as_saved_value(value)
+        if saved is not value:
+            changed[name] = saved
+    if not changed:
+        return node.to_wire()
+    saved_node = node.model_copy(update={"data": copy.deepcopy(node.data)})
+    for name, value in changed.items():
+        saved_node.set_input(name, value)
+    return saved_node.to_wire()
 
 
 def _catalog_entry(node_type: str) -> Any:

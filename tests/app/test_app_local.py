@@ -44,8 +44,8 @@ def status_of(app: Any) -> str:
 def test_run_shows_badges_progress_outputs_thumbnail_history_and_credits(engine: Any) -> None:
     app = make_app(engine, image_workflow(size=96))
     assert app.wait_idle(10)
-    assert "1000" in app.credits_label.value
-    assert "10 credits" in app.estimate_label.value
+    assert "Balance: <b>1,000</b> credits" in app.credits_label.value
+    assert "<b>10 credits</b> (local engine)" in app.estimate_label.value
     assert "LocalEngine" in app.backend_label.value
     run = app.run(wait=True)
     assert run is not None
@@ -63,7 +63,7 @@ def test_run_shows_badges_progress_outputs_thumbnail_history_and_credits(engine:
     assert png_size(image.value) == (96, 96)
     assert png_size(editor.thumbnails["image"]) == (96, 96)
     assert len(app.history.rows) == 1
-    assert "990" in app.credits_label.value
+    assert "<b>990</b>" in app.credits_label.value
     assert "cached" in app.estimate_label.value  # the same run again would cost nothing
     assert [p.status for p in app.results] == ["COMPLETED"]
 
@@ -71,7 +71,7 @@ def test_run_shows_badges_progress_outputs_thumbnail_history_and_credits(engine:
     app.run(wait=True)
     assert app.node_badges["image"] == "cached"
     assert app.wait_idle(10)
-    assert "990" in app.credits_label.value  # nothing charged for cached nodes
+    assert "<b>990</b>" in app.credits_label.value  # nothing charged for cached nodes
 
 
 def test_second_run_is_refused_and_cancel_stops_the_run(engine: Any) -> None:
@@ -136,7 +136,7 @@ def test_insufficient_credits_shows_the_breakdown(tmp_path: Path) -> None:
 
     with LocalEngine(tmp_path / "poor", credits=5, model_latency=0) as poor:
         app = make_app(poor)
-        app.run(wait=True)
+        app.run(wait=True, check_credits=False)  # sent: the engine's own 402
         assert status_of(app) == "ERROR"
         message = app.message.value
         assert "wf-app-credits-table" in message
@@ -215,7 +215,7 @@ def test_history_restore_puts_an_old_workflow_back(engine: Any) -> None:
     assert app.editor.workflow is app.workflow
     # the app follows the restored workflow: edits to it move the estimate
     app.workflow.set_input("image", "numImages", 2)
-    assert "estimated cost" in app.estimate_label.value
+    assert "\u224820 credits" in app.estimate_label.value
 
 
 def test_video_output_is_a_real_mp4(engine: Any) -> None:
@@ -278,3 +278,21 @@ def test_parsers() -> None:
     assert parse_trigger("") is None
     with pytest.raises(ValueError, match="JSON object"):
         parse_trigger("[1]")
+
+
+def test_close_closes_every_widget_shown_in_the_app(engine: Any) -> None:
+    """A closed app leaves no live widget holding a closed one (whose state could no
+    longer be written: a notebook saving widget state would fail on it)."""
+    app = make_app(engine, image_workflow(size=32))
+    assert app.wait_idle(10)
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    shown, tree = [app], []
+    while shown:
+        widget = shown.pop()
+        tree.append(widget)
+        shown.extend(getattr(widget, "children", ()))
+    assert len(tree) > 20 and all(w.comm is not None for w in tree)
+    app.close()
+    alive = [type(w).__name__ for w in tree if w.comm is not None]
+    assert alive == []

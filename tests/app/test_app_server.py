@@ -47,8 +47,8 @@ def test_run_through_the_api(server: RunningServer) -> None:
     app = make_app(server, image_workflow(size=80), "srv-run")
     assert app.wait_idle(10)
     assert "WireflowClient" in app.backend_label.value and server.base_url in app.backend_label.value
-    assert "credits: <b>" in app.credits_label.value
-    assert "10 credits" in app.estimate_label.value  # from the catalog: a client has no estimate
+    assert "Balance: <b>1,000</b> credits" in app.credits_label.value
+    assert "<b>10 credits</b> (from the server)" in app.estimate_label.value
     app.run(wait=True)
     assert app.wait_idle(10)
     assert status_of(app) == "COMPLETED"
@@ -91,7 +91,7 @@ def test_run_selected_batch_and_restore(server: RunningServer) -> None:
 def test_402_from_the_server(server: RunningServer) -> None:
     app = make_app(server, image_workflow(), "srv-402")
     app.set_batch("image", "seed", list(range(150)))  # 1500 credits > the balance
-    app.run(wait=True)
+    app.run(wait=True, check_credits=False)  # sent: the server's own 402
     assert status_of(app) == "ERROR"
     assert "wf-app-credits-table" in app.message.value
     assert "Nothing ran" in app.message.value
@@ -146,7 +146,10 @@ def test_connection_problems_say_what_to_check() -> None:
     # the advice comes from the one home (wireflow_nb._advice), said once
     assert app.message.value.count("is the server running (`wireflow-nb serve`") == 1
     assert app.wait_idle(10)
-    assert "unavailable" in app.credits_label.value
+    assert "unavailable, cannot reach the server" in app.credits_label.value
+    # offline: the catalog's prices, labelled, and why in the tooltip
+    assert "<b>\u224810 credits</b> (catalog prices)" in app.estimate_label.value
+    assert "estimate failed: cannot reach the server" in app.estimate_label.value
     assert "Could not load the history" in app.history.message.value
 
 
@@ -158,7 +161,8 @@ def test_async_client_backend(server: RunningServer) -> None:
         client, editor=RecordingEditor(image_workflow(size=72)), workflow_id="srv-async", poll_policy=FAST
     )
     assert app.wait_idle(10)
-    assert "credits: <b>" in app.credits_label.value
+    assert "Balance: <b>" in app.credits_label.value
+    assert "(from the server)" in app.estimate_label.value  # awaited on the background loop
     app.run(wait=True)
     assert app.wait_idle(10)
     assert status_of(app) == "COMPLETED"

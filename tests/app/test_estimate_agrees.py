@@ -3,15 +3,18 @@ are one figure: for every priced built-in node type, every way of writing ``numI
 without a batch and with a batch of 3 (over ``seed``, and over ``numImages`` itself), on
 a ``LocalEngine`` and on a ``WireflowClient`` talking to a real ``wireflow-nb serve``.
 
-The toolbar's figure is read through ``toolbar_estimate(backend, request)``, the function
-``WorkflowApp.refresh_estimate`` calls: on a LocalEngine it is the engine's own estimate,
-on a client (no estimate endpoint) the catalog's ``estimate_credits``. Every run starts
-from an empty cache (a fresh engine, or a prompt no other case used on the shared
+The toolbar's figure is read through ``_credits.fetch_estimate(backend, request)``, the
+path ``WorkflowApp.refresh_estimate`` takes in the background: the backend's own
+``estimate()`` (the engine's in process, ``POST /workflows/{id}/estimate`` on the server)
+with the batch's iterator configs. The catalog's figure (``toolbar_estimate(request)``,
+what the toolbar shows when a backend gives no estimate) must agree too. Every run
+starts from an empty cache (a fresh engine, or a prompt no other case used on the shared
 server), so no node is free and the estimates, upper bounds, must be exact.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from wireflow_nb import Workflow
 from wireflow_nb.catalog import NodeSpec, default_catalog
 from wireflow_nb.engine import LocalEngine
 from wireflow_nb.models import ExecuteRequest
+from wireflow_nb.widgets._credits import fetch_estimate
 from wireflow_nb.widgets._estimate import toolbar_estimate
 from wireflow_nb.widgets._run_state import batch_size
 
@@ -97,6 +101,14 @@ def charged_by_a_run(backend: Any, request: ExecuteRequest) -> float:
     return float(before - backend.credits_balance())
 
 
+def shown_figures(backend: Any, request: ExecuteRequest, source: str) -> tuple[float, float]:
+    """The toolbar's figure on ``backend`` (the backend's own, labelled ``source``) and
+    the catalog's (the fallback)."""
+    shown = asyncio.run(fetch_estimate(backend, request, workflow_id="estimate"))
+    assert shown.source == source
+    return shown.total, toolbar_estimate(request).total
+
+
 def engine_estimate(request: ExecuteRequest) -> float:
     with LocalEngine(home=":memory:", model_latency=0) as fresh:
         total, _ = fresh.estimate_cost(request)
@@ -107,9 +119,9 @@ def engine_estimate(request: ExecuteRequest) -> float:
 def test_on_a_local_engine(spec: NodeSpec, count: Any, batch: str | None, source_image: str) -> None:
     request = request_for(spec, count, batch, source_image)
     with LocalEngine(home=":memory:", model_latency=0) as engine:
-        shown = toolbar_estimate(engine, request).total
+        shown, catalog = shown_figures(engine, request, "local engine")
         charged = charged_by_a_run(engine, request)
-    assert (shown, engine_estimate(request)) == (charged, charged)
+    assert (shown, catalog, engine_estimate(request)) == (charged, charged, charged)
 
 
 @pytest.mark.parametrize(("spec", "count", "batch"), list(cases()))
@@ -120,23 +132,37 @@ def test_on_a_client_of_a_real_server(
     picture = "data:image/png;base64," + base64.b64encode(Path(source_image).read_bytes()).decode()
     request = request_for(spec, count, batch, picture)
     with server.client(poll_initial=0.02, poll_max=0.1) as client:
-        assert not hasattr(client, "estimate_cost")  # so the toolbar prices from the catalog
-        shown = toolbar_estimate(client, request).total
+        shown, catalog = shown_figures(client, request, "from the server")
         charged = charged_by_a_run(client, request)
-    assert (shown, engine_estimate(request)) == (charged, charged)
+    assert (shown, catalog, engine_estimate(request)) == (charged, charged, charged)
 
 
-def test_the_app_shows_the_batch_priced_per_run(server: RunningServer) -> None:
+@pytest.mark.parametrize("where", ["local engine", "from the server"])
+def test_the_app_shows_the_batch_priced_per_run_and_the_run_charges_it(
+    where: str, server: RunningServer, tmp_path: Path
+) -> None:
     from wireflow_nb.widgets.app import WorkflowApp
 
     wf = Workflow("estimate-app")
-    wf.add_node("model:fal:text-to-image", id="image", prompt="a fox", numImages=4)
-    with server.client() as client:
-        app = WorkflowApp(client, workflow=wf, workflow_id="estimate-app")
+    wf.add_node("model:fal:text-to-image", id="image", prompt=f"a fox, {where}", numImages=4)
+    with (
+        server.client(poll_initial=0.02, poll_max=0.1)
+        if where == "from the server"
+        else LocalEngine(home=tmp_path / "home", credits=1000, model_latency=0)
+    ) as backend:
+        app = WorkflowApp(backend, workflow=wf, workflow_id="estimate-app")
         try:
-            assert "40 credits" in app.estimate_label.value
+            assert app.wait_idle(10)
+            assert f"<b>40 credits</b> ({where})" in app.estimate_label.value
             app.set_batch("image", "numImages", NUM_IMAGES_BATCH)
-            assert "70 credits (10 + 20 + 40)" in app.estimate_label.value
+            # at once, the catalog's prices run by run; then the backend's figure
+            assert "\u224870 credits</b> (10 + 20 + 40; catalog prices" in app.estimate_label.value
+            assert app.wait_idle(10)
+            assert f"<b>70 credits</b> (3 runs; {where})" in app.estimate_label.value
+            before = backend.credits_balance()
+            run = app.run(wait=True)
+            assert run is not None and run.state.status == "COMPLETED"
+            assert before - backend.credits_balance() == 70
         finally:
             # (not app.close(): it leaves the app's tabs holding the closed OutputView,
             # which breaks any later look at every widget's state, as tests/security does)

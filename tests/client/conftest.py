@@ -53,6 +53,27 @@ def make_client(kind: str, fake_time: FakeTime) -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
+def connect(kind: str) -> Iterator[Callable[..., Any]]:
+    """``connect(base_url, api_key, **options)``: a real client of either kind (polling
+    fast), for tests against a real ``wireflow-nb serve``."""
+    made: list[Any] = []
+
+    def make(base_url: str, api_key: str | None, **options: Any) -> Any:
+        options = {"poll_initial": 0.05, "poll_factor": 1.5, "poll_max": 0.2, **options}
+        client: Any
+        if kind == "sync":
+            client = WireflowClient(api_key, base_url=base_url, **options)
+        else:
+            client = AsyncAdapter(AsyncWireflowClient(api_key, base_url=base_url, **options))
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.shutdown() if isinstance(client, AsyncAdapter) else client.close()
+
+
+@pytest.fixture
 def request_body() -> dict[str, Any]:
     return {
         "nodes": [

@@ -93,8 +93,20 @@ _KERNEL_ERRORS_JS = (
     const t = msg.header.msg_type;
     if (t === 'error') {
       store[path].errors.push(`[${parent}] ${msg.content.ename}: ${msg.content.evalue}\\n` + msg.content.traceback.join('\\n'));
-    } else if (t === 'stream' && msg.content.name === 'stderr' && parent === 'comm_msg') {
-      store[path].errors.push(`[${parent}] stderr: ${msg.content.text}`);
+    } else if (t === 'stream' && msg.content.name === 'stderr') {
+      let text = msg.content.text;
+      // ipywidgets' harmless start-up probe: the front end opens a `jupyter.widget.control`
+      // comm before the kernel imported ipywidgets (refused), then sends on it (ipywidgets
+      // #3525). Its one "No such comm" is no handler's exception.
+      if (text.includes('No such comm target registered: jupyter.widget.control')) {
+        store[path].probe = true;
+        text = text.replace(/^.*No such comm target registered: jupyter\\.widget\\.control.*$\\n?/m, '');
+      }
+      if (parent === 'comm_msg' && store[path].probe && /No such comm: [-0-9a-f]+/.test(text)) {
+        store[path].probe = false;
+        text = text.replace(/^.*No such comm: [-0-9a-f]+.*$\\n?/m, '');
+      }
+      if (parent === 'comm_msg' && text.trim()) store[path].errors.push(`[${parent}] stderr: ${text}`);
     }
   });
 }
@@ -347,8 +359,9 @@ class NotebookPage:
     def open(self, timeout: float = 60.0) -> None:
         self.page.goto(self.url)
         self.panel.wait_for(timeout=timeout * 1000)
+        self.page.evaluate(_KERNEL_ERRORS_JS, self.path)  # early: to see the widgets' start-up probe
         self.wait_kernel_ready(timeout)
-        self.page.evaluate(_KERNEL_ERRORS_JS, self.path)
+        self.page.evaluate(_KERNEL_ERRORS_JS, self.path)  # again if the session changed meanwhile
         # More room for outputs: fold the left sidebar (the file browser).
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 

@@ -9,6 +9,7 @@ from ._hosted import catalog_from_hosted, catalog_to_hosted, hosted_type, spec_f
 from ._ports import Port, can_feed, carried_kind, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
 from ._spec import (
     FIELD_TYPES,
+    MEDIA_KINDS,
     PORT_KINDS,
     Catalog,
     Executor,
@@ -37,6 +38,7 @@ def builtin_catalog() -> Catalog:
 __all__ = [
     "BUILTINS",
     "FIELD_TYPES",
+    "MEDIA_KINDS",
     "IMAGE_PRICE",
     "NUM_IMAGES",
     "PORT_KINDS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ._spec import Catalog, InputSpec, NodeSpec, OutputSpec
@@ -38,7 +39,8 @@ def node_type(
     """Register the decorated function as node type ``node_type``.
 
     ``inputs``/``outputs`` map names to Python types (``str``, ``int``, ``float``,
-    ``bool``, ``dict``) or field types (``"image"``, ``"text"``...). The function gets
+    ``bool``, ``dict``) or field types (``"image"``, ``"text"``...); an input may also be
+    a whole ``InputSpec`` (choices, bounds, help; its name is the key). The function gets
     the inputs as keyword arguments (plus ``ctx`` if it asks for it) and returns a dict
     of outputs, or a single value when there is one output::
 
@@ -54,6 +56,9 @@ def node_type(
         params = inspect.signature(fn).parameters
         in_specs: list[InputSpec] = []
         for name, py_type in (inputs or {}).items():
+            if isinstance(py_type, InputSpec):  # choices, bounds, help: given whole
+                in_specs.append(replace(py_type, name=name))
+                continue
             param = params.get(name)
             has_default = param is not None and param.default is not inspect.Parameter.empty
             in_specs.append(

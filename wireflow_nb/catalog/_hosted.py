@@ -27,6 +27,7 @@ _FIELD_OF_KIND = {
     "boolean": "boolean",
     "image": "image",
     "video": "video",
+    "audio": "audio",
     "json": "json",
 }
 
@@ -118,24 +119,34 @@ def _float_or_none(value: Any) -> float | None:
     return float(value)
 
 
+def _choices(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An input's choices, under any of the keys catalogues use (``choices``, ``options``,
+    ``enum``); options written ``{"value", "label"}`` give their values."""
+    for key in ("choices", "options", "enum"):
+        value = entry.get(key)
+        if isinstance(value, list) and value:
+            return tuple(v.get("value", v.get("label")) if isinstance(v, Mapping) else v for v in value)
+    return ()
+
+
 def _input_from_hosted(entry: Mapping[str, Any]) -> InputSpec | None:
     name = _port_name(entry)
     if name is None:
         return None
+    choices = _choices(entry)
     field_type = entry.get("fieldType")
     if field_type not in FIELD_TYPES:
         kind = hosted_kind(entry.get("type", entry.get("kind")))
-        field_type = _FIELD_OF_KIND.get(kind, "json" if kind == "any" else kind)
-    choices = entry.get("choices")
+        field_type = "choice" if choices else _FIELD_OF_KIND.get(kind, "json" if kind == "any" else kind)
     return InputSpec(
         name=name,
         type=str(field_type),
-        default=entry.get("default"),
+        default=entry.get("default", entry.get("defaultValue")),
         required=bool(entry.get("required", False)),
-        choices=tuple(choices) if isinstance(choices, list) else (),
+        choices=choices,
         help=str(entry.get("help") or entry.get("description") or ""),
-        minimum=_float_or_none(entry.get("minimum")),
-        maximum=_float_or_none(entry.get("maximum")),
+        minimum=_float_or_none(entry.get("minimum", entry.get("min"))),
+        maximum=_float_or_none(entry.get("maximum", entry.get("max"))),
         multiline=bool(entry.get("multiline", False)),
         port=bool(entry.get("port", True)),
         multiple=bool(entry.get("multiple", False)),

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 PORT_KINDS = ("text", "number", "boolean", "image", "video", "audio", "json", "any")
 
 #: Input field types (how the inspector edits them).
-FIELD_TYPES = ("text", "number", "integer", "boolean", "choice", "image", "video", "json")
+FIELD_TYPES = ("text", "number", "integer", "boolean", "choice", "image", "video", "audio", "json")
+
+#: Port kinds whose values name bytes to read: a URL, an upload, or local media (a path,
+#: bytes, a PIL image, an array) that a client uploads and the local engine reads in place.
+MEDIA_KINDS = frozenset({"image", "video", "audio"})
 
 _FIELD_KIND = {
     "text": "text",
@@ -30,6 +34,7 @@ _FIELD_KIND = {
     "choice": "text",
     "image": "image",
     "video": "video",
+    "audio": "audio",
     "json": "json",
 }
 
@@ -137,6 +142,11 @@ class NodeSpec:
                 count = count_spec.whole_number(None)
             price *= max(1, count)
         return price
+
+    @property
+    def media_inputs(self) -> tuple[str, ...]:
+        """Names of the inputs whose values name media bytes (kind image, video or audio)."""
+        return tuple(s.name for s in self.inputs if s.kind in MEDIA_KINDS)
 
     def input(self, name: str) -> InputSpec | None:
         for spec in self.inputs:

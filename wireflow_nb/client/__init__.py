@@ -4,7 +4,8 @@
 Both share one no-I/O core (``_base``: configuration, requests, answers) built from
 modules of one concept each: ``_urls`` (URLs and keys), ``_headers``, ``_errors``
 (error answers to exceptions), ``_retry`` (retry policy), ``_wait`` (the decisions of
-``wait``) and ``_polling`` (rate-limit pacing).
+``wait``), ``_polling`` (rate-limit pacing) and ``_uploads`` (local media: what is
+uploaded before a run, the upload cache, progress).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ._async import AsyncWireflowClient
 from ._polling import RateLimit, poll_delays
 from ._retry import RetryPolicy
 from ._sync import WireflowClient
+from ._uploads import UploadProgress
 from ._urls import DEFAULT_BASE_URL
 from ._webhooks import async_trigger_webhook, trigger_webhook
 
@@ -34,6 +36,7 @@ __all__ = [
     "AsyncWireflowClient",
     "RateLimit",
     "RetryPolicy",
+    "UploadProgress",
     "WireflowClient",
     "async_trigger_webhook",
     "poll_delays",

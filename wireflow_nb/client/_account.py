@@ -3,18 +3,19 @@ answers into the wire models of ``models/_account.py``, whether the body is bare
 the hosted ``{"data": ...}`` envelope, and whatever spelling a hosted variant uses for
 the same fact. ``_async_resources`` / ``_async`` send; this module decides. It may import
 httpx, ``_media``, ``account``, ``models``, ``catalog``, ``workflow`` and the client's
-``_errors`` and ``_headers``.
+``_errors``, ``_headers`` and ``_uploads``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._media import check_upload_size, media_bytes, sniff_content_type
 from ..models import CostEstimate, MediaUpload, SavedWorkflow, Usage, Webhook, WorkflowInputs, WorkflowSummary
 from ._errors import _read_model, _unwrap
 from ._headers import _number
+from ._uploads import ProgressBody
 
 __all__ = [
     "parse_estimate",
@@ -24,20 +25,8 @@ __all__ = [
     "parse_summaries",
     "parse_usage",
     "parse_webhook",
-    "upload_files",
-    "workflow_json",
+    "upload_body",
 ]
-
-
-def workflow_json(workflow: Any) -> dict[str, Any]:
-    """The JSON of a ``Workflow`` (``to_dict()``) or of a workflow mapping, as saved."""
-    from ..workflow import Workflow
-
-    if isinstance(workflow, Workflow):
-        return workflow.to_dict()
-    if isinstance(workflow, Mapping):
-        return dict(workflow)
-    raise TypeError(f"expected a Workflow or its JSON (a dict), got {type(workflow).__name__}")
 
 
 def _dict(body: Any, *wanted: str) -> dict[str, Any]:
@@ -148,10 +137,13 @@ def parse_webhook(body: Any) -> Webhook:
     return _read_model(Webhook, row)
 
 
-def upload_files(source: Any, filename: str | None) -> dict[str, tuple[str, bytes, str]]:
-    """The multipart ``files`` of an upload: the bytes (at most 25 MB, checked before
-    anything is sent) with the content type their first bytes say, never the name's."""
+def upload_body(
+    source: Any, filename: str | None, progress: Callable[[int, int], None] | None = None
+) -> ProgressBody:
+    """The multipart body of an upload: the bytes (at most 25 MB, checked before anything
+    is sent) with the content type their first bytes say, never the name's; its chunks
+    call ``progress(sent, total)``."""
     data, name = media_bytes(source)
     check_upload_size(len(data))
     content_type = sniff_content_type(data)
-    return {"file": (filename or name or "upload", data, content_type)}
+    return ProgressBody(data, filename or name or "upload", content_type, progress)

@@ -5,16 +5,19 @@ timeout, retries and poll delays), building a request (URL, headers, the bearer 
 for our own origin), reading an answer into a result or an error and a retry delay, and
 the endpoint-specific shapes (paths, bodies, parsing). ``_sync`` and ``_async`` only add
 the sending and the sleeping. The rules it applies live in the modules of one concept:
-``_urls`` (URLs and keys), ``_headers``, ``_errors`` (error mapping), ``_retry`` and
-``_wait``. It may import httpx, ``_advice``, ``_exceptions``, ``backend``, ``models``
-and those modules; never ``_sync`` or ``_async``, which build on it.
+``_urls`` (URLs and keys), ``_headers``, ``_errors`` (error mapping), ``_retry``,
+``_wait`` and ``_uploads`` (local media). It may import httpx, ``_advice``,
+``_exceptions``, ``_media``, ``backend``, ``models`` and those modules; never ``_sync``
+or ``_async``, which build on it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -28,6 +31,7 @@ from .._exceptions import (
     AuthenticationError,
     redact,
 )
+from .._media import LocalMedia
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest, as_request
 from ..models import (
     ExecuteRequest,
@@ -41,6 +45,14 @@ from ._errors import _read_model, _unwrap, error_code, error_from_response, pars
 from ._headers import _number, new_idempotency_key, parse_rate_limit, request_headers, request_id_of
 from ._polling import RateLimit, RequestPacer, poll_delays
 from ._retry import RetryPolicy, parse_retry_after
+from ._uploads import (
+    OnUpload,
+    ProgressBody,
+    UploadCache,
+    UploadPlan,
+    UploadProgress,
+    default_cache_folder,
+)
 from ._urls import (
     _id_from_location,
     _safe_url,
@@ -86,9 +98,18 @@ class BaseClient(Generic[_HttpT]):
         poll_factor: float = 1.5,
         poll_max: float = 10.0,
         clock: Callable[[], float] | None = None,
+        upload_cache: str | os.PathLike[str] | bool = True,
     ) -> None:
         self._api_key: str | None = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
+        if upload_cache is True:
+            cache_folder: Path | None = default_cache_folder()
+        elif upload_cache is False:
+            cache_folder = None
+        else:
+            cache_folder = Path(upload_cache)
+        #: Uploads of local media by content hash (``_uploads.UploadCache``).
+        self.upload_cache = UploadCache(self.base_url, cache_folder)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         poll_delays(poll_initial, poll_factor, poll_max)  # validates the three values
@@ -146,14 +167,15 @@ class BaseClient(Generic[_HttpT]):
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
-        files: Mapping[str, Any] | None = None,
+        upload: ProgressBody | None = None,
     ) -> httpx.Request:
         kwargs: dict[str, Any] = {"headers": self._headers(url, idempotency_key)}
         if json_body is not None:
             kwargs["json"] = json_body
-        if files is not None:
-            # multipart/form-data (an upload); httpx writes a fresh boundary each attempt
-            kwargs["files"] = dict(files)
+        if upload is not None:
+            # multipart/form-data (an upload), streamed from the start on each attempt
+            kwargs["headers"].update(upload.headers)
+            kwargs["content"] = upload.stream(asynchronous=isinstance(self._http, httpx.AsyncClient))
         if params:
             kwargs["params"] = dict(params)
         # the timeout lives on the httpx client: ours gets self.timeout, a client the
@@ -263,8 +285,9 @@ class BaseClient(Generic[_HttpT]):
         trigger_data: Mapping[str, Any] | None,
         iterator_configs: IteratorConfigsArg,
         idempotency_key: str | None,
-    ) -> tuple[str, dict[str, Any], str]:
-        """(path, JSON body, idempotency key) of an execute call, checked before sending."""
+    ) -> tuple[str, ExecuteRequest, str]:
+        """(path, request, idempotency key) of an execute call, checked before sending.
+        The request is a copy: a ``MediaPlan`` may write upload URLs into it."""
         if not workflow_id:
             raise ValueError("workflow_id must be a non-empty string (the workflow's id on the server)")
         request = as_request(
@@ -277,9 +300,31 @@ class BaseClient(Generic[_HttpT]):
             _check_hosted_limits(request)
         return (
             f"/workflows/{_seg(workflow_id)}/execute",
-            request.to_wire(),
+            request,
             idempotency_key or new_idempotency_key(),
         )
+
+    def _missing_uploads(self, plan: UploadPlan) -> list[tuple[LocalMedia, str | None, str]]:
+        """(media, node id, field) of the plan's local media the upload cache does not know."""
+        return [item for item in plan.media if self.upload_cache.get(item[0].sha256) is None]
+
+    def _planned_body(self, plan: UploadPlan) -> dict[str, Any]:
+        """The plan's body, every local media value replaced by its upload URL."""
+        urls = {media.sha256: self.upload_cache.get(media.sha256) or "" for media, _, _ in plan.media}
+        return plan.apply(urls)
+
+    @staticmethod
+    def _upload_progress(
+        media: LocalMedia, node_id: str | None, field: str, on_upload: OnUpload | None
+    ) -> Callable[[int, int], None] | None:
+        """``progress(sent, total)`` of one media upload, reported to ``on_upload``."""
+        if on_upload is None:
+            return None
+
+        def report(sent: int, total: int) -> None:
+            on_upload(UploadProgress(media.name, sent, total, node_id, field))
+
+        return report
 
     @staticmethod
     def _parse_execute(answer: _Answer, workflow_id: str) -> ExecuteResponse:

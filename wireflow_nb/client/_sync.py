@@ -11,6 +11,8 @@ with ``--check``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -36,10 +38,11 @@ from ..models import (
     PollResponse,
     Usage,
 )
-from ._account import parse_estimate, parse_media, parse_usage, upload_files
+from ._account import parse_estimate, parse_media, parse_usage, upload_body
 from ._base import BaseClient, _Answer, logger
 from ._headers import new_idempotency_key
 from ._sync_resources import Workflows
+from ._uploads import MediaPlan, OnUpload, ProgressBody, UploadPlan
 from ._urls import _seg
 
 __all__ = ["WireflowClient"]
@@ -58,6 +61,12 @@ class WireflowClient(BaseClient[httpx.Client]):
     ``clock`` (``time.time``-like) are injectable so tests never wait. Pass
     ``http_client`` to use your own ``httpx.Client`` (it is not closed by
     ``close()``), or ``transport`` for ours.
+
+    Local media (a path, bytes, a PIL image or a numpy array as the value of an image,
+    video or audio input) is uploaded before a run, once per content hash, and the
+    request carries the upload's URL: a local path is never sent. ``upload_cache``:
+    where uploads are remembered between kernels (True: ``<data home>/uploads``, a
+    folder, or False: in memory only).
     """
 
     def __init__(
@@ -74,6 +83,7 @@ class WireflowClient(BaseClient[httpx.Client]):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        upload_cache: str | os.PathLike[str] | bool = True,
     ) -> None:
         super().__init__(
             api_key,
@@ -84,6 +94,7 @@ class WireflowClient(BaseClient[httpx.Client]):
             poll_factor=poll_factor,
             poll_max=poll_max,
             clock=clock,
+            upload_cache=upload_cache,
         )
         if http_client is not None and transport is not None:
             raise ValueError("pass either http_client or transport, not both")
@@ -120,7 +131,7 @@ class WireflowClient(BaseClient[httpx.Client]):
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         raw: bool = False,
-        files: Mapping[str, Any] | None = None,
+        upload: ProgressBody | None = None,
     ) -> _Answer:
         url = path_or_url if isinstance(path_or_url, httpx.URL) else self._url(path_or_url)
         self._check_key(url)
@@ -128,7 +139,12 @@ class WireflowClient(BaseClient[httpx.Client]):
         while True:
             # the same idempotency key on every attempt: a retry must never start a twin
             request = self._build_request(
-                method, url, json_body=json_body, params=params, idempotency_key=idempotency_key, files=files
+                method,
+                url,
+                json_body=json_body,
+                params=params,
+                idempotency_key=idempotency_key,
+                upload=upload,
             )
             self._note_send(url)
             delay: float | None
@@ -161,9 +177,12 @@ class WireflowClient(BaseClient[httpx.Client]):
         trigger_data: Mapping[str, Any] | None = None,
         iterator_configs: IteratorConfigsArg = None,
         idempotency_key: str | None = None,
+        on_upload: OnUpload | None = None,
     ) -> ExecuteResponse:
-        """Start a run (``POST /workflows/{id}/execute``); returns at once with its ids."""
-        path, body, key = self._execute_call(
+        """Start a run (``POST /workflows/{id}/execute``); returns at once with its ids.
+        Local media is uploaded first (once per content hash); ``on_upload(progress)``
+        hears how far each upload is."""
+        path, request, key = self._execute_call(
             workflow_id,
             workflow_or_request,
             target_node_id=target_node_id,
@@ -171,6 +190,7 @@ class WireflowClient(BaseClient[httpx.Client]):
             iterator_configs=iterator_configs,
             idempotency_key=idempotency_key,
         )
+        body = self._with_uploads(MediaPlan(request), on_upload)
         answer = self._request("POST", path, json_body=body, idempotency_key=key)
         return self._parse_execute(answer, workflow_id)
 
@@ -252,6 +272,7 @@ class WireflowClient(BaseClient[httpx.Client]):
         idempotency_key: str | None = None,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        on_upload: OnUpload | None = None,
     ) -> list[PollResponse]:
         """``execute`` then ``wait`` for every run of the batch, in batch order.
 
@@ -268,6 +289,7 @@ class WireflowClient(BaseClient[httpx.Client]):
             trigger_data=trigger_data,
             iterator_configs=iterator_configs,
             idempotency_key=idempotency_key,
+            on_upload=on_upload,
         )
         logger.debug("run of %s started executions %s", workflow_id, response.execution_ids)
         results: list[PollResponse] = []
@@ -330,13 +352,14 @@ class WireflowClient(BaseClient[httpx.Client]):
         workflow_id: str | None = None,
         target_node_id: str | None = None,
         iterator_configs: IteratorConfigsArg = None,
+        on_upload: OnUpload | None = None,
     ) -> CostEstimate:
         """What executing would charge now (``POST /workflows/{id}/estimate``): for a
         workflow (or request), or for the saved workflow of an id (a ``str``)."""
         if isinstance(workflow, str):
             answer = self._request("POST", f"/workflows/{_seg(workflow)}/estimate", json_body={})
             return parse_estimate(answer.body, workflow)
-        path, body, _ = self._execute_call(
+        path, request, _ = self._execute_call(
             workflow_id or str(getattr(workflow, "id", "") or "notebook"),
             workflow,
             target_node_id=target_node_id,
@@ -344,18 +367,40 @@ class WireflowClient(BaseClient[httpx.Client]):
             iterator_configs=iterator_configs,
             idempotency_key=None,
         )
+        body = self._with_uploads(MediaPlan(request), on_upload)
         estimate_path = path.removesuffix("/execute") + "/estimate"
         answer = self._request("POST", estimate_path, json_body=body)
         return parse_estimate(answer.body, estimate_path.split("/")[2])
 
     def upload(
-        self, source: Any, *, filename: str | None = None, idempotency_key: str | None = None
+        self,
+        source: Any,
+        *,
+        filename: str | None = None,
+        idempotency_key: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> MediaUpload:
-        """Upload a file (a path, bytes or a PIL image; at most 25 MB, checked before
-        sending) to ``POST /media/upload``; its ``url`` is what an image input takes. The
-        content type is read from the bytes. Retries reuse one idempotency key, so a
-        retried upload stores one file."""
-        files = upload_files(source, filename)
+        """Upload a file (a path, bytes, a PIL image or a numpy array; at most 25 MB,
+        checked before sending) to ``POST /media/upload``; its ``url`` is what an image
+        input takes. The content type is read from the bytes. ``progress(sent, total)``
+        is called as the bytes go out. Retries reuse one idempotency key, so a retried
+        upload stores one file. Runs reuse the upload for the same bytes."""
+        body = upload_body(source, filename, progress)
         key = idempotency_key or new_idempotency_key()
-        answer = self._request("POST", "/media/upload", files=files, idempotency_key=key)
-        return parse_media(answer.body)
+        answer = self._request("POST", "/media/upload", upload=body, idempotency_key=key)
+        media = parse_media(answer.body)
+        if media.url:
+            self.upload_cache.put(hashlib.sha256(body.data).hexdigest(), media.url)
+        return media
+
+    def _with_uploads(self, plan: UploadPlan, on_upload: OnUpload | None) -> dict[str, Any]:
+        """The body of ``plan`` (a request's, a saved workflow run's inputs, or a workflow
+        to save), each local media value uploaded (unless the upload cache knows its
+        bytes) and replaced by the upload's URL. (A missing file raised when the plan was made: nothing sent.)"""
+        for media, node_id, field in self._missing_uploads(plan):
+            self.upload(
+                media.data,
+                filename=media.name,
+                progress=self._upload_progress(media, node_id, field, on_upload),
+            )
+        return self._planned_body(plan)

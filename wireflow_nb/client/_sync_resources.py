@@ -6,8 +6,9 @@ update, delete), their input schema, runs with inputs, Python functions and webh
 ``_sync_resources.py`` (``client.workflows`` of ``WireflowClient``) is generated from
 this file by ``scripts/unasync.py``, as ``_sync.py`` is from ``_async.py``. Shapes and
 parsing are ``_account``'s; the requests go through the client's ``_request`` (retries
-with one idempotency key per call, typed errors). It may import ``_account``, ``_urls``,
-``_headers``, ``account``, ``models`` and ``workflow``.
+with one idempotency key per call, typed errors) and local media through its
+``_with_uploads``. It may import ``_account``, ``_uploads``, ``_urls``, ``_headers``,
+``account``, ``models`` and ``workflow``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..account import remember_saved, version_for, workflow_from_saved, workflow_function
 from ..models import ExecuteResponse, PollResponse, SavedWorkflow, Webhook, WorkflowInputs, WorkflowSummary
-from ._account import parse_inputs, parse_saved, parse_summaries, parse_webhook, workflow_json
+from ._account import parse_inputs, parse_saved, parse_summaries, parse_webhook
 from ._headers import new_idempotency_key
+from ._uploads import InputsPlan, OnUpload, SavePlan
 from ._urls import _seg
 
 if TYPE_CHECKING:
@@ -66,10 +68,19 @@ class Workflows:
         return workflow_from_saved(self.get_saved(workflow_id))
 
     def create(
-        self, workflow: Workflow | Mapping[str, Any], *, name: str, idempotency_key: str | None = None
+        self,
+        workflow: Workflow | Mapping[str, Any],
+        *,
+        name: str,
+        idempotency_key: str | None = None,
+        on_upload: OnUpload | None = None,
     ) -> SavedWorkflow:
-        """Save ``workflow`` under ``name`` (version 1)."""
-        body = {"name": name, "workflow": workflow_json(workflow)}
+        """Save ``workflow`` under ``name`` (version 1). Local media values (a path, bytes,
+        a PIL image, an array) are uploaded first, once per content hash, and the copy
+        sent holds their URLs: the server never stores a path of this machine, and
+        ``workflow`` keeps its values."""
+        plan = SavePlan(workflow)  # a missing file raises here: nothing is sent
+        body = {"name": name, "workflow": self._client._with_uploads(plan, on_upload)}
         key = idempotency_key or new_idempotency_key()
         answer = self._client._request("POST", "/workflows", json_body=body, idempotency_key=key)
         saved = parse_saved(answer.body)
@@ -84,13 +95,17 @@ class Workflows:
         version: int | None = None,
         name: str | None = None,
         idempotency_key: str | None = None,
+        on_upload: OnUpload | None = None,
     ) -> SavedWorkflow:
         """Replace a saved workflow. ``version`` is the one you read (default: the one
         ``workflow`` was read or saved as). Raises ``VersionConflictError`` at once (never
-        retried) when someone saved a newer version."""
+        retried) when someone saved a newer version. Local media is uploaded first, as
+        for ``create``."""
+        version = version_for(workflow, version, workflow_id)
+        plan = SavePlan(workflow)  # a missing file raises here: nothing is sent
         body: dict[str, Any] = {
-            "workflow": workflow_json(workflow),
-            "version": version_for(workflow, version, workflow_id),
+            "workflow": self._client._with_uploads(plan, on_upload),
+            "version": version,
         }
         if name is not None:
             body["name"] = name
@@ -112,14 +127,24 @@ class Workflows:
         return parse_inputs(answer.body, workflow_id)
 
     def run(
-        self, workflow_id: str, inputs: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
+        self,
+        workflow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        on_upload: OnUpload | None = None,
     ) -> ExecuteResponse:
-        """Start the saved workflow with ``inputs`` ({nodeId or input name: value}); 202."""
+        """Start the saved workflow with ``inputs`` ({nodeId or input name: value}); 202.
+        Local media values (a path for an image, video or audio input, bytes, a PIL
+        image, an array) are uploaded first, once per content hash."""
+        values = dict(inputs or {})
+        schema = self.inputs(workflow_id) if InputsPlan.needs_schema(values) else None
+        body = self._client._with_uploads(InputsPlan(values, schema), on_upload)
         key = idempotency_key or new_idempotency_key()
         answer = self._client._request(
             "POST",
             f"/workflows/{_seg(workflow_id)}/run",
-            json_body={"inputs": dict(inputs or {})},
+            json_body={"inputs": body},
             idempotency_key=key,
         )
         return self._client._parse_execute(answer, workflow_id)

@@ -29,6 +29,7 @@ from .._exceptions import (
     Problem,
     UnprocessableEntityError,
 )
+from .._home import data_home
 from ..backend import IteratorConfigsArg, OnUpdate, WorkflowOrRequest
 from ..catalog import Catalog, default_catalog
 from ..models import (
@@ -76,12 +77,7 @@ logger = logging.getLogger("wireflow_nb.engine")
 
 def default_home() -> Path:
     """``$WIREFLOW_NB_HOME``, else the per-user data folder (platformdirs)."""
-    env = os.environ.get("WIREFLOW_NB_HOME")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("wireflow_nb"))
+    return data_home()
 
 
 def _default_latency() -> float:

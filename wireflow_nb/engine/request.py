@@ -3,7 +3,7 @@ whatever the caller gave (``engine_request``), its snapshot (the nodes and edges
 serialized once, and per run with the batch values written in), and the hash that
 identifies a body for idempotency.
 
-Literal bytes and PIL images become stored files here, so a request is JSON from here
+Literal bytes, PIL images and numpy arrays become stored files here, so a request is JSON from here
 on; text no UTF-8 can hold is refused up front, naming where it is. Imports the wire
 models, the artifact store and the validation error; nothing of the run machinery.
 """
@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from .._exceptions import BadRequestError, Problem
+from .._media import in_memory_media, local_media
 from ..backend import IteratorConfigsArg, WorkflowOrRequest, as_request, with_options
 from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
@@ -103,26 +104,52 @@ def snapshot_json(request: ExecuteRequest) -> tuple[str, str]:
 
 
 def externalize(request: ExecuteRequest, artifacts: ArtifactStore) -> ExecuteRequest:
-    """Literal bytes and PIL images become stored files (their references in the
-    request), paths become strings: a request is JSON from here on. A node that
-    changes is copied first, so the caller's workflow is never modified."""
+    """Literal bytes, PIL images and numpy arrays (as PNG) become stored files (their
+    references in the request), paths become strings (read in place when the node
+    runs): a request is JSON from here on, batch values included. A node or batch
+    config that changes is copied first, so the caller's workflow is never modified."""
     for i, node in enumerate(request.nodes):
         changes: dict[str, Any] = {}
         for name, value in node.inputs.items():
-            if isinstance(value, (str, int, float, bool, type(None), list, dict)):
-                continue
-            if isinstance(value, (bytes, bytearray, memoryview)):
-                changes[name] = artifacts.ref(artifacts.save(bytes(value)))
-            elif isinstance(value, os.PathLike):
-                changes[name] = os.fspath(value)
-            elif type(value).__module__.startswith("PIL."):
-                changes[name] = artifacts.ref(artifacts.save(encode_png(value), "image/png"))
+            if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
+                try:
+                    stored = _stored_value(value, artifacts)
+                except (TypeError, ValueError) as exc:  # an array that is no image, over 25 MB
+                    problem = Problem(
+                        "bad_media", f"node {node.id!r} input {name!r}: {exc}", node_id=node.id, field=name
+                    )
+                    raise validation_error([problem]) from None
+                if stored is not value:
+                    changes[name] = stored
         if changes:
             node = node.model_copy(update={"data": copy.deepcopy(node.data)})
             for name, value in changes.items():
                 node.set_input(name, value)
             request.nodes[i] = node
+    if request.iterator_configs:
+        configs = list(request.iterator_configs)
+        for i, config in enumerate(configs):
+            values = [_stored_value(v, artifacts) for v in config.values]
+            if any(new is not old for new, old in zip(values, config.values, strict=True)):
+                configs[i] = config.model_copy(update={"values": values})
+        request.iterator_configs = configs
     return request
+
+
+def _stored_value(value: Any, artifacts: ArtifactStore) -> Any:
+    """A literal as the engine keeps it: bytes, a PIL image or an array as a stored
+    file's reference, a path as its text; anything else unchanged (the same object)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return artifacts.ref(artifacts.save(bytes(value)))
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if type(value).__module__.startswith("PIL."):
+        return artifacts.ref(artifacts.save(encode_png(value), "image/png"))
+    if in_memory_media(value):  # a numpy array: PNG by the rule of _media
+        media = local_media(value)
+        assert media is not None
+        return artifacts.ref(artifacts.save(media.data, media.content_type))
+    return value
 
 
 def idempotency_hash(workflow_id: str, request: ExecuteRequest) -> str:

@@ -27,7 +27,6 @@ import errno
 import http.client
 import ipaddress
 import os
-import re
 import socket
 import ssl
 import stat
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
+from .._media import has_url_scheme
 from .artifacts import ArtifactStore
 
 __all__ = [
@@ -59,8 +59,6 @@ FETCH_TIMEOUT = 30.0
 MAX_REDIRECTS = 5
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-#: ``ftp://...``, ``javascript:...``: a URL scheme (two letters at least, so ``C:\\x`` is a path)
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:(?!\\)")
 _CHUNK = 64 * 1024
 
 
@@ -167,7 +165,7 @@ def _kind_of(text: str, store: ArtifactStore, base_url: str | None) -> str:
         return "data"
     if lowered.startswith(("http://", "https://")):
         return "url"
-    if lowered.startswith("file://") or not _SCHEME.match(text):
+    if lowered.startswith("file://") or not has_url_scheme(text):
         return "file"
     return "scheme"
 

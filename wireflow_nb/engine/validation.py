@@ -19,7 +19,7 @@ from typing import Any
 
 from .._exceptions import BadRequestError, Problem
 from ..batches import MAX_BATCH_RUNS
-from ..catalog import Catalog, InputSpec, NodeSpec, edge_kind_problems
+from ..catalog import MEDIA_KINDS, Catalog, InputSpec, NodeSpec, edge_kind_problems
 from ..graphs import CycleError, nodes_to_run, topological_order
 from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
@@ -380,10 +380,6 @@ def analyze(request: ExecuteRequest, catalog: Catalog) -> GraphIndex:
     )
 
 
-#: Input kinds whose values name bytes to read (``InputSpec.kind``).
-MEDIA_KINDS = frozenset({"image", "video", "audio"})
-
-
 def input_problems(
     nodes: Iterable[tuple[str, NodeSpec, Mapping[str, Any]]], refusal: Callable[[Any], str | None]
 ) -> list[Problem]:
@@ -396,7 +392,7 @@ def input_problems(
     for node_id, spec, literals in nodes:
         names = media.get(id(spec))
         if names is None:
-            names = media[id(spec)] = [s.name for s in spec.inputs if s.kind in MEDIA_KINDS]
+            names = media[id(spec)] = list(spec.media_inputs)
         for name in names:
             value = literals.get(name)
             if value is None or (node_id, name) in found:

@@ -21,7 +21,7 @@ from .routes import API_PREFIX
 
 __all__ = ["ServeConfigError", "bind_socket", "serve", "url_host"]
 
-from .._advice import API_KEY_ENV
+from .._advice import API_KEY_ENV, SERVE_WATCH_STDIN_ENV
 
 
 class ServeConfigError(ValueError):
@@ -158,11 +158,30 @@ def serve(
             access_log=log_level in ("debug", "info"),
             lifespan="on",
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        server = uvicorn.Server(config)
+        if os.environ.get(SERVE_WATCH_STDIN_ENV) == "1":
+            _stop_when_stdin_closes(server)
+        server.run(sockets=[sock])
     finally:
         sock.close()
         if owns_engine:
             engine.close()
+
+
+def _stop_when_stdin_closes(server: Any) -> None:
+    """Stop ``server`` (uvicorn's clean exit) when stdin reaches its end: the process that
+    holds the pipe's other end has exited, however it ended."""
+    import threading
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="wireflow-serve-stdin", daemon=True).start()
 
 
 def _import_node_modules(names: tuple[str, ...] | list[str]) -> None:

@@ -23,7 +23,7 @@ from ..workflow import Workflow
 
 __all__ = ["BatchPanel", "parse_batch_values", "parse_trigger"]
 
-_TEXT_FIELD_TYPES = ("text", "choice", "image", "video")
+_TEXT_FIELD_TYPES = ("text", "choice", "image", "video", "audio")
 
 
 def parse_batch_values(text: str, *, as_text: bool) -> list[Any]:

@@ -1,5 +1,4 @@
-"""What a request will cost, as the toolbar shows it: pure, no I/O but the backend's own
-estimate.
+"""What a request will cost, as the toolbar shows it: pure, no I/O.
 
 What this module owns:
 
@@ -10,34 +9,48 @@ What this module owns:
   10-credit node costs 10 + 20 + 30. It is an upper bound: a backend charges nothing for
   a node it serves from its cache (a node an earlier run of the same batch computed with
   the same inputs included), and only the backend knows its cache.
-- ``toolbar_estimate``: the figure the toolbar shows for a backend: its own
-  ``estimate_cost`` when it has a blocking one (``LocalEngine``: it knows its cache),
-  else the catalog's (a ``WireflowClient``: the hosted API has no estimate endpoint).
-- ``format_credits``: a credits figure as the app shows it.
+- ``toolbar_estimate``: the figure the toolbar shows and its words, labelled by where it
+  comes from: the backend's own answer to ``estimate()`` (``Estimate: 12 credits (from
+  the server)`` / ``(local engine)``: it knows its cache and is what a run then charges),
+  else the catalog's prices (``≈12 credits (catalog prices)``), with the reason the
+  backend gave none. Fetching the backend's answer is ``_credits``' job.
+- ``format_credits``: a credits figure as the app shows it (``1,234``).
 
 It imports the run planning of ``_run_state`` and the catalog: no ipywidgets.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import ExecuteRequest
-from ._run_state import batch_overrides, nodes_to_run
+from ..models import CostEstimate as BackendEstimate
+from ..models import CreditsBreakdownItem, ExecuteRequest
+from ._run_state import batch_overrides, batch_size, nodes_to_run
 
-__all__ = ["CostEstimate", "ShownEstimate", "estimate_credits", "format_credits", "toolbar_estimate"]
+__all__ = [
+    "CATALOG_PRICES",
+    "CostEstimate",
+    "ShownEstimate",
+    "estimate_credits",
+    "format_credits",
+    "toolbar_estimate",
+]
 
 #: Runs of a batch whose costs ``describe`` lists one by one (``10 + 20 + 30``).
 _LISTED_RUNS = 4
 
 
 def format_credits(value: float | int | None) -> str:
-    """A credits figure as the app shows it (``?`` when unknown)."""
+    """A credits figure as the app shows it: thousands separated, no trailing ``.0``
+    (``?`` when unknown)."""
     if value is None:
         return "?"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{round(value, 6):,}"
+    return f"{value:,}"
 
 
 @dataclass(frozen=True)
@@ -52,18 +65,33 @@ class CostEstimate:
     unknown: tuple[str, ...] = ()  # node types without a known price
     run_totals: tuple[float, ...] = ()  # what each run of the batch costs, in run order
 
+    def batch_detail(self) -> str:
+        """How the batch adds up (``10 + 20 + 30``, ``10 x 3 runs``); empty for one run."""
+        if self.runs <= 1:
+            return ""
+        if len(set(self.run_totals)) <= 1:
+            return f"{self.per_run:g} \u00d7 {self.runs} runs"
+        if self.runs <= _LISTED_RUNS:
+            return " + ".join(f"{c:g}" for c in self.run_totals)
+        return f"{self.runs} runs, up to {self.per_run:g} each"
+
+    def unknown_note(self) -> str:
+        return f"price unknown for {', '.join(sorted(set(self.unknown)))}" if self.unknown else ""
+
     def describe(self) -> str:
         text = f"{self.total:g} credits"
         if self.runs > 1:
-            if len(set(self.run_totals)) <= 1:
-                text += f" ({self.per_run:g} \u00d7 {self.runs} runs)"
-            elif self.runs <= _LISTED_RUNS:
-                text += " (" + " + ".join(f"{c:g}" for c in self.run_totals) + ")"
-            else:
-                text += f" ({self.runs} runs, up to {self.per_run:g} each)"
+            text += f" ({self.batch_detail()})"
         if self.unknown:
-            text = f"\u2265 {text}; price unknown for {', '.join(sorted(set(self.unknown)))}"
+            text = f"\u2265 {text}; {self.unknown_note()}"
         return text
+
+    def breakdown_items(self) -> list[CreditsBreakdownItem]:
+        """The breakdown as the 402 body lists it."""
+        return [
+            CreditsBreakdownItem(node_id=node_id, node_label=label, credits=credits)
+            for node_id, label, credits in self.breakdown
+        ]
 
 
 def estimate_credits(request: ExecuteRequest, catalog: Any = None) -> CostEstimate:
@@ -102,28 +130,75 @@ def estimate_credits(request: ExecuteRequest, catalog: Any = None) -> CostEstima
     )
 
 
+#: Where a shown estimate comes from: the label the toolbar gives it.
+CATALOG_PRICES = "catalog prices"
+
+
 @dataclass(frozen=True)
 class ShownEstimate:
-    """The toolbar's estimate: the figure and its words."""
+    """The toolbar's estimate: the figure (``≈12 credits``), what it is made of and where
+    it comes from (``detail``: ``3 runs; from the server``), the per-node breakdown, and
+    why the backend's own figure is missing (``reason``, for the tooltip)."""
 
     total: float
-    text: str
+    figure: str
+    detail: str
+    source: str
+    breakdown: tuple[CreditsBreakdownItem, ...] = ()
+    reason: str = ""
+    #: Node types the figure leaves out (no known price): the figure is a lower bound.
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return f"{self.figure} ({self.detail})" if self.detail else self.figure
+
+    @property
+    def from_backend(self) -> bool:
+        return self.source != CATALOG_PRICES
 
 
-def toolbar_estimate(backend: Any, request: ExecuteRequest, catalog: Any = None) -> ShownEstimate:
-    """What the toolbar shows as the next run's cost on ``backend``: the backend's own
-    ``estimate_cost`` (blocking ones only: this runs on the notebook's thread) when it
-    answers, else the catalog's ``estimate_credits``."""
+def toolbar_estimate(
+    request: ExecuteRequest,
+    answer: BackendEstimate | None = None,
+    *,
+    source: str = CATALOG_PRICES,
+    reason: str = "",
+    pending: str = "",
+    catalog: Any = None,
+) -> ShownEstimate:
+    """What the toolbar shows as the cost of ``request``: the backend's ``answer`` to
+    ``estimate()`` labelled ``source`` (``from the server``, ``local engine``), else the
+    catalog's prices labelled as such, with ``reason`` (why there is no backend figure)
+    or ``pending`` (``asking the server…``: one is on its way)."""
     estimate = estimate_credits(request, catalog)
-    estimator = getattr(backend, "estimate_cost", None)
-    if callable(estimator) and not inspect.iscoroutinefunction(estimator):
-        try:
-            total, _ = estimator(request)
-        except Exception:
-            pass  # an invalid graph: the catalog's figure, problems show on Run
-        else:
-            text = f"{format_credits(total)} credits"
-            if total == 0 and estimate.total > 0:
-                text += " (cached)"
-            return ShownEstimate(total, text)
-    return ShownEstimate(estimate.total, estimate.describe())
+    if answer is not None:
+        total = float(answer.total_credits)
+        notes = []
+        runs = batch_size(request)
+        if runs > 1:
+            notes.append(f"{runs} runs")
+        if total < estimate.total and not estimate.unknown:
+            notes.append("cached" if total == 0 else "cached nodes free")
+        notes.append(source)
+        return ShownEstimate(
+            total,
+            f"{format_credits(answer.total_credits)} credits",
+            "; ".join(notes),
+            source,
+            tuple(answer.breakdown),
+        )
+    notes = [n for n in (estimate.batch_detail(), CATALOG_PRICES, pending) if n]
+    bound = "\u2265" if estimate.unknown else "\u2248"  # at least / about
+    figure = f"{bound}{format_credits(estimate.total)} credits"
+    if estimate.unknown:
+        notes.append(estimate.unknown_note())
+    return ShownEstimate(
+        estimate.total,
+        figure,
+        "; ".join(notes),
+        CATALOG_PRICES,
+        tuple(estimate.breakdown_items()),
+        reason,
+        estimate.unknown,
+    )

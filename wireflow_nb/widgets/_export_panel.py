@@ -35,7 +35,7 @@ class ExportPanel(widgets.VBox):
     ) -> None:
         self._workflow = workflow
         self._batch = batch
-        self._workflow_id = workflow_id
+        self.workflow_id = workflow_id  # the app changes it when it opens or saves to the account
         self._base_url = base_url
         self.export_python = widgets.Textarea(layout=widgets.Layout(width="100%", height="220px"))
         self.export_python.add_class("wf-app-export-python")
@@ -64,7 +64,7 @@ class ExportPanel(widgets.VBox):
         try:
             self.export_curl.value = to_curl(
                 workflow,
-                self._workflow_id,
+                self.workflow_id,
                 base_url=self._base_url(),
                 trigger_data=self._batch.trigger_data(),
                 iterator_configs=self._batch.iterator_configs(),

@@ -28,9 +28,28 @@ from ..workflow import Workflow
 from ._estimate import format_credits
 from ._run_state import RunState
 
-__all__ = ["FAILED_COLOR", "MessageView"]
+__all__ = ["FAILED_COLOR", "MessageView", "credits_table"]
 
 FAILED_COLOR = "#c62828"
+
+
+def credits_table(error: InsufficientCreditsError) -> str:
+    """The table of a 402 (``wf-app-credits-table``): each node's credits, then what the
+    run requires and what is available. The app shows it for a 402 and, before sending,
+    for a run the balance cannot cover (``_credits``)."""
+    rows = "".join(
+        f"<tr><td><code>{html.escape(item.node_id)}</code></td>"
+        f"<td>{html.escape(item.node_label or '')}</td><td style='text-align:right'>{format_credits(item.credits)}</td></tr>"
+        for item in error.breakdown
+    )
+    return (
+        '<table class="wf-app-credits-table" style="margin:4px 0;color:#333">'
+        "<tr><th>node</th><th>label</th><th>credits</th></tr>"
+        f"{rows}<tr><td colspan='2'><b>required</b></td><td style='text-align:right'><b>"
+        f"{format_credits(error.required_credits)}</b></td></tr>"
+        f"<tr><td colspan='2'>available</td><td style='text-align:right'>"
+        f"{format_credits(error.available_credits)}</td></tr></table>"
+    )
 
 
 class MessageView(widgets.HTML):
@@ -54,10 +73,19 @@ class MessageView(widgets.HTML):
         self._highlight = highlight
         self._labels = labels
         self._base_url = base_url
+        self._upload_shown: str | None = None
         self.add_class("wf-app-message")
 
     def clear(self) -> None:
         self.value = ""
+
+    def show_upload(self, text: str | None) -> None:
+        """How far a run's media upload is; None clears it (only if it is what is shown)."""
+        if text:
+            self.show(text)
+            self._upload_shown = self.value
+        elif self.value and self.value == self._upload_shown:
+            self.clear()
 
     def show(self, text: str, *, error: bool = False) -> None:
         color = FAILED_COLOR if error else "#37474f"
@@ -111,11 +139,6 @@ class MessageView(widgets.HTML):
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, InsufficientCreditsError):
-            rows = "".join(
-                f"<tr><td><code>{html.escape(item.node_id)}</code></td>"
-                f"<td>{html.escape(item.node_label or '')}</td><td style='text-align:right'>{format_credits(item.credits)}</td></tr>"
-                for item in error.breakdown
-            )
             hint = (
                 "Add credits (<code>engine.add_credits(n)</code> on a LocalEngine), "
                 "or run fewer paid nodes (Run selected) or a smaller batch."
@@ -124,12 +147,7 @@ class MessageView(widgets.HTML):
                 f'<div class="wf-app-credits-error" style="color:{FAILED_COLOR}">Not enough credits: this run needs '
                 f"<b>{format_credits(error.required_credits)}</b>, you have "
                 f"<b>{format_credits(error.available_credits)}</b>. Nothing ran and nothing was charged."
-                '<table class="wf-app-credits-table" style="margin:4px 0;color:#333">'
-                "<tr><th>node</th><th>label</th><th>credits</th></tr>"
-                f"{rows}<tr><td colspan='2'><b>required</b></td><td style='text-align:right'><b>"
-                f"{format_credits(error.required_credits)}</b></td></tr>"
-                f"<tr><td colspan='2'>available</td><td style='text-align:right'>"
-                f"{format_credits(error.available_credits)}</td></tr></table>{hint}</div>"
+                f"{credits_table(error)}{hint}</div>"
             )
             return
         if isinstance(error, BadRequestError) and error.details:

@@ -164,6 +164,8 @@ class RunState:
         self.error: BaseException | None = None
         #: Something to tell the user that is not an error of the run (e.g. cancel refused).
         self.message: str | None = None
+        #: How far the upload of local media before execute is ("Uploading photo.png 40%").
+        self.upload: str | None = None
         self.cancel_requested = False
         self.detached = False
         self._clock = clock
@@ -174,6 +176,7 @@ class RunState:
     # -- folding in what the backend says ---------------------------------------------------
     def apply_response(self, response: ExecuteResponse) -> None:
         self.response = response
+        self.upload = None
         self.phase = "running"
         for i, run in enumerate(response.execution_runs):
             progress = ExecutionProgress(

@@ -43,6 +43,7 @@ __all__ = [
     "BackgroundLoop",
     "BackgroundRun",
     "PendingWork",
+    "accepts_keyword",
     "PollPolicy",
     "backend_name",
     "call_backend",
@@ -242,6 +243,14 @@ def call_blocking(
     return shared_loop().call(fn(*args, **kwargs), timeout=timeout)
 
 
+def accepts_keyword(fn: Any, name: str) -> bool:
+    """Whether ``fn`` takes the keyword argument ``name``."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def backend_name(backend: Any) -> str:
     """What the toolbar calls a backend: its class, and where it sends requests."""
     kind = type(backend).__name__
@@ -390,6 +399,19 @@ class BackgroundRun:
             self._wake.set()  # poll now for the end state instead of after the delay
         return applied
 
+    def _on_upload(self, progress: Any) -> None:
+        # the client's thread (a blocking one runs on a worker thread) -> the driving loop
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._show_upload, str(progress))
+
+    def _show_upload(self, text: str) -> None:
+        if self.state.response is None and text != self.state.upload:  # whole percents only
+            self.state.upload = text
+            self.state.version += 1
+            self._notify()
+
     def _request_cancel(self) -> None:
         if self._wake is not None:
             self._wake.set()
@@ -433,17 +455,18 @@ class BackgroundRun:
                 result = subscribe(self._on_engine_event)
                 unsubscribe = result if callable(result) else None
             self._notify()
+            options: dict[str, Any] = {"idempotency_key": self.idempotency_key}
+            if accepts_keyword(self.backend.execute, "on_upload"):  # a client: local media is uploaded
+                options["on_upload"] = self._on_upload
             try:
                 response = await call_backend(
-                    self.backend,
-                    "execute",
-                    self.workflow_id,
-                    self.request,
-                    idempotency_key=self.idempotency_key,
+                    self.backend, "execute", self.workflow_id, self.request, **options
                 )
             except Exception as exc:
                 error = exc
                 return
+            finally:
+                self.state.upload = None
             self.state.apply_response(response)
             for event in self._early_events:
                 self._apply_event(event)

@@ -7,8 +7,9 @@ balance and a cost estimate. It runs nothing and asks the backend nothing: the a
 the elapsed time moving during a run), and the buttons call the actions the app passes
 in. It imports ipywidgets, the pure run state and the background driver's loops.
 
-CSS classes: ``wf-app-toolbar``, ``wf-app-backend``, ``wf-app-credits``,
-``wf-app-estimate``, ``wf-app-run``, ``wf-app-run-selected``, ``wf-app-cancel``,
+CSS classes: ``wf-app-toolbar``, ``wf-app-backend``, ``wf-app-credits`` (also
+``wf-credits-balance``), ``wf-app-estimate`` (also ``wf-estimate``; its ``data-source``
+says whose figure it is), ``wf-app-run``, ``wf-app-run-selected``, ``wf-app-cancel``,
 ``wf-app-save``, ``wf-app-load``, ``wf-app-path``, ``wf-app-status``,
 ``wf-app-progress``, ``wf-app-elapsed``.
 """
@@ -24,7 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..models._html import STATUS_COLORS
-from ._estimate import format_credits
+from ._estimate import ShownEstimate, format_credits
 from ._run_state import RunState
 from ._runner import BackgroundRun, backend_name, shared_loop
 
@@ -79,10 +80,12 @@ class Toolbar(widgets.VBox):
     ) -> None:
         self.backend_label = widgets.HTML(f"<b>{html.escape(backend_name(backend))}</b>")
         self.backend_label.add_class("wf-app-backend")
-        self.credits_label = widgets.HTML("credits: \u2026")
+        self.credits_label = widgets.HTML("Balance: \u2026")
         self.credits_label.add_class("wf-app-credits")
+        self.credits_label.add_class("wf-credits-balance")
         self.estimate_label = widgets.HTML()
         self.estimate_label.add_class("wf-app-estimate")
+        self.estimate_label.add_class("wf-estimate")
         self.run_button = button("Run", "play", "wf-app-run", on_run, style="success")
         self.run_selected_button = button(
             "Run selected", "step-forward", "wf-app-run-selected", on_run_selected
@@ -186,20 +189,31 @@ class Toolbar(widgets.VBox):
         return stop
 
     # -- credits and the estimate ----------------------------------------------------------------
-    def show_credits(self, balance: float | None) -> None:
-        if balance is None:
-            self.credits_label.value = "credits: <i>not reported</i>"
+    def show_credits(self, balance: float | None, *, reported: bool = True) -> None:
+        """``Balance: 1,234 credits``; nothing when the backend has no balance to ask."""
+        if not reported:
+            self.credits_label.value = ""
+        elif balance is None:
+            self.credits_label.value = "Balance: <i>not reported</i>"
         else:
-            self.credits_label.value = f"credits: <b>{format_credits(balance)}</b>"
+            self.credits_label.value = f"Balance: <b>{format_credits(balance)}</b> credits"
 
-    def show_credits_error(self, error: BaseException) -> None:
+    def show_credits_error(self, reason: str) -> None:
+        """The balance could not be read: ``reason`` in a few words (``_advice.brief``)."""
         self.credits_label.value = (
-            f'credits: <span title="{html.escape(str(error))}" style="color:#999">unavailable</span>'
+            f'Balance: <span style="color:#999">unavailable, {html.escape(reason)}</span>'
         )
 
-    def show_estimate(self, text: str) -> None:
-        self.estimate_label.value = f"estimated cost: <b>{html.escape(text)}</b>"
+    def show_estimate(self, shown: ShownEstimate) -> None:
+        """``Estimate: 12 credits (from the server)`` / ``≈12 credits (catalog prices)``;
+        the reason there is no backend figure as a tooltip."""
+        title = f' title="{html.escape(shown.reason)}"' if shown.reason else ""
+        detail = f" ({html.escape(shown.detail)})" if shown.detail else ""
+        self.estimate_label.value = (
+            f'<span data-source="{html.escape(shown.source)}"{title}>Estimate: '
+            f"<b>{html.escape(shown.figure)}</b>{detail}</span>"
+        )
 
     def show_estimate_problem(self, error: BaseException) -> None:
         """Why there is no estimate (the batch or trigger settings do not parse)."""
-        self.estimate_label.value = f"estimate: <i>{html.escape(str(error).splitlines()[0])}</i>"
+        self.estimate_label.value = f"Estimate: <i>{html.escape(str(error).splitlines()[0])}</i>"

@@ -8,9 +8,12 @@ A run never blocks the notebook: it is followed in the background (``_runner``),
 change of its ``RunState`` is drawn here: node badges (PENDING, RUNNING, COMPLETED, cached,
 FAILED, SKIPPED) on the canvas and in the badge strip, the progress bar (nodes done / all),
 the elapsed time, the outputs, thumbnails on the nodes. A second Run while one goes on is
-refused with a message. Errors say what to do: a 402 as a table of the breakdown, problems
-of the graph listed and their nodes highlighted before anything is sent, a failed node
-outlined red with its error in the node panel, connection problems with what to check.
+refused with a message. A run the known balance cannot cover is not sent: the 402 table
+asks "Run anyway" / "Cancel" (``_credits``; from code ``run()`` returns None with the
+question shown, ``run(check_credits=False)`` sends). Errors say what to do: a 402 as a
+table of the breakdown, problems of the graph listed and their nodes highlighted before
+anything is sent, a failed node outlined red with its error in the node panel,
+connection problems with what to check.
 
 The app wires parts, each of one concept: ``_toolbar.Toolbar``, ``_messages.MessageView``,
 ``_run_view.RunView`` (badges, thumbnails, node panel), ``_batch.BatchPanel``,
@@ -23,12 +26,18 @@ CSS classes (for tests and styling):
 ``wf-app``                        the whole app
 ``wf-app-toolbar``                the toolbar rows
 ``wf-app-backend``                which backend (class and URL or home)
-``wf-app-credits``                the credits balance, when known
-``wf-app-estimate``               the estimated cost of the next run
+``wf-app-credits``                the balance (``wf-credits-balance``), when known
+``wf-app-estimate``               the next run's estimate (``wf-estimate``), labelled
+                                  with its source (server, local engine, catalog prices)
+``wf-credits-confirm``            a run the balance cannot cover: the 402 table,
+                                  ``wf-credits-run-anyway`` / ``wf-credits-cancel``
 ``wf-app-run``                    Run
 ``wf-app-run-selected``           Run selected (sends ``targetNodeId``)
 ``wf-app-cancel``                 Cancel
 ``wf-app-save`` / ``wf-app-load`` Save / Load the workflow (``wf-app-path``: the file)
+``wf-app-open``                   Open a saved workflow of the account (``wf-open-panel``)
+``wf-app-account-save``           Save to the account (a stale version: ``wf-conflict``)
+``wf-app-save-new``               Save to the account as a new workflow (``wf-save-name``)
 ``wf-app-status``                 run status; its ``<span data-status="...">`` says which
 ``wf-app-progress``               progress bar (nodes done / all)
 ``wf-app-elapsed``                elapsed time of the run
@@ -64,18 +73,20 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._exceptions import Problem, WorkflowValidationError
+from ..account import saved_info
 from ..export import HOSTED_BASE_URL
 from ..models import ExecuteRequest, PollResponse
 from ..workflow import Workflow
+from ._account_panel import AccountActions, AccountPanel
 from ._batch import BatchPanel
 from ._batch import parse_batch_values as parse_batch_values  # re-exported: tests import it from here
 from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
-from ._estimate import toolbar_estimate
+from ._credits import CreditsWatch
 from ._export_panel import ExportPanel
 from ._messages import MessageView
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
-from ._runner import BackgroundRun, PendingWork, PollPolicy, call_backend, running_loop
+from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
 from .outputs import MediaFetcher, OutputView
@@ -91,13 +102,14 @@ def _default_backend() -> Any:
     return LocalEngine()
 
 
-def _make_editor(workflow: Workflow) -> Any:
+def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
+    from ._catalog import editor_catalog
     from .editor import GraphEditor
 
-    return GraphEditor(workflow)
+    return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
-class WorkflowApp(widgets.VBox):
+class WorkflowApp(AccountActions, widgets.VBox):
     """An editor with a Run button, live status, outputs, history and exports.
 
     >>> app = WorkflowApp(workflow=wf)            # a LocalEngine in your data folder
@@ -106,9 +118,11 @@ class WorkflowApp(widgets.VBox):
 
     ``backend``: a ``Backend`` or ``AsyncBackend`` (default: ``LocalEngine()``).
     ``workflow``: what to edit (default: an empty one). ``workflow_id``: the id runs and
-    history are filed under. ``editor``: an editor widget to use instead of a new
+    history are filed under (default: the saved id of a workflow read from the account,
+    else ``"notebook"``). ``editor``: an editor widget to use instead of a new
     ``GraphEditor``. ``poll_policy``: polling backoff for clients (the spec's 1 s x1.5
     up to 10 s by default). ``base_url``: the API base shown in the curl export.
+    ``catalog``: the node types to offer (default: the backend's, ``catalog_for``).
     """
 
     def __init__(
@@ -116,19 +130,25 @@ class WorkflowApp(widgets.VBox):
         backend: Any = None,
         *,
         workflow: Workflow | None = None,
-        workflow_id: str = "notebook",
+        workflow_id: str | None = None,
         editor: Any = None,
         poll_policy: PollPolicy | None = None,
         history_page_size: int = 10,
         base_url: str | None = None,
         path: str | None = None,
         timeout: float | None = None,
+        catalog: Any = None,
     ) -> None:
         self.backend = backend if backend is not None else _default_backend()
-        self.workflow_id = workflow_id
+        saved = saved_info(workflow) if workflow is not None else None
+        workflow_id = self.workflow_id = workflow_id or (saved.id if saved else "notebook")
         self.poll_policy = poll_policy or PollPolicy()
         self.timeout = timeout
-        self.editor = editor if editor is not None else _make_editor(workflow or Workflow(workflow_id))
+        self.editor = (
+            editor
+            if editor is not None
+            else _make_editor(workflow or Workflow(workflow_id), self.backend, catalog)
+        )
         if editor is not None and workflow is not None:
             self.editor.workflow = workflow
         self._ui_loop = running_loop()
@@ -140,7 +160,6 @@ class WorkflowApp(widgets.VBox):
         self._observed: Workflow | None = None
         self._unobserve: Callable[[], None] | None = None
         self._ticker_stop: threading.Event | None = None
-        self.credits: float | None = None
         self.fetcher = MediaFetcher(self.backend)
         self.base_url = base_url or getattr(self.backend, "base_url", None) or HOSTED_BASE_URL
 
@@ -169,6 +188,14 @@ class WorkflowApp(widgets.VBox):
         self.status_label = self.toolbar.status_label
         self.progress = self.toolbar.progress
         self.elapsed_label = self.toolbar.elapsed_label
+        self.credits_watch = CreditsWatch(
+            self.backend,
+            self.toolbar,
+            work=self._work,
+            workflow_id=workflow_id,
+            catalog=getattr(self.editor, "catalog", None),
+        )
+        self.credits_confirm = self.credits_watch.confirm
         self.run_view = RunView(self.editor, labels=self._labels, fetcher=self.fetcher, work=self._work)
         self.badges = self.run_view.badges
         self.node_detail = self.run_view.node_detail
@@ -210,7 +237,13 @@ class WorkflowApp(widgets.VBox):
         self.tabs.add_class("wf-app-tabs")
         self.tabs.observe(self._tab_changed, names="selected_index")
 
-        super().__init__([self.toolbar, self.message, self.badges, self.editor, self.tabs])
+        self.account = AccountPanel(  # Open / Save / Save as new of the account's workflows
+            self.backend, work=self._work, message=self.message, workflow=lambda: self.workflow,
+            adopt=self._adopt_saved, base_url=lambda: self.base_url,
+        )  # fmt: skip
+        if self.account.available:
+            self.toolbar.children = (*self.toolbar.children, self.account)
+        super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
         on_selection = getattr(self.editor, "on_selection_change", None)
@@ -274,21 +307,14 @@ class WorkflowApp(widgets.VBox):
         return [str(i) for i in (ids or [])]
 
     # -- toolbar information ---------------------------------------------------------------------------
+    @property
+    def credits(self) -> float | None:
+        """The last balance read (None: not known)."""
+        return self.credits_watch.balance
+
     def refresh_credits(self) -> None:
-        """Ask the backend for the credits balance, in the background."""
-
-        async def fetch() -> None:
-            try:
-                balance = await call_backend(self.backend, "credits_balance")
-            except AttributeError:
-                balance = None
-            except Exception as exc:
-                self.toolbar.show_credits_error(exc)
-                return
-            self.credits = balance
-            self.toolbar.show_credits(balance)
-
-        self._work.submit(fetch())
+        """Ask the backend for the balance (``usage``), in the background."""
+        self.credits_watch.refresh_balance()
 
     def _build_request(self, *, target_node_id: str | None = None) -> ExecuteRequest:
         return self.workflow.to_request(
@@ -298,14 +324,14 @@ class WorkflowApp(widgets.VBox):
         )
 
     def refresh_estimate(self) -> None:
-        """The estimated cost of the next run (``_estimate.toolbar_estimate``: the backend's,
-        else the catalog's prices over the batch)."""
+        """The next run's estimate: the backend's ``estimate()`` of the graph and batch, in
+        the background (``_credits.CreditsWatch``), else the catalog's prices, labelled."""
         try:
             request = self._build_request()
         except (ValueError, WorkflowValidationError) as exc:
-            self.toolbar.show_estimate_problem(exc)
+            self.credits_watch.show_problem(exc)
             return
-        self.toolbar.show_estimate(toolbar_estimate(self.backend, request).text)
+        self.credits_watch.refresh_estimate(request)
 
     def refresh_exports(self) -> None:
         """Rebuild the Python and curl exports from the current workflow and settings."""
@@ -345,7 +371,9 @@ class WorkflowApp(widgets.VBox):
         """The last poll of each execution of the last run, in batch order."""
         return self._run.state.polls if self._run is not None else []
 
-    def run_selected(self, *, wait: bool = False, timeout: float | None = None) -> BackgroundRun | None:
+    def run_selected(
+        self, *, wait: bool = False, timeout: float | None = None, check_credits: bool = True
+    ) -> BackgroundRun | None:
         """Run the selected node and what feeds it (``targetNodeId``)."""
         selected = self._selected_ids()
         if len(selected) != 1:
@@ -355,7 +383,7 @@ class WorkflowApp(widgets.VBox):
                 else f"{len(selected)} nodes are selected; Run selected runs one node (and what feeds it)."
             )
             return None
-        return self.run(target_node_id=selected[0], wait=wait, timeout=timeout)
+        return self.run(target_node_id=selected[0], wait=wait, timeout=timeout, check_credits=check_credits)
 
     def run(
         self,
@@ -363,10 +391,13 @@ class WorkflowApp(widgets.VBox):
         *,
         wait: bool = False,
         timeout: float | None = None,
+        check_credits: bool = True,
     ) -> BackgroundRun | None:
         """Start a run in the background; ``wait=True`` blocks until it ends (works in a
         notebook cell too). Returns the ``BackgroundRun`` (``.state``, ``.wait()``,
-        ``await .wait_async()``), or None when the run was refused (see the message)."""
+        ``await .wait_async()``), or None when the run was refused (see the message). A
+        run the known balance cannot cover is not sent: the 402 table asks "Run anyway?";
+        ``check_credits=False`` sends it anyway (the server decides)."""
         if self.running:
             assert self._run is not None
             self.message.show(
@@ -386,6 +417,12 @@ class WorkflowApp(widgets.VBox):
         if problems:
             self.message.show_problems(problems)
             return None
+        if check_credits and self.credits_watch.ask_if_short(
+            request, lambda: self.run(target_node_id=target_node_id, timeout=timeout, check_credits=False)
+        ):
+            self.message.clear()
+            return None
+        self.credits_confirm.dismiss()
         self.message.clear()
         self.run_view.highlight([], None)
         self._start(request, wait=wait, timeout=timeout)
@@ -398,7 +435,8 @@ class WorkflowApp(widgets.VBox):
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
-        found = list(self.workflow.problems(target_node_id=request.target_node_id))
+        catalog = getattr(self.editor, "catalog", None)
+        found = list(self.workflow.problems(target_node_id=request.target_node_id, catalog=catalog))
         checker = getattr(self.backend, "problems", None)
         if callable(checker) and not asyncio.iscoroutinefunction(checker):
             try:
@@ -473,6 +511,7 @@ class WorkflowApp(widgets.VBox):
         return self.run_view.node_badges
 
     def _on_change(self, state: RunState) -> None:
+        self.message.show_upload(state.upload)  # "Uploading photo.png 40%" before execute
         self.run_view.show_badges(state)
         self.toolbar.set_status(state)
         self._show_outputs(state)
@@ -541,7 +580,17 @@ class WorkflowApp(widgets.VBox):
         return workflow
 
     def close(self) -> None:
-        if self._unobserve is not None:
-            self._unobserve()
+        """Close the app and every widget shown in it (no live one keeps a closed child)."""
+        unobserve = getattr(self, "_unobserve", None)  # None too when __init__ failed
+        if unobserve is not None:
+            unobserve()
         self.outputs.close()
+        shown, seen = [self], set()
+        while shown:
+            widget = shown.pop()
+            if id(widget) not in seen:
+                seen.add(id(widget))
+                shown.extend(getattr(widget, "children", ()))
+                if widget is not self:
+                    widget.close()
         super().close()

@@ -1,9 +1,11 @@
 """``GraphEditor``: build a workflow by hand on an ipycanvas canvas.
 
-``GraphEditor(workflow=None, *, catalog=None, width=960, height=600, pixel_ratio=2)``
-shows a toolbar, a palette of node types, the canvas and an inspector. ``editor.workflow``
-is the live ``Workflow``: gestures change it, and changes made to it from Python redraw
-the canvas.
+``GraphEditor(workflow=None, *, catalog=None, source=None, width=960, height=600,
+pixel_ratio=2)`` shows a toolbar, a palette of node types, the canvas and an inspector.
+``catalog`` (default ``default_catalog()``) may be ``catalog_for(backend)``'s answer,
+whose source the palette then shows (``source`` says it for a plain ``Catalog``).
+``editor.workflow`` is the live ``Workflow``: gestures change it, and changes made to it
+from Python redraw the canvas.
 
 Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
 
@@ -60,6 +62,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..catalog import Catalog, default_catalog
+from ..catalog_source import BackendCatalog, CatalogSource
 from ..editing.geometry import View
 from ..editing.scene import Redraw
 from ..editing.state import EditorState
@@ -84,13 +87,19 @@ class GraphEditor(widgets.VBox):
         self,
         workflow: Workflow | None = None,
         *,
-        catalog: Catalog | None = None,
+        catalog: Catalog | BackendCatalog | None = None,
+        source: CatalogSource | str | None = None,
         width: int = 960,
         height: int = 600,
         pixel_ratio: float = 2.0,
     ) -> None:
         wf = workflow if workflow is not None else Workflow()
+        if isinstance(catalog, BackendCatalog):  # catalog_for(backend)'s answer, whole
+            found = catalog
+            catalog, source = found.catalog, source or found.source
         self.catalog = catalog if catalog is not None else default_catalog()
+        #: where the catalogue came from (shown at the palette's top)
+        self.catalog_source = source or ("built-in types" if catalog is None else "the catalogue given")
         self.width = int(width)
         self.height = int(height)
         #: canvas buffer pixels per CSS pixel
@@ -129,7 +138,10 @@ class GraphEditor(widgets.VBox):
         self.path.add_class("wf-path")
         self.toolbar = self._make_toolbar()
         self.palette = NodePalette(
-            self.catalog, on_pick=lambda t: self._guarded(lambda: self.add_node(t)), height=self.height
+            self.catalog,
+            on_pick=lambda t: self._guarded(lambda: self.add_node(t)),
+            height=self.height,
+            source=self.catalog_source,
         )
         # the palette's parts, under the names scripts and tests know
         self.search = self.palette.search
