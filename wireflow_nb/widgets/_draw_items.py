@@ -106,8 +106,6 @@ def draw_groups_and_notes(layer: Any, state: EditorState, *, live: bool | None =
 def draw_bypass_veils(layer: Any, state: EditorState, boxes: list[NodeBox], bodies: np.ndarray) -> None:
     """Fade the bypassed nodes of a batch (drawn over them, in one call)."""
     wf = state.workflow
-    if not wf.bypassed:
-        return
     chosen = [i for i, b in enumerate(boxes) if wf.is_bypassed(b.id)]
     if not chosen:
         return
