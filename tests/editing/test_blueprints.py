@@ -105,7 +105,7 @@ def test_a_bad_file_is_skipped_with_a_note(caplog: pytest.LogCaptureFixture) -> 
     assert any("empty.json" in s and "nodes" in s for s in found.skipped)
     assert any("dangling.json" in s and "lacks" in s for s in found.skipped)
     assert "broken.json" in caplog.text
-    with pytest.raises(BlueprintFileError, match="broken.json"):
+    with pytest.raises(BlueprintFileError, match=r"broken\.json"):
         Blueprint.load(folder / "broken.json")
 
 

@@ -69,6 +69,7 @@ from ..editing.state import EditorState
 from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
+from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
 from .inspector import NodeInspector
 from .palette import NodePalette
@@ -80,7 +81,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(widgets.VBox):
+class GraphEditor(BlueprintActions, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -157,6 +158,7 @@ class GraphEditor(widgets.VBox):
         )
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
+        self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
         self._bind(wf)
         self._initial_view()
         self.redraw()
