@@ -27,9 +27,12 @@ naming the file and what is wrong; ``blueprints()`` skips it, logs the reason on
 
 Inserting uses the clipboard's id remapping (``editing.clipboard.paste_items``) and is
 one undoable command (``insert_command``: add the nodes and edges, then the group and
-bypass flags, as one ``Compound``). ``insert_in_view(state, blueprint)`` is the editor's
-(and quick add's) entry: one undo step, the nodes placed at a free spot in view and
-selected. Imports ``models``, ``_home``, ``_media``, ``catalog``, ``workflow`` and
+bypass flags, as one ``Compound``). For the editor and a quick-add list:
+``blueprints(folder).search(query)`` lists the matching ones, and
+``insert_in_view(state, blueprint, position=None)`` inserts one into an ``EditorState``
+(one undo step; at ``position``, world units, e.g. the drop point, or a free spot in
+view) and selects the new nodes; ``GraphEditor.insert_blueprint`` does the same and
+redraws. Imports ``models``, ``_home``, ``_media``, ``catalog``, ``workflow`` and
 ``editing``; no widget library.
 """
 
@@ -324,6 +327,13 @@ class BlueprintList(list[Blueprint]):
     def __init__(self, items: Iterable[Blueprint] = (), skipped: Iterable[str] = ()) -> None:
         super().__init__(items)
         self.skipped: list[str] = list(skipped)
+
+    def search(self, query: str) -> list[Blueprint]:
+        """The blueprints whose name, category or description holds every word of
+        ``query`` (case ignored); all of them for a blank query. The palette's filter, and
+        what a quick-add list shows."""
+        words = query.lower().split()
+        return [b for b in self if all(w in f"{b.name} {b.category} {b.description}".lower() for w in words)]
 
     def named(self, name: str) -> Blueprint:
         """The blueprint called ``name`` (by slug: case and punctuation do not count)."""

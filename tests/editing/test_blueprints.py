@@ -154,3 +154,16 @@ def test_undo_removes_the_whole_insert_in_one_step() -> None:
     assert len(w.nodes) == nodes_before and len(w.edges) == edges_before and w.groups == []
     state.redo()
     assert [n.id for n in w.nodes][-2:] == ids and w.group_of(ids[1]) is not None
+
+
+def test_search_matches_every_word_of_name_category_or_description() -> None:
+    Blueprint.from_selection(
+        chain(), ["prompt"], name="Fox maker", category="text", description="a prompt"
+    ).save()
+    Blueprint.from_selection(chain(), ["resize"], name="Shrink", category="images").save()
+    found = blueprints()
+    assert [b.name for b in found.search("")] == ["Shrink", "Fox maker"]  # by category, then name
+    assert [b.name for b in found.search("IMAGES")] == ["Shrink"]
+    assert [b.name for b in found.search("fox prompt")] == ["Fox maker"]
+    assert found.search("fox shrink") == []
+    assert found.named("fox MAKER").name == "Fox maker"

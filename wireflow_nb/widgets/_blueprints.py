@@ -120,8 +120,8 @@ class BlueprintSection(widgets.VBox):
     def show(self, query: str | None = None) -> None:
         if query is not None:
             self.query = query
-        q = self.query.strip().lower()
-        shown = [bp for bp in self.items if not q or q in f"{bp.name} {bp.category} {bp.description}".lower()]
+        q = self.query.strip()
+        shown = self.items.search(q)
         open_ = self.heading.value or bool(q)
         count = f"{len(shown)} of {len(self.items)}" if q else str(len(self.items))
         arrow = "\u25be" if open_ else "\u25b8"
