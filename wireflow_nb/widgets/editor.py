@@ -33,7 +33,7 @@ layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (se
 ``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
 ``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
-``inspector.py``).
+``inspector.py``), ``wf-blueprint-*`` and ``wf-palette-blueprint-*`` (see ``_blueprints.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
