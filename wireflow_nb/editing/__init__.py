@@ -21,5 +21,8 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``scene``: ``Redraw`` flags and ``Scene`` (boxes, view, selection, undo, hit tests);
 - ``edits``: ``Edits(Scene)``, the editing actions;
 - ``gestures``: ``Gestures(Edits)``, pointer gestures;
-- ``state``: ``EditorState(Gestures)``, the keyboard; the class the shells use.
+- ``minimap``: the minimap's geometry (frame, mapping both ways, when it shows);
+- ``minimap_gestures``: ``MinimapGestures(Gestures)``, the press or drag on the minimap,
+  bringing new nodes into view;
+- ``state``: ``EditorState(MinimapGestures)``, the keyboard; the class the shells use.
 """

@@ -70,6 +70,7 @@ from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
 from ._layers import EditorCanvas
+from ._minimap import MinimapControls, minimap_toggle
 from .inspector import NodeInspector
 from .palette import NodePalette
 from .toolbar import EditorToolbar
@@ -80,7 +81,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(widgets.VBox):
+class GraphEditor(MinimapControls, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -145,13 +146,15 @@ class GraphEditor(widgets.VBox):
         self.search = self.palette.search
         self.palette_buttons = self.palette.buttons
         self._palette_list = self.palette.items
-        # palette and canvas side by side; the inspector goes right of them when the output
-        # area is wide enough, else below
+        # palette and canvas side by side, the canvas taking the width left; the inspector
+        # goes right of them when the output area has room for a 480 px canvas, else below
         main = widgets.HBox(
-            [self.palette, self.canvas], layout=widgets.Layout(align_items="flex-start", min_width="0")
+            [self.palette, self.canvas],
+            layout=widgets.Layout(align_items="flex-start", min_width="0", flex="1 1 640px"),
         )
         body = widgets.HBox(
-            [main, self.inspector], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
+            [main, self.inspector],
+            layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap", width="100%"),
         )
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
@@ -175,7 +178,9 @@ class GraphEditor(widgets.VBox):
             "save": self._save_clicked,
             "load": self._load_clicked,
         }
-        bar = EditorToolbar(actions, guard=self._guarded, after=[self.zoom_label, self.path])
+        self.minimap_toggle = minimap_toggle(lambda on: self._guarded(lambda: self._minimap_switched(on)))
+        after = [self.minimap_toggle, self.zoom_label, self.path]
+        bar = EditorToolbar(actions, guard=self._guarded, after=after)
         self.buttons = bar.buttons
         return bar
 
@@ -240,8 +245,11 @@ class GraphEditor(widgets.VBox):
         if self.state.gesture is not None:
             self.state.cancel()
         self.state.moving.clear()
+        before = set(self.state.boxes)
         self.state.sync(force=True)
-        self._render(Redraw.SCENE)
+        # a node added from code is brought into view
+        flags = self.state.reveal([n for n in self.state.boxes if n not in before])
+        self._render(Redraw.SCENE | flags)
         self._sync_side_panels()
 
     # -- rendering --------------------------------------------------------------------------------
@@ -366,7 +374,7 @@ class GraphEditor(widgets.VBox):
     def add_node(self, node_type: str, *, position: tuple[float, float] | None = None, **inputs: Any) -> str:
         """Add a node (undoable) at ``position`` (world units) or a free spot in view."""
         node_id, flags = self.state.add_node(node_type, position=position, **inputs)
-        self._do(flags)
+        self._do(flags | self.state.reveal([node_id]))
         return node_id
 
     def connect(self, source: str, source_handle: str, target: str, target_handle: str) -> bool:
