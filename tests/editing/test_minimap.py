@@ -166,3 +166,25 @@ def test_reveal_brings_nodes_into_view(wide):
     b = wide.boxes["n11"]
     assert x0 <= b.x and b.x + b.w <= x1 and y0 <= b.y and b.y + b.h <= y1
     assert wide.view.zoom == 1.0
+
+
+def test_covered_runs_mark_every_node_and_stay_bounded():
+    import numpy as np
+
+    from wireflow_nb.editing.minimap import covered_runs
+
+    visible = (0.0, 0.0, 960.0, 600.0)
+    rects = np.array([(300.0 * (i % 100), 220.0 * (i // 100), 220.0, 120.0) for i in range(10_000)])
+    bounds = (0.0, 0.0, 300.0 * 99 + 220, 220.0 * 99 + 120)
+    m = minimap_geometry(bounds, visible, 960, 600)
+    runs = covered_runs(m, rects)
+    x0, y0, x1, y1 = m.frame
+    assert len(runs) <= (x1 - x0) * (y1 - y0) / 2  # bounded by the frame, not by 10,000 nodes
+    assert (runs[:, 0] >= x0).all() and (runs[:, 0] + runs[:, 2] <= x1).all()
+    assert (runs[:, 1] >= y0).all() and (runs[:, 1] + runs[:, 3] <= y1).all()
+    # a lone tiny node far away still shows as one pixel where the map puts it
+    far = np.array([(0.0, 0.0, 220.0, 120.0), (29_000.0, 21_000.0, 1.0, 1.0)])
+    runs = covered_runs(m, far)
+    px, py = m.to_map(29_000.0, 21_000.0)
+    assert any(r[0] <= px <= r[0] + r[2] and r[1] <= py <= r[1] + r[3] for r in runs)
+    assert len(covered_runs(m, np.zeros((0, 4)))) == 0

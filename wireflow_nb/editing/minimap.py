@@ -7,12 +7,14 @@ and the world rectangle in view, scaled to fit its frame and centred, so the vie
 rectangle is always on it. It shows only when the graph does not fit in the view. A
 point of the minimap maps to the world point under it, clamped to the region shown.
 
-Pure: no widget library, no state; ``minimap_gestures.MinimapGestures`` uses it.
+Pure (numpy): no widget library, no state; ``minimap_gestures.MinimapGestures`` uses it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from .geometry import View
 
@@ -107,3 +109,35 @@ def centered_on(view: View, wx: float, wy: float, width: float, height: float) -
     of a ``width`` x ``height`` canvas."""
     z = view.zoom
     return View(width / 2 - wx * z, height / 2 - wy * z, z)
+
+
+def covered_runs(m: MinimapGeometry, rects: np.ndarray) -> np.ndarray:
+    """The minimap's pixels (1 CSS px cells of its frame) that nodes cover, as horizontal
+    runs ``(k, 4)``: x, y, w, h in screen coordinates. ``rects`` is ``(n, 4)``: x, y, w,
+    h of the nodes in world units. Every node covers one cell at least; the number of
+    runs is bounded by the frame's size, whatever the number of nodes (so is what a
+    redraw sends)."""
+    fx0, fy0, fx1, fy1 = m.frame
+    cols, rows = int(fx1 - fx0), int(fy1 - fy0)
+    if not len(rects) or cols < 1 or rows < 1:
+        return np.zeros((0, 4))
+    rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+    x = m.left - fx0 + (rects[:, 0] - m.world[0]) * m.scale
+    y = m.top - fy0 + (rects[:, 1] - m.world[1]) * m.scale
+    c0 = np.clip(np.floor(x), 0, cols - 1).astype(np.intp)
+    r0 = np.clip(np.floor(y), 0, rows - 1).astype(np.intp)
+    c1 = np.clip(np.ceil(x + rects[:, 2] * m.scale), c0 + 1, cols).astype(np.intp)
+    r1 = np.clip(np.ceil(y + rects[:, 3] * m.scale), r0 + 1, rows).astype(np.intp)
+    # each node's rectangle as four corners of a difference array: summed, the coverage
+    diff = np.zeros((rows + 1, cols + 1), dtype=np.int32)
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1), -1)
+    np.add.at(diff, (r1, c0), -1)
+    np.add.at(diff, (r1, c1), 1)
+    covered = diff.cumsum(axis=0).cumsum(axis=1)[:rows, :cols] > 0
+    edges = np.diff(np.pad(covered, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    start_r, start_c = np.nonzero(edges == 1)
+    _, end_c = np.nonzero(edges == -1)  # row-major, so each end pairs with its start
+    return np.column_stack([fx0 + start_c, fy0 + start_r, end_c - start_c, np.ones(len(start_c))]).astype(
+        np.float64
+    )

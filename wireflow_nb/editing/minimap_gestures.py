@@ -12,10 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from .geometry import View
 from .gestures import Gestures
-from .minimap import MinimapGeometry, centered_on, minimap_frame, minimap_geometry, needs_minimap
+from .minimap import (
+    MinimapGeometry,
+    Rect,
+    centered_on,
+    covered_runs,
+    minimap_frame,
+    minimap_geometry,
+    needs_minimap,
+)
 from .scene import Redraw
 
 #: What moving the view redraws (as a pan does), the minimap's view box included.
@@ -36,6 +47,37 @@ class MinimapGestures(Gestures):
     #: the toolbar's switch: False hides the minimap whatever the graph
     minimap_enabled: bool = True
     minimap_drag: MinimapDrag | None = None
+    #: (the boxes dict it was read from, node rects (n, 4), their bounds): ``sync``
+    #: replaces the dict when the graph changes, so a pan reuses the arrays
+    _minimap_nodes: tuple[Any, np.ndarray, Rect | None] | None = None
+    _minimap_runs: tuple[MinimapGeometry, np.ndarray, np.ndarray] | None = None
+
+    def _node_rects(self) -> tuple[np.ndarray, Rect | None]:
+        cached = self._minimap_nodes
+        if cached is not None and cached[0] is self.boxes and not self.moving:
+            return cached[1], cached[2]
+        rects = np.array([(b.x, b.y, b.w, b.h) for b in self.boxes.values()], dtype=np.float64).reshape(-1, 4)
+        bounds: Rect | None = None
+        if len(rects):
+            bounds = (
+                float(rects[:, 0].min()),
+                float(rects[:, 1].min()),
+                float((rects[:, 0] + rects[:, 2]).max()),
+                float((rects[:, 1] + rects[:, 3]).max()),
+            )
+        if not self.moving:  # dragged boxes move in place: not worth keeping
+            self._minimap_nodes = (self.boxes, rects, bounds)
+        return rects, bounds
+
+    def minimap_nodes(self, m: MinimapGeometry) -> np.ndarray:
+        """The map's pixels that nodes cover, as runs (``minimap.covered_runs``)."""
+        rects = self._node_rects()[0]
+        cached = self._minimap_runs
+        if cached is not None and cached[0] == m and cached[1] is rects:
+            return cached[2]  # a pan within the graph: the same picture
+        runs = covered_runs(m, rects)
+        self._minimap_runs = (m, rects, runs)
+        return runs
 
     def minimap(self) -> MinimapGeometry | None:
         """The minimap to draw now: None when switched off, when the graph fits in the
@@ -44,7 +86,7 @@ class MinimapGestures(Gestures):
             return self.minimap_drag.geometry
         if not self.minimap_enabled:
             return None
-        bounds, visible = self.bounds(), self.visible_rect()
+        bounds, visible = self._node_rects()[1], self.visible_rect()
         if bounds is None or not needs_minimap(bounds, visible):
             return None
         return minimap_geometry(bounds, visible, self.width, self.height)

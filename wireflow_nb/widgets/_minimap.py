@@ -19,7 +19,10 @@ import numpy as np
 
 from ..editing.scene import Redraw
 from ..editing.state import EditorState
-from ..editing.style import BORDER, SELECTED, category_color
+from ..editing.style import BORDER, SELECTED
+
+#: the nodes on the minimap (one colour: the map shows where they are, not what)
+MINIMAP_NODE = "#94a3b8"
 
 
 def draw_minimap(layer: Any, state: EditorState, ratio: float) -> None:
@@ -34,19 +37,10 @@ def draw_minimap(layer: Any, state: EditorState, ratio: float) -> None:
     layer.line_width = 1
     layer.stroke_style = BORDER
     layer.stroke_rect(x0, y0, x1 - x0, y1 - y0)
-    boxes = list(state.boxes.values())
-    if boxes:
-        s = m.scale
-        xs = np.array([m.left + (b.x - m.world[0]) * s for b in boxes], dtype=np.float32)
-        ys = np.array([m.top + (b.y - m.world[1]) * s for b in boxes], dtype=np.float32)
-        ws = np.array([max(b.w * s, 1.5) for b in boxes], dtype=np.float32)
-        hs = np.array([max(b.h * s, 1.5) for b in boxes], dtype=np.float32)
-        by_color: dict[str, list[int]] = {}
-        for i, b in enumerate(boxes):
-            by_color.setdefault(category_color(b.category), []).append(i)
-        for color, idx in by_color.items():
-            layer.fill_style = color
-            layer.fill_rects(xs[idx], ys[idx], ws[idx], hs[idx])
+    runs = state.minimap_nodes(m).astype(np.float32)
+    if len(runs):
+        layer.fill_style = MINIMAP_NODE
+        layer.fill_rects(runs[:, 0], runs[:, 1], runs[:, 2], runs[:, 3])
     vx0, vy0, vx1, vy1 = m.rect_on_map(state.visible_rect())
     layer.fill_style = "rgba(37, 99, 235, 0.10)"
     layer.fill_rect(vx0, vy0, vx1 - vx0, vy1 - vy0)

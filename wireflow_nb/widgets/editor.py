@@ -16,6 +16,8 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
   that already has an edge to move that edge's end elsewhere;
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
+- click or drag the minimap (bottom-right, when the graph is larger than the view) to
+  move the view there (toolbar switch ``Map``: ``minimap_enabled``);
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
   Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, F (fit), + / - / 0 (zoom),
   arrows (nudge; Shift: by 100), S (snap), Shift+L (layout). Cmd works as Ctrl.
@@ -32,7 +34,7 @@ CSS classes (for tests and styling):
 layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (see
 ``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
-``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
+``wf-minimap-toggle`` (the minimap's switch), ``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
 ``inspector.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
@@ -42,7 +44,9 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``batch()`` (one redraw for many calls), ``toolbar`` (an ``HBox`` to extend),
 ``on_workflow_replaced``. Scripting: ``add_node``, ``connect`` (checked like a drag),
 ``select``, ``undo``/``redo``, ``fit``, ``auto_layout``, ``save``, ``GraphEditor.load``,
-``open_file``, ``redraw``.
+``open_file``, ``redraw``, ``resize``; ``minimap_visible``, ``minimap_rect``,
+``minimap_point`` (event coordinates, ``_minimap.py``). A node added from code is
+brought into view.
 
 The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
 browser's events to it and draws what its ``Redraw`` flags name on six ipycanvas layers
