@@ -1,5 +1,6 @@
-"""The editor's minimap and canvas size: drawing the overview, its toolbar switch, and
-the ``GraphEditor`` members that read or change them.
+"""The editor's minimap and how the canvas fits its place: drawing the overview, its
+toolbar switch, the row of palette, canvas and inspector, and the ``GraphEditor`` members
+that read or change them.
 
 The minimap is drawn over the ``nodes`` layer, in its bottom-right corner: that layer is
 redrawn when the view or the graph changes and never while nodes are dragged (they move
@@ -60,6 +61,19 @@ def minimap_toggle(on_change: Any) -> widgets.ToggleButton:
     toggle.add_class("wf-minimap-toggle")
     toggle.observe(lambda change: on_change(bool(change["new"])), names="value")
     return toggle
+
+
+def editor_body(palette: widgets.Widget, canvas: widgets.Widget, inspector: widgets.Widget) -> widgets.HBox:
+    """Palette and canvas side by side, the canvas taking the width left (up to its own);
+    the inspector right of them when the output area has room for a 480 px canvas
+    beside it, else below (the row wraps)."""
+    main = widgets.HBox(
+        [palette, canvas], layout=widgets.Layout(align_items="flex-start", min_width="0", flex="1 1 640px")
+    )
+    return widgets.HBox(
+        [main, inspector],
+        layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap", width="100%"),
+    )
 
 
 class MinimapControls:

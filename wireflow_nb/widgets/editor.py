@@ -74,7 +74,7 @@ from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
 from ._layers import EditorCanvas
-from ._minimap import MinimapControls, minimap_toggle
+from ._minimap import MinimapControls, editor_body, minimap_toggle
 from .inspector import NodeInspector
 from .palette import NodePalette
 from .toolbar import EditorToolbar
@@ -129,7 +129,9 @@ class GraphEditor(MinimapControls, widgets.VBox):
         self._images = self._drawing.images
         self._drawing.listen(self._do, on_ready=self.redraw)
 
-        self.inspector = NodeInspector(self.catalog, on_edit=self._inspector_edit)
+        self.inspector = NodeInspector(
+            self.catalog, on_edit=self._inspector_edit, on_canvas=self._canvas_edit
+        )
         self.inspector.layout.max_height = f"{self.height}px"
         self.status = widgets.Label(value="")
         self.status.add_class("wf-status")
@@ -150,16 +152,7 @@ class GraphEditor(MinimapControls, widgets.VBox):
         self.search = self.palette.search
         self.palette_buttons = self.palette.buttons
         self._palette_list = self.palette.items
-        # palette and canvas side by side, the canvas taking the width left; the inspector
-        # goes right of them when the output area has room for a 480 px canvas, else below
-        main = widgets.HBox(
-            [self.palette, self.canvas],
-            layout=widgets.Layout(align_items="flex-start", min_width="0", flex="1 1 640px"),
-        )
-        body = widgets.HBox(
-            [main, self.inspector],
-            layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap", width="100%"),
-        )
+        body = editor_body(self.palette, self.canvas, self.inspector)
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
         self._bind(wf)
@@ -179,6 +172,9 @@ class GraphEditor(MinimapControls, widgets.VBox):
             "layout": self.auto_layout,
             "mode": self.toggle_mode,
             "snap": self.toggle_snap,
+            "group": self.group_selection,
+            "note": lambda: self.add_note(),
+            "bypass": self.toggle_bypass,
             "save": self._save_clicked,
             "load": self._load_clicked,
         }
@@ -298,10 +294,18 @@ class GraphEditor(MinimapControls, widgets.VBox):
         edge = None
         if not ids and len(self.state.edge_selection) == 1:
             edge = self.state.edge_by_key(next(iter(self.state.edge_selection)))
-        shown = (ids, id(edge) if edge is not None else None)
+        s = self.state
+        picked = (
+            ("group", s.picked_group)
+            if s.picked_group
+            else ("note", s.picked_note)
+            if s.picked_note
+            else None
+        )
+        shown = (ids, id(edge) if edge is not None else None, picked)
         if force or shown != getattr(self, "_shown", None):
             self._shown = shown
-            self.inspector.show(self._workflow, ids, edge)
+            self.inspector.show(self._workflow, ids, edge, picked)
         else:
             self.inspector.refresh()
         self.buttons["undo"].disabled = not self.state.history.can_undo
@@ -400,6 +404,38 @@ class GraphEditor(MinimapControls, widgets.VBox):
             self.inspector.refresh()
             self.buttons["undo"].disabled = not self.state.history.can_undo
             self.buttons["redo"].disabled = not self.state.history.can_redo
+
+    def _canvas_edit(self, kind: str, item_id: str, changes: dict[str, Any]) -> None:
+        """A change from the inspector's group, note or bypass field, as one undoable step."""
+        if kind == "group" and changes.get("ungroup"):
+            flags = self.state.ungroup(item_id)
+        elif kind == "group":
+            flags = self.state.edit_group(item_id, **changes)
+        elif kind == "note":
+            flags = self.state.edit_note(item_id, **changes)
+        else:
+            flags = self.state.set_bypass([item_id], bool(changes["on"]))
+        self._render(flags & ~Redraw.WORKFLOW)
+        self.buttons["undo"].disabled = not self.state.history.can_undo
+        self.buttons["redo"].disabled = not self.state.history.can_redo
+
+    # -- actions for groups, notes and bypass (also the toolbar's) --------------------------------
+    def group_selection(self) -> None:
+        """Group the selected nodes (Ctrl+G)."""
+        self._do(self.state.group_selection(color=self.state.next_group_color()))
+
+    def ungroup(self) -> None:
+        self._do(self.state.ungroup())
+
+    def add_note(self, text: str = "") -> str:
+        """Add a note in view; returns its id."""
+        note_id, flags = self.state.add_note(text)
+        self._do(flags)
+        return note_id
+
+    def toggle_bypass(self) -> None:
+        """Bypass the selected nodes, or stop (Ctrl+B)."""
+        self._do(self.state.toggle_bypass())
 
     # -- selection --------------------------------------------------------------------------------
     @property
