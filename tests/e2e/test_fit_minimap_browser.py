@@ -86,6 +86,9 @@ def editor(shared: EditorHandle) -> EditorHandle:
 def test_wide_window_the_editor_fills_the_output_area_inspector_beside(editor: EditorHandle) -> None:
     got = settled_layout(editor.nb)
     area, canvas, palette, inspector = got["area"], got["canvas"], got["palette"], got["inspector"]
+    print(
+        f"\n1400 px window: output area {area['w']:.0f} px, canvas {canvas['w']:.0f} x {canvas['h']:.0f} px"
+    )
     scroll_w, client_w = got["areaScroll"]
     assert scroll_w <= client_w, got  # no horizontal scrollbar
     # one row: palette | canvas | inspector, reaching the output area's right edge
@@ -105,6 +108,7 @@ def test_wide_window_the_editor_fills_the_output_area_inspector_beside(editor: E
 def test_narrow_window_puts_the_inspector_below(editor: EditorHandle) -> None:
     editor.nb.page.set_viewport_size(NARROW)
     got = settled_layout(editor.nb)
+    print(f"\n900 px window: output area {got['area']['w']:.0f} px, canvas {got['canvas']['w']:.0f} px")
     scroll_w, client_w = got["areaScroll"]
     assert scroll_w <= client_w, got
     assert got["inspector"]["y"] >= got["canvas"]["bottom"] - 1, got  # below the canvas

@@ -143,9 +143,12 @@ def test_a_drag_on_the_minimap_pans_continuously_with_a_frozen_map(wide):
 
 def test_escape_during_a_minimap_drag_puts_the_view_back(wide):
     before = wide.view.copy()
+    wide.select(["n1"])
     wide.pointer_down(*wide.minimap().to_map(3000.0, 300.0))
-    wide.cancel()
+    assert wide.view != before
+    assert wide.key("Escape") & Redraw.VIEW
     assert wide.view == before and wide.minimap_drag is None
+    assert wide.selection == {"n1"}  # the Escape ended the drag, it did not deselect
 
 
 def test_a_press_outside_the_minimap_is_an_ordinary_gesture(wide):

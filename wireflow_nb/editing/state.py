@@ -54,7 +54,7 @@ class EditorState(MinimapGestures):
                 return self.remove_note(self.picked_note)
             return self.delete_selection()
         if key == "Escape":
-            if self.gesture is not None:
+            if self.gesture is not None or self.minimap_drag is not None:
                 return self.cancel()
             return self.select()
         if k == "f":
