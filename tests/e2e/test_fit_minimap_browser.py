@@ -155,3 +155,20 @@ def test_under_voila_no_horizontal_overflow(open_voila, page) -> None:
     got = layout(view)
     assert got["inspector"]["x"] >= got["canvas"]["right"] - 1, got  # beside: room enough
     view.assert_no_errors()
+
+
+def test_a_node_added_from_code_is_brought_into_view(editor: EditorHandle) -> None:
+    """In a kernel the editor redraws once after the cell (``loop.call_soon``): the
+    node added there is in view, where the mouse can pick it."""
+    nb = editor.nb
+    zoom = editor.zoom()
+    nb.execute("editor.workflow.add_node('text:template', id='far', position=(4000, 0))")
+    inside = (
+        "(lambda b: b[0] >= 0 and b[1] >= 0 and b[0] + b[2] <= editor.canvas.width"
+        " and b[1] + b[3] <= editor.canvas.height)(editor.node_bounds('far'))"
+    )
+    nb.wait_python(inside, lambda ok: ok is True)
+    assert editor.zoom() == zoom
+    editor.click(editor.node_grab_point("far"))
+    nb.wait_python("editor.selected_node_ids", lambda ids: ids == ["far"])
+    nb.assert_no_errors()
