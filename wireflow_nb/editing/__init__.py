@@ -23,5 +23,8 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``canvas_edits``: ``CanvasEdits(Edits)``, groups, notes and bypass: frames, hit tests,
   actions;
 - ``gestures``: ``Gestures(CanvasEdits)``, pointer gestures;
-- ``state``: ``EditorState(Gestures)``, the keyboard; the class the shells use.
+- ``minimap``: the minimap's geometry (frame, mapping both ways, when it shows);
+- ``minimap_gestures``: ``MinimapGestures(Gestures)``, the press or drag on the minimap,
+  bringing new nodes into view;
+- ``state``: ``EditorState(MinimapGestures)``, the keyboard; the class the shells use.
 """

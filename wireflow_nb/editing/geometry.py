@@ -202,6 +202,24 @@ class View:
         self.x = width / 2 - (x0 + bw / 2) * self.zoom
         self.y = height / 2 - (y0 + bh / 2) * self.zoom
 
+    def reveal(
+        self, bounds: tuple[float, float, float, float], width: float, height: float, *, padding: float = 40.0
+    ) -> bool:
+        """Pan the least that shows ``bounds`` whole, ``padding`` px from the edges, keeping
+        the zoom if it fits at this zoom (else zoom out to fit); False if already shown."""
+        x0, y0, x1, y1 = bounds
+        sx0, sy0 = self.to_screen(x0, y0)
+        sx1, sy1 = self.to_screen(x1, y1)
+        room_w, room_h = max(width - 2 * padding, 1.0), max(height - 2 * padding, 1.0)
+        if sx1 - sx0 > room_w or sy1 - sy0 > room_h:
+            self.fit(bounds, width, height, padding=padding, max_zoom=self.zoom)
+            return True
+        dx = padding - sx0 if sx0 < padding else min(0.0, width - padding - sx1)
+        dy = padding - sy0 if sy0 < padding else min(0.0, height - padding - sy1)
+        self.x += dx
+        self.y += dy
+        return bool(dx or dy)
+
     def copy(self) -> View:
         return View(self.x, self.y, self.zoom)
 

@@ -1,7 +1,8 @@
 """``EditorState``: the editor's pure model, with no widget imports.
 
 Ties the scene (boxes, view, selection, hit tests, undo/redo: ``scene``), the editing
-actions (``edits``), the pointer gestures (``gestures``) and, here, the keyboard
+actions (``edits``), the pointer gestures (``gestures``; the minimap's first:
+``minimap_gestures``) and, here, the keyboard
 shortcuts. The ``Workflow`` stays the source of truth for nodes, edges, data and
 positions; every method returns ``Redraw`` flags that name what must be redrawn, so the
 widget shell draws only that (one ``hold_canvas`` batch per event).
@@ -12,11 +13,11 @@ Imports ``editing`` modules only; never a widget library.
 from __future__ import annotations
 
 from .geometry import GRID, ZOOM_STEP
-from .gestures import Gestures
+from .minimap_gestures import MinimapGestures
 from .scene import Redraw
 
 
-class EditorState(Gestures):
+class EditorState(MinimapGestures):
     """Everything the editor knows besides the workflow, and every gesture's logic.
 
     Screen coordinates here are CSS pixels of the canvas; the widget divides the
@@ -53,7 +54,7 @@ class EditorState(Gestures):
                 return self.remove_note(self.picked_note)
             return self.delete_selection()
         if key == "Escape":
-            if self.gesture is not None:
+            if self.gesture is not None or self.minimap_drag is not None:
                 return self.cancel()
             return self.select()
         if k == "f":

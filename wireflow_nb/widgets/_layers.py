@@ -24,6 +24,7 @@ from ipycanvas import MultiCanvas, hold_canvas
 from ..editing.scene import Redraw
 from ..editing.state import EditorState
 from . import _draw
+from ._minimap import draw_minimap
 
 #: Layer order, bottom to top; the last receives the events.
 LAYERS = ("grid", "edges", "live_edges", "nodes", "live_nodes", "overlay")
@@ -39,9 +40,12 @@ class EditorCanvas:
             len(LAYERS),
             width=round(width * pr),
             height=round(height * pr),
-            # CSS size = the requested size; in a narrower output area the canvas shrinks
-            # keeping its aspect ratio (events stay in buffer pixels, so nothing breaks)
-            layout=widgets.Layout(width=f"{width}px", height="auto", min_width="0", flex="0 1 auto"),
+            # the canvas takes the width its row leaves it (flex), up to its size (wider,
+            # a buffer of width x ratio would blur), its height following the aspect
+            # ratio; events stay in buffer pixels, so nothing breaks
+            layout=widgets.Layout(
+                width="auto", max_width=f"{width}px", height="auto", min_width="0", flex="1 1 0%"
+            ),
         )
         self.canvas.add_class("wf-canvas")
         self.layers = {name: self.canvas[i] for i, name in enumerate(LAYERS)}
@@ -87,6 +91,7 @@ class EditorCanvas:
                     _draw.draw_edges(layers["edges"], s, pr, live=False)
                 if flags & Redraw.NODES:
                     _draw.draw_nodes(layers["nodes"], s, pr, images=self.images, outline_selected=False)
+                    draw_minimap(layers["nodes"], s, pr)  # over the nodes, in its corner
                 if flags & Redraw.LIVE:
                     # the live layers: nodes being dragged (and their edges), or else
                     # the selection outlines
@@ -105,6 +110,12 @@ class EditorCanvas:
                 error = exc
         if error is not None:
             raise error
+
+    def resize(self, width: int, height: int) -> None:
+        """A new size in CSS pixels (buffer: times the pixel ratio); redraw after."""
+        pr = self.pixel_ratio
+        self.canvas.width, self.canvas.height = round(width * pr), round(height * pr)
+        self.canvas.layout.max_width = f"{width}px"
 
     def set_thumbnail(self, node_id: str, png: bytes | None) -> bool:
         """Show ``png`` in a node (``None`` removes it); False when nothing changed."""

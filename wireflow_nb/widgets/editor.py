@@ -16,6 +16,8 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
   that already has an edge to move that edge's end elsewhere;
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
+- click or drag the minimap (bottom-right, when the graph is larger than the view) to
+  move the view there (toolbar switch ``Map``: ``minimap_enabled``);
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
   Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, F (fit), + / - / 0 (zoom),
   arrows (nudge; Shift: by 100), S (snap), Shift+L (layout). Cmd works as Ctrl.
@@ -32,8 +34,9 @@ CSS classes (for tests and styling):
 layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (see
 ``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
-``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
-``inspector.py``), ``wf-blueprint-*`` and ``wf-palette-blueprint-*`` (see ``_blueprints.py``).
+``wf-minimap-toggle`` (the minimap's switch), ``wf-palette`` and its parts (see
+``palette.py``), ``wf-inspector`` and its fields (see ``inspector.py``), ``wf-blueprint-*``
+and ``wf-palette-blueprint-*`` (see ``_blueprints.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
@@ -42,7 +45,9 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``batch()`` (one redraw for many calls), ``toolbar`` (an ``HBox`` to extend),
 ``on_workflow_replaced``. Scripting: ``add_node``, ``connect`` (checked like a drag),
 ``select``, ``undo``/``redo``, ``fit``, ``auto_layout``, ``save``, ``GraphEditor.load``,
-``open_file``, ``redraw``.
+``open_file``, ``redraw``, ``resize``; ``minimap_visible``, ``minimap_rect``,
+``minimap_point`` (event coordinates, ``_minimap.py``). A node added from code is
+brought into view.
 
 The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
 browser's events to it and draws what its ``Redraw`` flags name on six ipycanvas layers
@@ -71,6 +76,7 @@ from ..models import Node
 from ..workflow import Workflow
 from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
+from ._minimap import MinimapControls, editor_body, minimap_toggle
 from .inspector import NodeInspector
 from .palette import NodePalette
 from .toolbar import EditorToolbar
@@ -81,7 +87,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(BlueprintActions, widgets.VBox):
+class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -148,14 +154,7 @@ class GraphEditor(BlueprintActions, widgets.VBox):
         self.search = self.palette.search
         self.palette_buttons = self.palette.buttons
         self._palette_list = self.palette.items
-        # palette and canvas side by side; the inspector goes right of them when the output
-        # area is wide enough, else below
-        main = widgets.HBox(
-            [self.palette, self.canvas], layout=widgets.Layout(align_items="flex-start", min_width="0")
-        )
-        body = widgets.HBox(
-            [main, self.inspector], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
-        )
+        body = editor_body(self.palette, self.canvas, self.inspector)
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
         self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
@@ -182,7 +181,9 @@ class GraphEditor(BlueprintActions, widgets.VBox):
             "save": self._save_clicked,
             "load": self._load_clicked,
         }
-        bar = EditorToolbar(actions, guard=self._guarded, after=[self.zoom_label, self.path])
+        self.minimap_toggle = minimap_toggle(lambda on: self._guarded(lambda: self._minimap_switched(on)))
+        after = [self.minimap_toggle, self.zoom_label, self.path]
+        bar = EditorToolbar(actions, guard=self._guarded, after=after)
         self.buttons = bar.buttons
         return bar
 
@@ -247,8 +248,11 @@ class GraphEditor(BlueprintActions, widgets.VBox):
         if self.state.gesture is not None:
             self.state.cancel()
         self.state.moving.clear()
+        before = set(self.state.boxes)
         self.state.sync(force=True)
-        self._render(Redraw.SCENE)
+        # a node added from code is brought into view
+        flags = self.state.reveal([n for n in self.state.boxes if n not in before])
+        self._render(Redraw.SCENE | flags)
         self._sync_side_panels()
 
     # -- rendering --------------------------------------------------------------------------------
@@ -381,7 +385,7 @@ class GraphEditor(BlueprintActions, widgets.VBox):
     def add_node(self, node_type: str, *, position: tuple[float, float] | None = None, **inputs: Any) -> str:
         """Add a node (undoable) at ``position`` (world units) or a free spot in view."""
         node_id, flags = self.state.add_node(node_type, position=position, **inputs)
-        self._do(flags)
+        self._do(flags | self.state.reveal([node_id]))
         return node_id
 
     def connect(self, source: str, source_handle: str, target: str, target_handle: str) -> bool:
