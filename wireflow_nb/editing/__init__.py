@@ -21,5 +21,7 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``scene``: ``Redraw`` flags and ``Scene`` (boxes, view, selection, undo, hit tests);
 - ``edits``: ``Edits(Scene)``, the editing actions;
 - ``gestures``: ``Gestures(Edits)``, pointer gestures;
-- ``state``: ``EditorState(Gestures)``, the keyboard; the class the shells use.
+- ``quickadd``: ``QuickAdd(Gestures)``, the quick-add box (a link dropped on empty
+  canvas, a double-click): ranking, double-click timer, one-step add + connect;
+- ``state``: ``EditorState(QuickAdd)``, the keyboard; the class the shells use.
 """

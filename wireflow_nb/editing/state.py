@@ -1,8 +1,8 @@
 """``EditorState``: the editor's pure model, with no widget imports.
 
 Ties the scene (boxes, view, selection, hit tests, undo/redo: ``scene``), the editing
-actions (``edits``), the pointer gestures (``gestures``) and, here, the keyboard
-shortcuts. The ``Workflow`` stays the source of truth for nodes, edges, data and
+actions (``edits``), the pointer gestures (``gestures``), quick add (``quickadd``) and,
+here, the keyboard shortcuts. The ``Workflow`` stays the source of truth for nodes, edges, data and
 positions; every method returns ``Redraw`` flags that name what must be redrawn, so the
 widget shell draws only that (one ``hold_canvas`` batch per event).
 
@@ -12,11 +12,11 @@ Imports ``editing`` modules only; never a widget library.
 from __future__ import annotations
 
 from .geometry import GRID, ZOOM_STEP
-from .gestures import Gestures
+from .quickadd import QuickAdd
 from .scene import Redraw
 
 
-class EditorState(Gestures):
+class EditorState(QuickAdd):
     """Everything the editor knows besides the workflow, and every gesture's logic.
 
     Screen coordinates here are CSS pixels of the canvas; the widget divides the
@@ -26,6 +26,8 @@ class EditorState(Gestures):
     # keys -------------------------------------------------------------------------------------
     def key(self, key: str, shift: bool = False, ctrl: bool = False, meta: bool = False) -> Redraw:
         """A key press (the browser reports no key-up: no hold-to-pan)."""
+        if self.quick_add is not None:  # the open quick-add box takes every key
+            return self.quick_add_key(key, ctrl, meta)
         mod = ctrl or meta
         k = key.lower() if len(key) == 1 else key
         if mod:
