@@ -12,8 +12,13 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
 - click a node to select it, drag it (or the whole selection) to move it;
 - drag from an output port to an input port (or the other way) to connect: compatible
   ports light up green, a refused drop says why (kind mismatch, cycle, input already
-  fed); a drop on empty space cancels; click an edge to select it; drag from an input
-  that already has an edge to move that edge's end elsewhere;
+  fed); click an edge to select it; drag from an input that already has an edge to move
+  that edge's end elsewhere (dropped on empty space, it stays);
+- quick add: drop a link on empty space, or double-click there (two presses within
+  0.4 s), and a search box at the pointer lists the types that can take the link (all
+  types for a double-click), best name match first; type to filter, arrows to move,
+  Enter (or a click) adds the node there, connected (one undo step), Escape closes
+  (see ``_quickadd.py``);
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
@@ -33,7 +38,8 @@ layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (se
 ``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
 ``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
-``inspector.py``).
+``inspector.py``), ``wf-quickadd`` (the quick-add box), ``wf-quickadd-search`` (its
+field), ``wf-quickadd-option`` (each type it lists).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
@@ -70,6 +76,7 @@ from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
 from ._layers import EditorCanvas
+from ._quickadd import QuickAddBox
 from .inspector import NodeInspector
 from .palette import NodePalette
 from .toolbar import EditorToolbar
@@ -123,6 +130,12 @@ class GraphEditor(widgets.VBox):
         #: node id -> (image widget, natural size) of the thumbnails drawn
         self._images = self._drawing.images
         self._drawing.listen(self._do, on_ready=self.redraw)
+        self.quick_add = QuickAddBox(
+            self.canvas,
+            (self.width, self.height),
+            on_query=lambda q: self._do(self.state.quick_add_query(q)),
+            on_pick=lambda i: self._guarded(lambda: self._do(self.state.quick_add_pick(i))),
+        )
 
         self.inspector = NodeInspector(self.catalog, on_edit=self._inspector_edit)
         self.inspector.layout.max_height = f"{self.height}px"
@@ -148,7 +161,8 @@ class GraphEditor(widgets.VBox):
         # palette and canvas side by side; the inspector goes right of them when the output
         # area is wide enough, else below
         main = widgets.HBox(
-            [self.palette, self.canvas], layout=widgets.Layout(align_items="flex-start", min_width="0")
+            [self.palette, self.quick_add.stage],
+            layout=widgets.Layout(align_items="flex-start", min_width="0"),
         )
         body = widgets.HBox(
             [main, self.inspector], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
@@ -260,7 +274,7 @@ class GraphEditor(widgets.VBox):
     def redraw(self) -> None:
         """Draw every layer from the state (what a new browser view needs)."""
         self._drawing.live_drawn = True  # force the live layers to be cleared too
-        self._render(Redraw.SCENE | Redraw.VIEW)
+        self._render(Redraw.SCENE | Redraw.VIEW | Redraw.MENU)
 
     def _render(self, flags: Redraw) -> None:
         if self._batch_depth:
@@ -272,6 +286,8 @@ class GraphEditor(widgets.VBox):
             self.zoom_label.value = f"{round(s.view.zoom * 100)}%"
         if flags & Redraw.STATUS:
             self.status.value = s.message
+        if flags & Redraw.MENU:
+            self.quick_add.show(s.quick_add)
         if flags & (Redraw.SELECTION | Redraw.WORKFLOW):
             if s.gesture is not None:
                 # building the inspector's widgets waits for the release: a press that
