@@ -103,8 +103,9 @@ def _words(text: str) -> list[str]:
 
 
 def match_rank(spec: NodeSpec, query: str) -> int:
-    """0 the name is the query, 1 starts with it, 2 every word starts a word of the name,
-    3 the rest of the words are in the category, 4 other hits of ``Catalog.search``."""
+    """0 the name (label, type or the type's last part) is the query, 1 starts with it,
+    2 every word starts a word of the name, 3 the words left are in the category, 4 other
+    hits of ``Catalog.search`` (description, ...)."""
     q = " ".join(query.lower().split())
     if not q:
         return 0
@@ -112,9 +113,10 @@ def match_rank(spec: NodeSpec, query: str) -> int:
     short = node_type.rsplit(":", 1)[-1]
     if q in (label, node_type, short):
         return 0
-    if label.startswith(q) or short.startswith(q) or node_type.startswith(q):
+    if label.startswith(q) or short.startswith(q):
         return 1
-    names = _words(spec.label) + _words(spec.node_type)
+    # the name: the label and the type's last part (its first parts are a category)
+    names = _words(spec.label) + _words(short)
     words = _words(q)
 
     def in_name(w: str) -> bool:
