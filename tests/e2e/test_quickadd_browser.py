@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import open_notebook_on
+from .conftest import VIEWPORT, open_notebook_on
 from .lab import EditorHandle, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -43,15 +43,15 @@ def editor(shared_editor: EditorHandle) -> EditorHandle:
     return shared_editor
 
 
-def empty_spot(editor: EditorHandle) -> tuple[float, float]:
-    """Event coordinates of a point on nothing, near the upper left of the canvas (room
-    for the box below and right of it)."""
+def empty_spot(editor: EditorHandle, fx: float = 0.3, fy: float = 0.2) -> tuple[float, float]:
+    """Event coordinates of a point on nothing near the fractions ``(fx, fy)`` of the
+    canvas (by default its upper left: room for the box below and right of it)."""
     x, y = editor.nb.eval_json(
         "min(([x, y] for y in range(40, int(editor.height * editor.pixel_ratio), 20) "
         "for x in range(40, int(editor.width * editor.pixel_ratio), 20) "
         "if editor.state.hit(x / editor.pixel_ratio, y / editor.pixel_ratio).kind == 'none'), "
-        "key=lambda p: abs(p[0] - 0.3 * editor.width * editor.pixel_ratio) "
-        "+ abs(p[1] - 0.2 * editor.height * editor.pixel_ratio))"
+        f"key=lambda p: abs(p[0] - {fx} * editor.width * editor.pixel_ratio) "
+        f"+ abs(p[1] - {fy} * editor.height * editor.pixel_ratio))"
     )
     return float(x), float(y)
 
@@ -84,7 +84,7 @@ def assert_box_at(editor: EditorHandle, point: tuple[float, float]) -> None:
     assert box is not None
     bottom = canvas["y"] + canvas["height"]
     # moved up only as far as needed to stay inside the canvas (a few px: estimated height)
-    top = min(point[1], bottom - box["height"])
+    top = max(canvas["y"], min(point[1], bottom - box["height"]))
     assert abs(box["x"] - point[0]) <= 2 and abs(box["y"] - top) <= 6, (box, point, canvas)
     assert canvas["x"] - 1 <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"] + 1
     assert box["y"] + box["height"] <= bottom + 1, (box, canvas)
@@ -175,3 +175,29 @@ def test_escape_closes_the_box_and_adds_nothing(editor: EditorHandle) -> None:
     assert nb.eval_json("[len(editor.workflow.nodes), len(editor.workflow.edges)]") == [3, 1]
     assert nb.eval_json("editor.state.history.can_undo") is False
     nb.assert_no_errors()
+
+
+def test_on_a_canvas_shrunk_by_a_narrow_page_the_box_is_still_at_the_pointer(editor: EditorHandle) -> None:
+    """CSS shrinks the canvas in a narrow output area: the box follows (margins in percent
+    of the canvas's width) and stays inside it (CSS min/max), low in the canvas too."""
+    nb, page = editor.nb, editor.nb.page
+    try:
+        page.set_viewport_size({"width": 1000, "height": 1000})
+        canvas = wait_until(
+            lambda: (lambda b: b if b["width"] < 900 else None)(editor.canvas.stable_box()),
+            timeout=10,
+            message="the canvas did not shrink",
+        )
+        assert canvas["width"] < 0.8 * editor.canvas.size()[0] / editor.pixel_ratio
+        drop = editor.to_page(*empty_spot(editor, 0.55, 0.8))
+        editor.drag(editor.port_point("image", "images", "out"), drop, steps=10)
+        page.locator(BOX).first.wait_for(state="visible")
+        wait_shown(editor)
+        assert_box_at(editor, drop)
+        box = page.locator(BOX).first.bounding_box()
+        assert box is not None and box["y"] < drop[1] - 20  # moved up to stay inside
+        page.keyboard.press("Escape")
+        page.locator(BOX).first.wait_for(state="hidden")
+        nb.assert_no_errors()
+    finally:
+        page.set_viewport_size(VIEWPORT)

@@ -14,7 +14,6 @@ from wireflow_nb.editing.quickadd import (
     Link,
     choices,
     match_rank,
-    place_box,
 )
 from wireflow_nb.editing.scene import Redraw
 
@@ -126,13 +125,6 @@ def test_double_click_by_time_and_distance(second, after, double):
 def test_a_third_press_starts_over():
     clicks = DoubleClick()
     assert [clicks.press(5, 5, t) for t in (0.0, 0.1, 0.2, 0.3)] == [False, True, False, True]
-
-
-# -- placing the box -------------------------------------------------------------------------
-def test_the_box_goes_at_the_point_kept_inside():
-    assert place_box(100, 50, (260, 300), (960, 600)) == (100, 50)
-    assert place_box(900, 500, (260, 300), (960, 600)) == (700, 300)
-    assert place_box(10, 10, (2000, 2000), (960, 600)) == (0, 0)
 
 
 # -- undo: a group of commands is one step ---------------------------------------------------

@@ -149,14 +149,6 @@ def choices(catalog: Catalog, link: Link | None, query: str = "") -> list[Choice
     return [c for _, c in ranked]
 
 
-def place_box(
-    x: float, y: float, size: tuple[float, float], area: tuple[float, float]
-) -> tuple[float, float]:
-    """Top-left corner of a box of ``size`` put at the point ``(x, y)``, kept inside ``area``."""
-    w, h = size
-    return (max(0.0, min(x, area[0] - w)), max(0.0, min(y, area[1] - h)))
-
-
 @dataclass
 class QuickAddMenu:
     """An open quick-add box: where it was opened, for which link, what it lists."""

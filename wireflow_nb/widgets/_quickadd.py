@@ -5,7 +5,7 @@ search field, the listed types (a pool of ``MAX_CHOICES`` buttons, the highlight
 ``primary``) and a hint. ``stage`` is a one-cell CSS grid holding the canvas and the box,
 so the box lies over the canvas; its margins, in percent of the canvas's width (what CSS
 resolves vertical margins against too), put it at the pointer whatever size the canvas
-is shown at, kept inside the canvas (``place_box``).
+is shown at, kept inside the canvas by CSS ``min``/``max``.
 
 Keys: the canvas keeps the keyboard focus (a press focuses it, and ipywidgets' ``Text``
 reports no arrow or Escape keys to Python), so what the user types right away reaches
@@ -25,7 +25,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..editing.quickadd import MAX_CHOICES, QuickAddMenu, place_box
+from ..editing.quickadd import MAX_CHOICES, QuickAddMenu
 
 #: CSS px of the box: its width, and the heights of its field, of a listed type and of
 #: the hint (to keep the whole box inside the canvas).
@@ -125,7 +125,10 @@ class QuickAddBox:
     def _place(self, menu: QuickAddMenu) -> None:
         rows = min(len(menu.found), MAX_CHOICES)
         height = _FIELD_H + rows * _ROW_H + _HINT_H + _PAD
-        left, top = place_box(*menu.at, (BOX_WIDTH, height), self.size)
-        w = self.size[0]
-        # percent margins are of the cell's width, for the top margin too
-        self.box.layout.margin = f"{100 * top / w:.3f}% 0 0 {100 * left / w:.3f}%"
+        x, y = menu.at
+        w, h = self.size
+        # percent margins are of the cell's width, the top one too, so they follow the
+        # canvas when CSS shrinks it; min/max keep the box inside it (at any size)
+        left = f"max(0px, min({100 * x / w:.3f}%, calc(100% - {BOX_WIDTH}px)))"
+        top = f"max(0px, min({100 * y / w:.3f}%, calc({100 * h / w:.3f}% - {height}px)))"
+        self.box.layout.margin = f"{top} 0 0 {left}"
