@@ -135,6 +135,14 @@ def test_double_click_on_empty_space_lists_every_type(driver, editor, clock):
     clock[0] += 0.25
     driver.click(DROP[0] + 2, DROP[1])
     assert is_open(editor)
+    driver.key("Escape")
+    driver.double_click(*DROP)  # two clicks at once
+    assert is_open(editor)
+    driver.key("Escape")
+    clock[0] += 1
+    driver.click(DROP[0] + 2, DROP[1])
+    clock[0] += 0.25
+    driver.click(DROP[0] + 2, DROP[1])
     assert len(listed(editor)) == 12 and editor.state.quick_add.more == len(editor.catalog) - 12
     assert f"{len(editor.catalog) - 12} more" in editor.quick_add.hint.value
     driver.key("Enter")

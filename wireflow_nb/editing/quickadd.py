@@ -23,13 +23,16 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog, NodeSpec, can_feed
 from ..models import Node
 from .geometry import build_box
 from .gestures import BoxSelect, Connect, Gestures, Pan
 from .scene import Redraw
+
+if TYPE_CHECKING:
+    from ..workflow import Workflow
 
 #: Two presses at most this far apart in time (the usual system setting) make a double-click.
 DOUBLE_CLICK_SECONDS = 0.4
@@ -192,7 +195,7 @@ class QuickAdd(Gestures):
         #: the clock of the double-click timer (tests give their own)
         self.clock: Callable[[], float] = time.monotonic
 
-    def set_workflow(self, workflow: Any) -> None:
+    def set_workflow(self, workflow: Workflow) -> None:
         self.quick_add = None
         super().set_workflow(workflow)
 
