@@ -38,6 +38,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "WorkflowValidationError",
     ),
     "wireflow_nb.backend": ("AsyncBackend", "Backend"),
+    "wireflow_nb.blueprints": ("Blueprint", "blueprints"),
     "wireflow_nb.catalog": ("Catalog", "NodeSpec", "default_catalog", "node_type"),
     "wireflow_nb.catalog_source": ("BackendCatalog", "CatalogSource", "acatalog_for", "catalog_for"),
     "wireflow_nb.models": (
@@ -121,6 +122,8 @@ if TYPE_CHECKING:
     from ._version import __version__ as __version__
     from .backend import AsyncBackend as AsyncBackend
     from .backend import Backend as Backend
+    from .blueprints import Blueprint as Blueprint
+    from .blueprints import blueprints as blueprints
     from .catalog import Catalog as Catalog
     from .catalog import NodeSpec as NodeSpec
     from .catalog import default_catalog as default_catalog

@@ -11,10 +11,12 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from .editing import style
+from .editing.canvas_edits import GROUP_TITLE_HEIGHT
 from .editing.geometry import HEADER_HEIGHT, PORT_RADIUS, NodeBox, curve_reach
 from .editing.state import EditorState
 
 if TYPE_CHECKING:
+    from .canvas_items import Group
     from .catalog import Catalog
     from .workflow import Workflow
 
@@ -23,6 +25,7 @@ __all__ = ["workflow_svg"]
 #: Widest picture, in CSS px; bigger graphs are scaled down to it.
 MAX_WIDTH = 960.0
 PAD = 24.0
+Rect = tuple[float, float, float, float]
 
 
 def _e(text: object) -> str:
@@ -36,7 +39,17 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
 
         catalog = default_catalog()
     state = EditorState(workflow, catalog)
+    frames = state.group_frames()
+    items = [r for _, r in frames] + [state.note_rect(n) for n in workflow.notes]
     bounds = state.bounds()
+    if items:  # frames and notes are in the picture too
+        corners = [*items, *([bounds] if bounds is not None else [])]
+        bounds = (
+            min(r[0] for r in corners),
+            min(r[1] for r in corners),
+            max(r[2] for r in corners),
+            max(r[3] for r in corners),
+        )
     title = _e(getattr(workflow, "id", "workflow"))
     if bounds is None:
         return (
@@ -56,6 +69,7 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
         f"<title>{title}: {len(state.boxes)} nodes, {len(state.edges)} edges</title>",
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{vw:.1f}" height="{vh:.1f}" fill="{style.BACKGROUND}"/>',
     ]
+    out += _groups_and_notes(state, frames)
     for _, edge, ((ax, ay), (bx, by)) in state.edge_ends():
         d = curve_reach(ax, bx)
         color = style.kind_color(state.edge_kind(edge))
@@ -66,9 +80,42 @@ def workflow_svg(workflow: Workflow, *, catalog: Catalog | None = None, max_widt
             "</path>"
         )
     for box in state.boxes.values():
-        out.append(_node(box))
+        node = _node(box)
+        if workflow.is_bypassed(box.id):  # faded, as the editor draws it
+            node = node.replace("<g>", f'<g opacity="{1 - style.BYPASS_VEIL:.2f}">', 1)
+        out.append(node)
     out.append("</svg>")
     return "".join(out)
+
+
+def _groups_and_notes(state: EditorState, frames: list[tuple[Group, Rect]]) -> list[str]:
+    out = []
+    for group, (x0, y0, x1, y1) in frames:
+        out.append(
+            f'<g><title>group {_e(group.title)}</title><rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" '
+            f'height="{y1 - y0:.1f}" fill="{_e(group.color)}" fill-opacity="0.1" stroke="{_e(group.color)}"/>'
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{GROUP_TITLE_HEIGHT:.1f}" '
+            f'fill="{_e(group.color)}" fill-opacity="0.85"/>'
+            f'<text x="{x0 + 10:.1f}" y="{y0 + GROUP_TITLE_HEIGHT / 2 + 5:.1f}" font-size="13" '
+            f'font-weight="bold" fill="#ffffff">{_e(style.fit_text(group.title, x1 - x0 - 20, 13))}</text></g>'
+        )
+    for note in state.workflow.notes:
+        x0, y0, x1, y1 = state.note_rect(note)
+        parts = [
+            f'<g><rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" '
+            f'fill="{style.NOTE_FILL}" stroke="{style.NOTE_BORDER}"/>'
+        ]
+        y = y0 + 10 + 13
+        for text, bold in style.note_lines(note.text, x1 - x0 - 20, 13):
+            if y > y1 - 5:
+                break
+            weight = ' font-weight="bold"' if bold else ""
+            parts.append(
+                f'<text x="{x0 + 10:.1f}" y="{y:.1f}" font-size="13"{weight} fill="{style.TEXT}" xml:space="preserve">{_e(text)}</text>'
+            )
+            y += 13 * 1.35
+        out.append("".join(parts) + "</g>")
+    return out
 
 
 def _node(b: NodeBox) -> str:

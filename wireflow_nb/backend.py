@@ -179,8 +179,11 @@ def as_request(
     from .workflow import Workflow
 
     if isinstance(workflow_or_request, Workflow):
-        request = workflow_or_request.to_request()
-    elif isinstance(workflow_or_request, ExecuteRequest):
+        # the options go into to_request: its bypass rewrite must know them
+        return workflow_or_request.to_request(
+            target_node_id=target_node_id, trigger_data=trigger_data, iterator_configs=iterator_configs
+        )
+    if isinstance(workflow_or_request, ExecuteRequest):
         request = workflow_or_request.model_copy(deep=True)
     else:
         request = ExecuteRequest.model_validate(dict(workflow_or_request))

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .backend import IteratorConfigsArg, WorkflowOrRequest, as_request
+from .canvas_items import GROUP_COLORS
 from .models import Edge, Node
 from .workflow import Workflow
 
@@ -215,7 +216,45 @@ def to_python(workflow: Workflow, *, variable: str = "wf", imports: bool = True)
     edge_ids: set[str] = set()
     for edge in workflow.edges:
         lines.append(_edge_code(edge, node_vars, edge_ids, variable))
+    lines += _canvas_code(workflow, node_vars, variable)
     return "\n".join(lines) + "\n"
+
+
+def _canvas_code(workflow: Workflow, node_vars: Mapping[str, str], target: str) -> list[str]:
+    """``group`` / ``add_note`` / ``set_bypass`` calls for what ``workflow`` holds besides
+    nodes and edges (a run of the code then rewrites the bypassed nodes as the original
+    would); where a call would not rebuild it exactly, the JSON field as it is."""
+    canvas = workflow.canvas_items_to_wire() or {}
+    if not canvas:
+        return []
+    groups, notes = workflow.groups, workflow.notes
+    simple = (
+        set(canvas) <= {"groups", "notes", "bypassed"}
+        and all(not g.extra and all(n in node_vars for n in g.nodes) for g in groups)
+        and all(not n.extra for n in notes)
+        and all(n in node_vars for n in canvas.get("bypassed", ()))
+    )
+    if not simple:
+        return [f"{target}.restore_canvas({py_literal(canvas, indent=4)})"]
+    lines = []
+    for i, g in enumerate(groups):
+        args = ["[" + ", ".join(node_vars[n] for n in g.nodes) + "]"]
+        if g.title != "Group":
+            args.append(f"title={g.title!r}")
+        if g.color != GROUP_COLORS[0]:
+            args.append(f"color={g.color!r}")
+        if [x.id for x in groups[: i + 1]] != [f"group-{k + 1}" for k in range(i + 1)]:
+            args.append(f"id={g.id!r}")
+        lines.append(f"{target}.group({', '.join(args)})")
+    for i, n in enumerate(notes):
+        args = [repr(n.text)]
+        args += [f"{k}={py_literal(v)}" for k, v in n.to_wire()["position"].items()]
+        args += [f"{k}={py_literal(n.to_wire()[k])}" for k in ("width", "height")]
+        if [x.id for x in notes[: i + 1]] != [f"note-{k + 1}" for k in range(i + 1)]:
+            args.append(f"id={n.id!r}")
+        lines.append(f"{target}.add_note({', '.join(args)})")
+    lines += [f"{target}.set_bypass({node_vars[n]})" for n in workflow.bypassed]
+    return lines
 
 
 # -- curl -----------------------------------------------------------------------------------

@@ -198,6 +198,25 @@ class EditorDriver:
         end = self.editor.port_position(target, target_handle, "in")
         self.drag(start, end, steps)
 
+    def group_title(self, group_id: str) -> Point:
+        """A point on a group's title bar (dragging it moves the group's nodes)."""
+        from .editing.canvas_edits import GROUP_TITLE_HEIGHT
+
+        e = self.editor
+        e.state.sync()
+        frame = e.state.group_frame(e.workflow.get_group(group_id))
+        if frame is None:
+            raise KeyError(f"group {group_id!r} has no node in the editor")
+        sx, sy = e.state.view.to_screen(frame[0] + 12, frame[1] + GROUP_TITLE_HEIGHT / 2)
+        return (sx * e.pixel_ratio, sy * e.pixel_ratio)
+
+    def note_corner(self, note_id: str) -> Point:
+        """A point on a note's resize corner (its bottom-right)."""
+        e = self.editor
+        _x0, _y0, x1, y1 = e.state.note_rect(e.workflow.note(note_id))
+        sx, sy = e.state.view.to_screen(x1, y1)
+        return ((sx - 4) * e.pixel_ratio, (sy - 4) * e.pixel_ratio)
+
     def empty_point(self) -> Point:
         """An event-coordinate point over no node, port or edge."""
         e = self.editor
@@ -207,7 +226,7 @@ class EditorDriver:
         while y < e.height:
             x = step
             while x < e.width:
-                if e.state.hit(x, y).kind == "none":
+                if e.state.hit(x, y).kind == "none" and e.state.hit_canvas_item(x, y) is None:
                     return (x * pr, y * pr)
                 x += step
             y += step

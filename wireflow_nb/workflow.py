@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem, WorkflowValidationError
 from ._media import as_saved_value
+from .canvas_items import CANVAS_KEY, CanvasItems
 from .graphs import find_cycles
 from .models import Edge, ExecuteRequest, IteratorConfig, Node, Position
 
 if TYPE_CHECKING:
+    from .bypass import Rewrite
     from .catalog import Catalog
 
 __all__ = ["HOSTED_MAX_EDGES", "HOSTED_MAX_NODES", "Workflow"]
@@ -37,8 +39,9 @@ def _canvas_kind(node_type: str) -> str:
     return "utility"
 
 
-class Workflow:
-    """A workflow graph: nodes, edges, and whatever else its file held.
+class Workflow(CanvasItems):
+    """A workflow graph: nodes, edges, groups, notes and bypass flags (``CanvasItems``),
+    and whatever else its file held.
 
     >>> wf = Workflow(id="demo")
     >>> prompt = wf.add_node("input:text", text="a red fox")
@@ -60,6 +63,10 @@ class Workflow:
         self._edges: list[Edge] = [e if isinstance(e, Edge) else Edge.model_validate(e) for e in edges]
         #: Top-level keys of the file other than nodes/edges (name, viewport, ...), kept.
         self.extra: dict[str, Any] = dict(extra or {})
+        # a field of another shape (not ours) stays in extra, untouched
+        self._init_canvas_items(
+            self.extra.pop(CANVAS_KEY) if isinstance(self.extra.get(CANVAS_KEY), Mapping) else None
+        )
         self._listeners: list[WorkflowListener] = []
         self.version = 0
 
@@ -231,6 +238,7 @@ class Workflow:
         self.node(node_id)
         self._nodes = [n for n in self._nodes if n.id != node_id]
         self._edges = [e for e in self._edges if e.source != node_id and e.target != node_id]
+        self._forget_node(node_id)
         self.touch("remove_node")
 
     def remove_edge(self, edge_id: str | Edge) -> None:
@@ -311,6 +319,8 @@ class Workflow:
             from .catalog import default_catalog, edge_kind_problems
 
             found.extend(edge_kind_problems(self._nodes, sound_edges, catalog or default_catalog()))
+        if self._bypassed:
+            found.extend(self._bypass_rewrite(target_node_id, catalog=catalog).problems)
         if target_node_id is not None and target_node_id not in seen:
             found.append(
                 Problem(
@@ -356,22 +366,57 @@ class Workflow:
         target_node_id: str | None = None,
         trigger_data: Mapping[str, Any] | None = None,
         iterator_configs: Iterable[IteratorConfig | Mapping[str, Any]] | None = None,
+        catalog: Catalog | None = None,
     ) -> ExecuteRequest:
-        """The execute request of this workflow (a deep copy: later edits don't leak in)."""
+        """The execute request of this workflow (a deep copy: later edits don't leak in).
+
+        Bypassed nodes are rewritten away (``wireflow_nb.bypass``; raises
+        ``WorkflowValidationError`` naming a node that cannot be); groups, notes, bypass
+        flags and the view travel in the fields the hosted API does not read."""
+        configs = None
+        if iterator_configs is not None:
+            configs = [
+                c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c)
+                for c in iterator_configs
+            ]
+        nodes, edges, canvas = self._nodes, self._edges, self.canvas_items_to_wire()
+        if self._bypassed:
+            done = self._bypass_rewrite(target_node_id, [c.node_id for c in configs or ()], catalog)
+            if done.problems:
+                raise WorkflowValidationError(
+                    done.problems, summary=f"Workflow {self.id!r} cannot bypass its nodes"
+                )
+            nodes, edges, canvas = done.nodes, done.edges, {**(canvas or {}), "bypass": done.stash()}
         fields: dict[str, Any] = {
-            "nodes": [copy.deepcopy(n) for n in self._nodes],
-            "edges": [copy.deepcopy(e) for e in self._edges],
+            "nodes": [copy.deepcopy(n) for n in nodes],
+            "edges": [copy.deepcopy(e) for e in edges],
         }
         if target_node_id is not None:
             fields["target_node_id"] = target_node_id
         if trigger_data is not None:
             fields["trigger_data"] = dict(trigger_data)
-        if iterator_configs is not None:
-            fields["iterator_configs"] = [
-                c if isinstance(c, IteratorConfig) else IteratorConfig.model_validate(c)
-                for c in iterator_configs
-            ]
+        if configs is not None:
+            fields["iterator_configs"] = configs
+        if canvas:
+            fields[CANVAS_KEY] = canvas
+        if "viewport" in self.extra:
+            fields["viewport"] = copy.deepcopy(self.extra["viewport"])
         return ExecuteRequest(**fields)
+
+    def _bypass_rewrite(
+        self, target_node_id: str | None = None, iterated: Iterable[str] = (), catalog: Catalog | None = None
+    ) -> Rewrite:
+        from .bypass import rewrite
+        from .catalog import default_catalog
+
+        return rewrite(
+            self._nodes,
+            self._edges,
+            self._bypassed,
+            catalog or default_catalog(),
+            target_node_id=target_node_id,
+            iterator_nodes=iterated,
+        )
 
     @classmethod
     def from_request(cls, request: ExecuteRequest | Mapping[str, Any], *, id: str = "notebook") -> Workflow:
@@ -393,6 +438,8 @@ class Workflow:
         for key, value in self.extra.items():
             if key != "__has_id__":
                 out[key] = copy.deepcopy(value)
+        if (items := self.canvas_items_to_wire()) is not None:
+            out[CANVAS_KEY] = items
         out["nodes"] = [_saved_node(n) for n in self._nodes]
         out["edges"] = [e.to_wire() for e in self._edges]
         return out
@@ -415,6 +462,12 @@ class Workflow:
         edges = body.get("edges", [])
         if not isinstance(edges, list):
             raise WorkflowValidationError([Problem("bad_edges", "'edges' must be a list")])
+        canvas = body.get(CANVAS_KEY)
+        if isinstance(canvas, Mapping) and "bypass" in canvas:  # a request: put its bypassed nodes back
+            from .bypass import restore
+
+            nodes, edges = restore(nodes, edges, canvas["bypass"])
+            body = {**body, CANVAS_KEY: {k: v for k, v in canvas.items() if k != "bypass"}}
         extra = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("nodes", "edges", "id")}
         file_id = body.get("id")
         if not isinstance(file_id, str) or not file_id:
@@ -475,20 +528,24 @@ class Workflow:
     def as_saved(self) -> Workflow:
         """A copy whose input values are what a saved file keeps (a path as its text,
         in-memory media as a ``data:`` URL): JSON all through, e.g. for an export."""
-        return Workflow(
+        saved = Workflow(
             self.id,
             nodes=[Node.model_validate(_saved_node(n)) for n in self._nodes],
             edges=[copy.deepcopy(e) for e in self._edges],
             extra=copy.deepcopy(self.extra),
         )
+        self._copy_canvas_items(saved)
+        return saved
 
     def copy(self) -> Workflow:
-        return Workflow(
+        new = Workflow(
             self.id,
             nodes=[copy.deepcopy(n) for n in self._nodes],
             edges=[copy.deepcopy(e) for e in self._edges],
             extra=copy.deepcopy(self.extra),
         )
+        self._copy_canvas_items(new)
+        return new
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Workflow):

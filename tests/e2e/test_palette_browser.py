@@ -46,6 +46,7 @@ def test_folded_categories_search_and_pick(open_notebook) -> None:
     # the typed form of the picked type
     nb.widget("wf-field-style").wait_for()
     assert nb.eval_json("sorted(editor.inspector.fields)") == [
+        "__bypass__",
         "__json__",
         "image",
         "label",

@@ -126,6 +126,7 @@ def _fresh_clipboard():
     CLIPBOARD.nodes.clear()
     CLIPBOARD.edges.clear()
     CLIPBOARD.pastes = 0
+    CLIPBOARD.bypassed.clear()
     yield
 
 

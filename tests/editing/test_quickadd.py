@@ -259,3 +259,15 @@ def test_replacing_the_workflow_closes_the_menu(state, wf):
     open_by_link(state)
     state.set_workflow(wf)
     assert state.quick_add is None
+
+
+def test_a_double_click_on_a_note_opens_nothing(state, wf):
+    wf.add_note("a note", x=600, y=400, width=200, height=100)
+    state.sync(force=True)
+    now = [0.0]
+    state.clock = lambda: now[0]
+    for _ in range(2):
+        state.pointer_down(650, 430)
+        state.pointer_up(650, 430)
+        now[0] += 0.1
+    assert state.quick_add is None

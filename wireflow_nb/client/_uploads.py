@@ -325,7 +325,8 @@ class SavePlan:
 
         if isinstance(workflow, Workflow):
             self.body = workflow.to_dict()
-            nodes = workflow.to_request().nodes  # a copy holding the user's values
+            # a copy holding the user's values, every node (to_request leaves bypassed ones out)
+            nodes = [copy.deepcopy(n) for n in workflow.nodes]
             self._where = list(range(len(nodes)))
         elif isinstance(workflow, Mapping):
             self.body = dict(workflow)

@@ -20,7 +20,9 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``clipboard``: the shared ``Clipboard``, copying and pasting;
 - ``scene``: ``Redraw`` flags and ``Scene`` (boxes, view, selection, undo, hit tests);
 - ``edits``: ``Edits(Scene)``, the editing actions;
-- ``gestures``: ``Gestures(Edits)``, pointer gestures;
+- ``canvas_edits``: ``CanvasEdits(Edits)``, groups, notes and bypass: frames, hit tests,
+  actions;
+- ``gestures``: ``Gestures(CanvasEdits)``, pointer gestures;
 - ``quickadd``: ``QuickAdd(Gestures)``, the quick-add box (a link dropped on empty
   canvas, a double-click): ranking, double-click timer, one-step add + connect;
 - ``state``: ``EditorState(QuickAdd)``, the keyboard; the class the shells use.

@@ -21,6 +21,8 @@ class Clipboard:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
     pastes: int = 0
+    #: ids (among ``nodes``) of the copied nodes that were bypassed: their copies are too
+    bypassed: set[str] = field(default_factory=set)
 
 
 #: Shared by every editor of the process, so nodes copy from one editor to another.

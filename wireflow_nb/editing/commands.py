@@ -1,5 +1,5 @@
-"""Undoable changes of a workflow (add, remove, move, set data, compound) and the
-undo/redo ``History`` that stacks them.
+"""Undoable changes of a workflow (add, remove, move, set data, groups/notes/bypass,
+compound) and the undo/redo ``History`` that stacks them.
 
 Commands carry JSON dicts and list positions, so a delete followed by an undo leaves a
 file byte for byte; consecutive edits of one field merge into one undo step.
@@ -10,7 +10,7 @@ Imports ``models`` (and ``Workflow`` for types only); no widget library.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,8 @@ class RemoveItems(Command):
         ]
         self.label = label
         self._inverse = AddItems(self.nodes, self.edges)
+        #: the groups and bypass flags the removed nodes had (undo gives them back)
+        self._canvas = wf.canvas_snapshot() if self.nodes else None
 
     def apply(self, wf: Workflow) -> None:
         current = wf.edges
@@ -109,10 +111,36 @@ class RemoveItems(Command):
 
     def revert(self, wf: Workflow) -> None:
         self._inverse.apply(wf)
+        if self._canvas is not None:
+            wf.restore_canvas(self._canvas)
 
     @property
     def empty(self) -> bool:
         return not self.nodes and not self.edges
+
+
+class EditCanvas(Command):
+    """Change groups, notes or bypass flags through ``change(workflow)`` (group, ungroup,
+    rename, notes, bypass); undo puts back what was before, redo what was after. Put in a
+    ``Compound`` after an ``AddItems``, it makes "add nodes inside a group" one step."""
+
+    def __init__(self, change: Callable[[Workflow], object], label: str = "edit") -> None:
+        self.change = change
+        self.label = label
+        self.before: dict[str, Any] | None = None
+        self.after: dict[str, Any] | None = None
+
+    def apply(self, wf: Workflow) -> None:
+        if self.after is None:
+            self.before = wf.canvas_snapshot()
+            self.change(wf)
+            self.after = wf.canvas_snapshot()
+        else:
+            wf.restore_canvas(self.after)
+
+    def revert(self, wf: Workflow) -> None:
+        if self.before is not None:
+            wf.restore_canvas(self.before)
 
 
 class MoveNodes(Command):

@@ -8,17 +8,30 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..models import Edge, Node, port_name
 from .clipboard import PASTE_OFFSET, copy_items, paste_items
-from .commands import AddItems, Compound, MoveNodes, RemoveItems, SetNodeData, new_node_id, unique_id
+from .commands import (
+    AddItems,
+    Command,
+    Compound,
+    EditCanvas,
+    MoveNodes,
+    RemoveItems,
+    SetNodeData,
+    new_node_id,
+    unique_id,
+)
 from .connections import check_connection
 from .geometry import GRID, NODE_WIDTH, node_height
 from .layout import layered_layout
 from .scene import Redraw, Scene
+
+if TYPE_CHECKING:
+    from ..workflow import Workflow
 
 
 class Edits(Scene):
@@ -177,6 +190,7 @@ class Edits(Scene):
         if not ids:
             return Redraw.NONE
         self.clipboard.nodes, self.clipboard.edges = self._items(ids)
+        self.clipboard.bypassed = {n for n in ids if self.workflow.is_bypassed(n)}
         self.clipboard.pastes = 0
         self.message = f"copied {len(ids)} node{'s' if len(ids) != 1 else ''}"
         return Redraw.STATUS
@@ -187,27 +201,44 @@ class Edits(Scene):
             return Redraw.STATUS
         self.clipboard.pastes += 1
         offset = PASTE_OFFSET * self.clipboard.pastes
-        return self._paste(self.clipboard.nodes, self.clipboard.edges, offset, "paste")
+        return self._paste(
+            self.clipboard.nodes, self.clipboard.edges, offset, "paste", bypassed=self.clipboard.bypassed
+        )
 
     def duplicate(self) -> Redraw:
         ids = self.selected_ids
         if not ids:
             return Redraw.NONE
-        return self._paste(*self._items(ids), PASTE_OFFSET, "duplicate")
+        bypassed = {n for n in ids if self.workflow.is_bypassed(n)}
+        return self._paste(*self._items(ids), PASTE_OFFSET, "duplicate", bypassed=bypassed)
 
     def _items(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return copy_items((self.workflow.node(n) for n in ids), (e for _, e in self.edges))
 
     def _paste(
-        self, nodes: list[dict[str, Any]], edges: list[dict[str, Any]], offset: float, label: str
+        self,
+        nodes: list[dict[str, Any]],
+        edges: list[dict[str, Any]],
+        offset: float,
+        label: str,
+        *,
+        bypassed: Iterable[str] = (),
     ) -> Redraw:
         edge_ids = {e.id for _, e in self.edges if e.id}
         new_nodes, new_edges, rename = paste_items(nodes, edges, set(self.boxes), edge_ids, offset)
         count = len(new_nodes)
         what = f"{count} node{'s' if count != 1 else ''}"
-        command = AddItems(
+        command: Command = AddItems(
             [(None, n) for n in new_nodes], [(None, e) for e in new_edges], label=f"{label} {what}"
         )
+        copies = [rename[n] for n in bypassed if n in rename]
+        if copies:  # a bypassed node's copy is bypassed too, in the same step
+
+            def bypass(wf: Workflow) -> None:
+                for n in copies:
+                    wf.set_bypass(n)
+
+            command = Compound([command, EditCanvas(bypass, "bypass")], label=command.label)
         flags = self.execute(command)
         self.message = f"pasted {what}" if label == "paste" else f"duplicated {what}"
         return flags | self.select(rename.values()) | Redraw.STATUS

@@ -1,5 +1,6 @@
 """Pointer gestures of the editor, for a mouse that reports no buttons or modifiers:
-node drag, connect (and moving a fed input's edge end), box select, pan, wheel zoom.
+node drag, connect (and moving a fed input's edge end), box select, pan, wheel zoom,
+dragging a group by its title bar, moving and resizing a note.
 
 A press starts a gesture (a ``NodeDrag``, ``Connect``, ``BoxSelect`` or ``Pan`` that
 remembers what it needs), moves update it, the release ends it; a drag moves only the
@@ -18,9 +19,9 @@ import numpy as np
 
 from ..graphs import predecessors, reachable, successors
 from ..models import Edge, Position
+from .canvas_edits import MIN_NOTE_SIZE, CanvasEdits, CanvasHit
 from .commands import MoveNodes
 from .connections import ConnectCheck, EdgesInto, check_connection, check_ports, edges_into
-from .edits import Edits
 from .geometry import DRAG_THRESHOLD, GRID, PORT_HIT, Hit, View
 from .scene import Redraw
 
@@ -66,10 +67,21 @@ class Pan:
     moved: bool = False
 
 
-Gesture = NodeDrag | Connect | BoxSelect | Pan
+@dataclass
+class NoteDrag:
+    """Moving a note (by its body) or resizing it (by its bottom-right corner)."""
+
+    note_id: str
+    start: tuple[float, float]  # screen
+    origin: tuple[float, float, float, float]  # world rect
+    resize: bool
+    moved: bool = False
 
 
-class Gestures(Edits):
+Gesture = NodeDrag | Connect | BoxSelect | Pan | NoteDrag
+
+
+class Gestures(CanvasEdits):
     """The scene's pointer gestures; every handler returns the ``Redraw`` flags it needs."""
 
     # -- gestures ---------------------------------------------------------------------------
@@ -98,6 +110,9 @@ class Gestures(Edits):
             return flags
         if hit.kind == "edge":
             return flags | self.select((), [hit.edge])
+        item = self.hit_canvas_item(sx, sy)
+        if item is not None:
+            return flags | self._start_canvas_drag(item, sx, sy)
         if self.mode == "pan":
             self.gesture = Pan((sx, sy), self.view.copy())
         else:
@@ -122,6 +137,8 @@ class Gestures(Edits):
             g.end = (sx, sy)
             g.preview = self.nodes_in_rect(g.start, g.end)
             return Redraw.OVERLAY
+        if isinstance(g, NoteDrag):
+            return self._drag_note(g, sx, sy)
         if isinstance(g, Pan):
             if not g.moved and math.dist(g.start, (sx, sy)) < DRAG_THRESHOLD:
                 return Redraw.NONE
@@ -158,6 +175,13 @@ class Gestures(Edits):
             if not g.moved:
                 return self.select()
             return Redraw.VIEW
+        if isinstance(g, NoteDrag):
+            preview, self.note_preview = self.note_preview, None
+            if not g.moved or preview is None:
+                return Redraw.NONE
+            return self.edit_note(
+                g.note_id, rect=preview[1], label="resize note" if g.resize else "move note"
+            )
         return Redraw.NONE
 
     def pointer_out(self, sx: float, sy: float) -> Redraw:
@@ -185,7 +209,44 @@ class Gestures(Edits):
             return Redraw.SCENE | Redraw.VIEW
         if isinstance(g, Connect) and g.replacing is not None:
             return Redraw.OVERLAY | Redraw.EDGES
+        if isinstance(g, NoteDrag):
+            self.note_preview = None
+            return Redraw.STATIC
         return Redraw.OVERLAY
+
+    # groups and notes ----------------------------------------------------------------------
+    def _start_canvas_drag(self, item: CanvasHit, sx: float, sy: float) -> Redraw:
+        """A group's title bar drags its nodes; a note's body moves it, its corner resizes it."""
+        if item.kind == "group":
+            flags = self.pick_group(item.id)
+            ids = self.selected_ids
+            self.gesture = NodeDrag(
+                anchor=ids[0],
+                start=(sx, sy),
+                origins={n: (self.boxes[n].x, self.boxes[n].y) for n in ids},
+                positions=self._positions(ids),
+            )
+            return flags
+        flags = self.pick_note(item.id)
+        rect = self.note_rect(self.workflow.note(item.id))
+        self.gesture = NoteDrag(item.id, (sx, sy), rect, resize=item.kind == "note-corner")
+        return flags
+
+    def _drag_note(self, g: NoteDrag, sx: float, sy: float) -> Redraw:
+        if not g.moved and math.dist(g.start, (sx, sy)) < DRAG_THRESHOLD:
+            return Redraw.NONE
+        g.moved = True
+        z = self.view.zoom
+        dx, dy = (sx - g.start[0]) / z, (sy - g.start[1]) / z
+        x0, y0, x1, y1 = g.origin
+        if g.resize:
+            rect = (x0, y0, max(x0 + MIN_NOTE_SIZE, x1 + dx), max(y0 + MIN_NOTE_SIZE, y1 + dy))
+        else:
+            if self.snap:
+                dx, dy = round((x0 + dx) / GRID) * GRID - x0, round((y0 + dy) / GRID) * GRID - y0
+            rect = (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+        self.note_preview = (g.note_id, rect)
+        return Redraw.STATIC
 
     def _drag_nodes(self, g: NodeDrag, sx: float, sy: float) -> Redraw:
         flags = Redraw.LIVE

@@ -45,8 +45,14 @@ class EditorState(QuickAdd):
                 return self.paste()
             if k == "d":
                 return self.duplicate()
+            if k == "g":
+                return self.ungroup() if shift else self.group_selection(color=self.next_group_color())
+            if k == "b":
+                return self.toggle_bypass()
             return Redraw.NONE
         if key in ("Delete", "Backspace"):
+            if self.picked_note is not None and not self.selection:
+                return self.remove_note(self.picked_note)
             return self.delete_selection()
         if key == "Escape":
             if self.gesture is not None:

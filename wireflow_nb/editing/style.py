@@ -104,3 +104,45 @@ def fit_text(text: str, max_width: float, font_px: float) -> str:
     if len(text) <= n:
         return text
     return text[: max(0, n - 1)] + "\u2026"
+
+
+NOTE_FILL = "#fff8c5"
+NOTE_BORDER = "#e3c85a"
+#: how much of a bypassed node shows through the veil drawn over it
+BYPASS_VEIL = 0.55
+
+
+def note_lines(text: str, max_width: float, font_px: float) -> list[tuple[str, bool]]:
+    """A note's Markdown as wrapped lines ``(text, bold)``, kept cheap: ``#`` headings
+    bold, ``-``/``*`` items as bullets (continuation lines indented), ``**`` dropped,
+    words wrapped at about ``max_width`` (average glyph width, as ``fit_text``)."""
+    per_line = max(1, int(max_width / (0.6 * font_px)))
+    out: list[tuple[str, bool]] = []
+    for raw in text.splitlines() or [""]:
+        line = raw.rstrip()
+        stripped = line.lstrip()
+        bold = stripped.startswith("#")
+        lead = indent = ""
+        if bold:
+            stripped = stripped.lstrip("#").strip()
+        elif stripped[:2] in ("- ", "* ", "+ "):
+            lead, indent, stripped = "\u2022 ", "  ", stripped[2:].strip()
+        stripped = stripped.replace("**", "").replace("__", "").replace("`", "")
+        words = stripped.split()
+        current = lead
+        for word in words:
+            while len(word) > per_line - len(indent):  # a word longer than a line is cut
+                if current.strip():
+                    out.append((current, bold))
+                    current = indent
+                room = per_line - len(current)
+                out.append((current + word[:room], bold))
+                word, current = word[room:], indent
+            candidate = current + ("" if current.endswith(" ") or not current.strip() else " ") + word
+            if len(candidate) > per_line and current.strip():
+                out.append((current, bold))
+                current = indent + word
+            else:
+                current = candidate
+        out.append((current, bold))
+    return out

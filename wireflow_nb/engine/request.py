@@ -57,21 +57,22 @@ def engine_request(
     than running the nodes): the engine only reads them while ``execute`` runs, keeps
     the snapshot as JSON and plans from fresh copies of the inputs."""
     try:
-        if isinstance(workflow_or_request, Workflow):
+        options: dict[str, Any] = {
+            "target_node_id": target_node_id,
+            "trigger_data": trigger_data,
+            "iterator_configs": iterator_configs,
+        }
+        if isinstance(workflow_or_request, Workflow) and not workflow_or_request.bypassed:
             request = ExecuteRequest.model_construct(
                 nodes=workflow_or_request.nodes, edges=workflow_or_request.edges
             )
+            with_options(request, **options)
         elif isinstance(workflow_or_request, ExecuteRequest):
             request = workflow_or_request.model_copy()
             request.nodes = list(request.nodes)
-        else:
-            request = as_request(workflow_or_request)
-        with_options(
-            request,
-            target_node_id=target_node_id,
-            trigger_data=trigger_data,
-            iterator_configs=iterator_configs,
-        )
+            with_options(request, **options)
+        else:  # a workflow with bypassed nodes is rewritten knowing the options
+            request = as_request(workflow_or_request, **options)
     except ValidationError as exc:
         details = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "code": "bad_shape"}

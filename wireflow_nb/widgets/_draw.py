@@ -55,6 +55,7 @@ from ..editing.style import (
     rgb,
     status_color,
 )
+from ._draw_items import draw_bypass_veils, draw_groups_and_notes
 
 
 # -- transforms --------------------------------------------------------------------------
@@ -161,6 +162,8 @@ def draw_edges(
     layer: Any, state: EditorState, ratio: float, *, live: bool | None = False, cull: bool = True
 ) -> None:
     clear(layer, ratio, state.view)
+    if live is not None:  # group frames (of the dragged nodes: live) and notes under the edges
+        draw_groups_and_notes(layer, state, live=live)
     keys, pts, kinds = edge_geometry(state, live=live, cull=cull)
     if not keys:
         return
@@ -351,6 +354,7 @@ def _draw_batch(
             x, y, w, h = thumb_rect(b, size)
             layer.draw_image(widget, x, y, w, h)
     _draw_texts(layer, state, boxes, detail)
+    draw_bypass_veils(layer, state, boxes, bodies)
 
 
 def _draw_texts(layer: Any, state: EditorState, boxes: list[NodeBox], detail: bool) -> None:
@@ -537,6 +541,7 @@ def draw_scene(
     """Grid, every edge and every node on a single canvas."""
     draw_grid(canvas, state, ratio)
     apply_view(canvas, state.view, ratio)
+    draw_groups_and_notes(canvas, state, live=None)
     keys, pts, kinds = edge_geometry(state, live=None, cull=cull)
     if keys:
         canvas.line_width = max(2.0, 1.2 / state.view.zoom)

@@ -26,6 +26,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..editing.quickadd import MAX_CHOICES, QuickAddMenu
+from ..editing.scene import Redraw
+from ..editing.state import EditorState
 
 #: CSS px of the box: its width, and the heights of its field, of a listed type and of
 #: the hint (to keep the whole box inside the canvas).
@@ -39,12 +41,27 @@ class QuickAddBox:
     def __init__(
         self,
         canvas: widgets.DOMWidget,
-        size: tuple[float, float],
+        state: EditorState,
+        do: Callable[[Redraw], Any],
         *,
-        on_query: Callable[[str], Any],
-        on_pick: Callable[[int | None], Any],
+        guard: Callable[[Callable[[], Any]], Any],
     ) -> None:
-        self.size = size  # the canvas's CSS size
+        """``do(flags)`` draws what a change of ``state`` needs; ``guard(action)`` runs a
+        click's action (an error goes to the status line, not the output area)."""
+        self.size = (state.width, state.height)  # the canvas's CSS size
+
+        def on_query(change: dict[str, Any]) -> None:
+            if not self._showing:  # not our own value echoed back
+                do(state.quick_add_query(str(change["new"])))
+
+        def on_pick(index: int | None) -> None:
+            guard(lambda: do(state.quick_add_pick(index)))
+
+        def on_submit(_w: Any, content: dict[str, Any], _b: Any) -> None:
+            # Enter in the field: its front end sends "submit" (``on_submit`` is deprecated)
+            if content.get("event") == "submit":
+                on_pick(None)
+
         self.search = widgets.Text(
             placeholder="type to search node types",
             continuous_update=True,
@@ -52,9 +69,8 @@ class QuickAddBox:
         )
         self.search.add_class("wf-quickadd-search")
         self._showing = False
-        self.search.observe(lambda ch: self._showing or on_query(str(ch["new"])), names="value")
-        # Enter in the field: its front end sends "submit" (``on_submit`` is deprecated)
-        self.search.on_msg(lambda _w, content, _b: content.get("event") == "submit" and on_pick(None))
+        self.search.observe(on_query, names="value")
+        self.search.on_msg(on_submit)
         self.options = [
             widgets.Button(layout=widgets.Layout(width="100%", flex="0 0 auto", display="none"))
             for _ in range(MAX_CHOICES)

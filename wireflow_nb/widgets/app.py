@@ -407,6 +407,9 @@ class WorkflowApp(AccountActions, widgets.VBox):
             return None
         try:
             request = self._build_request(target_node_id=target_node_id)
+        except WorkflowValidationError as exc:  # a bypassed node that cannot pass through
+            self.message.show_problems(exc.problems)
+            return None
         except ValueError as exc:
             self.message.show(str(exc))
             return None

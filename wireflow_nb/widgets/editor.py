@@ -14,11 +14,7 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
   ports light up green, a refused drop says why (kind mismatch, cycle, input already
   fed); click an edge to select it; drag from an input that already has an edge to move
   that edge's end elsewhere (dropped on empty space, it stays);
-- quick add: drop a link on empty space, or double-click there (two presses within
-  0.4 s), and a search box at the pointer lists the types that can take the link (all
-  types for a double-click), best name match first; type to filter, arrows to move,
-  Enter (or a click) adds the node there, connected (one undo step), Escape closes
-  (see ``_quickadd.py``);
+- quick add: drop a link on empty space, or double-click there (see ``_quickadd.py``);
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
@@ -38,8 +34,8 @@ layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (se
 ``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
 label), ``wf-status`` (the last message: added, connected, refused: why, ...),
 ``wf-palette`` and its parts (see ``palette.py``), ``wf-inspector`` and its fields (see
-``inspector.py``), ``wf-quickadd`` (the quick-add box), ``wf-quickadd-search`` (its
-field), ``wf-quickadd-option`` (each type it lists).
+``inspector.py``), ``wf-blueprint-*``, ``wf-palette-blueprint-*`` (``_blueprints.py``),
+``wf-quickadd``, ``wf-quickadd-search``, ``wf-quickadd-option`` (``_quickadd.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
@@ -75,6 +71,7 @@ from ..editing.state import EditorState
 from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
+from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
 from ._quickadd import QuickAddBox
 from .inspector import NodeInspector
@@ -87,7 +84,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(widgets.VBox):
+class GraphEditor(BlueprintActions, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -130,14 +127,11 @@ class GraphEditor(widgets.VBox):
         #: node id -> (image widget, natural size) of the thumbnails drawn
         self._images = self._drawing.images
         self._drawing.listen(self._do, on_ready=self.redraw)
-        self.quick_add = QuickAddBox(
-            self.canvas,
-            (self.width, self.height),
-            on_query=lambda q: self._do(self.state.quick_add_query(q)),
-            on_pick=lambda i: self._guarded(lambda: self._do(self.state.quick_add_pick(i))),
-        )
+        self.quick_add = QuickAddBox(self.canvas, self.state, self._do, guard=self._guarded)
 
-        self.inspector = NodeInspector(self.catalog, on_edit=self._inspector_edit)
+        self.inspector = NodeInspector(
+            self.catalog, on_edit=self._inspector_edit, on_canvas=self._canvas_edit
+        )
         self.inspector.layout.max_height = f"{self.height}px"
         self.status = widgets.Label(value="")
         self.status.add_class("wf-status")
@@ -160,15 +154,14 @@ class GraphEditor(widgets.VBox):
         self._palette_list = self.palette.items
         # palette and canvas side by side; the inspector goes right of them when the output
         # area is wide enough, else below
-        main = widgets.HBox(
-            [self.palette, self.quick_add.stage],
-            layout=widgets.Layout(align_items="flex-start", min_width="0"),
-        )
+        row = widgets.Layout(align_items="flex-start", min_width="0")
+        main = widgets.HBox([self.palette, self.quick_add.stage], layout=row)
         body = widgets.HBox(
             [main, self.inspector], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
         )
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
+        self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
         self._bind(wf)
         self._initial_view()
         self.redraw()
@@ -186,6 +179,9 @@ class GraphEditor(widgets.VBox):
             "layout": self.auto_layout,
             "mode": self.toggle_mode,
             "snap": self.toggle_snap,
+            "group": self.group_selection,
+            "note": lambda: self.add_note(),
+            "bypass": self.toggle_bypass,
             "save": self._save_clicked,
             "load": self._load_clicked,
         }
@@ -302,10 +298,18 @@ class GraphEditor(widgets.VBox):
         edge = None
         if not ids and len(self.state.edge_selection) == 1:
             edge = self.state.edge_by_key(next(iter(self.state.edge_selection)))
-        shown = (ids, id(edge) if edge is not None else None)
+        s = self.state
+        picked = (
+            ("group", s.picked_group)
+            if s.picked_group
+            else ("note", s.picked_note)
+            if s.picked_note
+            else None
+        )
+        shown = (ids, id(edge) if edge is not None else None, picked)
         if force or shown != getattr(self, "_shown", None):
             self._shown = shown
-            self.inspector.show(self._workflow, ids, edge)
+            self.inspector.show(self._workflow, ids, edge, picked)
         else:
             self.inspector.refresh()
         self.buttons["undo"].disabled = not self.state.history.can_undo
@@ -404,6 +408,38 @@ class GraphEditor(widgets.VBox):
             self.inspector.refresh()
             self.buttons["undo"].disabled = not self.state.history.can_undo
             self.buttons["redo"].disabled = not self.state.history.can_redo
+
+    def _canvas_edit(self, kind: str, item_id: str, changes: dict[str, Any]) -> None:
+        """A change from the inspector's group, note or bypass field, as one undoable step."""
+        if kind == "group" and changes.get("ungroup"):
+            flags = self.state.ungroup(item_id)
+        elif kind == "group":
+            flags = self.state.edit_group(item_id, **changes)
+        elif kind == "note":
+            flags = self.state.edit_note(item_id, **changes)
+        else:
+            flags = self.state.set_bypass([item_id], bool(changes["on"]))
+        self._render(flags & ~Redraw.WORKFLOW)
+        self.buttons["undo"].disabled = not self.state.history.can_undo
+        self.buttons["redo"].disabled = not self.state.history.can_redo
+
+    # -- actions for groups, notes and bypass (also the toolbar's) --------------------------------
+    def group_selection(self) -> None:
+        """Group the selected nodes (Ctrl+G)."""
+        self._do(self.state.group_selection(color=self.state.next_group_color()))
+
+    def ungroup(self) -> None:
+        self._do(self.state.ungroup())
+
+    def add_note(self, text: str = "") -> str:
+        """Add a note in view; returns its id."""
+        note_id, flags = self.state.add_note(text)
+        self._do(flags)
+        return note_id
+
+    def toggle_bypass(self) -> None:
+        """Bypass the selected nodes, or stop (Ctrl+B)."""
+        self._do(self.state.toggle_bypass())
 
     # -- selection --------------------------------------------------------------------------------
     @property

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..models import Edge, Node, port_name
+from ._item_forms import CanvasHandler, apply_change, bypass_box, group_form, note_form
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, InputSpec
@@ -47,7 +48,13 @@ class NodeInspector(widgets.VBox):
 
     children: Any  # the VBox trait (annotated for mypy only)
 
-    def __init__(self, catalog: Catalog | None = None, *, on_edit: EditHandler | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        on_edit: EditHandler | None = None,
+        on_canvas: CanvasHandler | None = None,
+    ) -> None:
         super().__init__()
         self.add_class("wf-inspector")
         self.layout.width = "300px"
@@ -57,6 +64,9 @@ class NodeInspector(widgets.VBox):
         self.layout.overflow = "auto"
         self.catalog = catalog
         self.on_edit = on_edit
+        self.on_canvas = on_canvas
+        #: the picked group or note, ``("group", id)`` / ``("note", id)``: its form is shown
+        self.picked: tuple[str, str] | None = None
         self.workflow: Workflow | None = None
         self.node_id: str | None = None
         self.edge: Edge | None = None
@@ -71,8 +81,15 @@ class NodeInspector(widgets.VBox):
         self._render_empty("Select a node to edit its inputs.")
 
     # -- what to show ----------------------------------------------------------------------
-    def show(self, workflow: Workflow | None, node_ids: list[str], edge: Edge | None = None) -> None:
+    def show(
+        self,
+        workflow: Workflow | None,
+        node_ids: list[str],
+        edge: Edge | None = None,
+        picked: tuple[str, str] | None = None,
+    ) -> None:
         self.workflow = workflow
+        self.picked = picked
         self.node_id = node_ids[0] if len(node_ids) == 1 else None
         self.edge = edge if not node_ids else None
         self.count = len(node_ids)
@@ -85,6 +102,8 @@ class NodeInspector(widgets.VBox):
         wf = self.workflow
         if wf is None:
             self._render_empty("Select a node to edit its inputs.")
+            return
+        if self.picked is not None and self._show_picked(wf, *self.picked):
             return
         if self.node_id is None or not wf.has_node(self.node_id):
             if self.count > 1:
@@ -110,6 +129,35 @@ class NodeInspector(widgets.VBox):
             self._signature = signature
         else:
             self._update_values(node)
+
+    def _show_picked(self, wf: Workflow, kind: str, item_id: str) -> bool:
+        """The form of the picked group or note (False when it is gone)."""
+        exists = any(x.id == item_id for x in (wf.groups if kind == "group" else wf.notes))
+        if not exists:
+            return False
+        signature = ("item", kind, item_id)
+        if signature != self._signature:
+            rows, self.fields = (group_form if kind == "group" else note_form)(wf, item_id, self._send_item)
+            self._signature = signature
+            self.children = rows
+            return True
+        item: Any = wf.get_group(item_id) if kind == "group" else wf.note(item_id)
+        self._guard = True
+        try:
+            for name, w in self.fields.items():
+                if w.value != getattr(item, name):
+                    w.value = getattr(item, name)
+        finally:
+            self._guard = False
+        return True
+
+    def _send_item(self, kind: str, item_id: str, changes: dict[str, Any]) -> None:
+        if self._guard or self.workflow is None:
+            return
+        if self.on_canvas is not None:
+            self.on_canvas(kind, item_id, changes)
+        else:
+            apply_change(self.workflow, kind, item_id, changes)
 
     # -- building ------------------------------------------------------------------------------
     def _render_empty(self, text: str, *, raw: bool = False) -> None:
@@ -172,6 +220,10 @@ class NodeInspector(widgets.VBox):
         label.observe(lambda ch: self._write_label(ch["new"]), names="value")
         self.fields["label"] = label
         rows.append(label)
+        if self.workflow is not None:
+            bypass = bypass_box(self.workflow, node.id, self._send_item)
+            self.fields["__bypass__"] = bypass
+            rows.append(bypass)
         feeders = self._feeders(node)
         values = node.inputs
         for f in self._spec_fields(node):
@@ -282,6 +334,8 @@ class NodeInspector(widgets.VBox):
             for name, w in self.fields.items():
                 if name == "label":
                     new: Any = node.label
+                elif name == "__bypass__":
+                    new = self.workflow is not None and self.workflow.is_bypassed(node.id)
                 elif name == "__json__":
                     new = _json_text(node.data)
                 else:

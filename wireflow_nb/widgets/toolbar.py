@@ -1,5 +1,5 @@
 """``EditorToolbar``: the editor's buttons (undo, redo, delete, fit, zoom, layout, mode,
-snap, save, load), followed by whatever widgets the editor adds (its zoom label and file
+snap, group, note, bypass, save, load), followed by whatever widgets the editor adds (its zoom label and file
 name field).
 
 CSS classes: ``wf-toolbar`` (the bar) and ``wf-btn-<name>`` for each button of
@@ -24,6 +24,9 @@ BUTTONS = (
     ("layout", "Layout", "Arrange the nodes left to right (Shift+L)"),
     ("mode", "Mode: Select", "Drag on empty space selects (V) or pans (H)"),
     ("snap", "Snap: off", "Snap to the grid while dragging (S)"),
+    ("group", "Group", "Group the selected nodes (Ctrl+G; Ctrl+Shift+G ungroups)"),
+    ("note", "Note", "Add a Markdown note (never run)"),
+    ("bypass", "Bypass", "Bypass the selected nodes: pass their input through (Ctrl+B)"),
     ("save", "Save", "Save to the file named on the right"),
     ("load", "Load", "Load the file named on the right"),
 )
