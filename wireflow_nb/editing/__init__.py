@@ -26,5 +26,7 @@ Modules, each importing at run time only those above it (and numpy, ``models``, 
 - ``minimap``: the minimap's geometry (frame, mapping both ways, when it shows);
 - ``minimap_gestures``: ``MinimapGestures(Gestures)``, the press or drag on the minimap,
   bringing new nodes into view;
-- ``state``: ``EditorState(MinimapGestures)``, the keyboard; the class the shells use.
+- ``quickadd``: ``QuickAdd(Gestures)``, the quick-add box (a link dropped on empty
+  canvas, a double-click): ranking, double-click timer, one-step add + connect;
+- ``state``: ``EditorState(QuickAdd, MinimapGestures)``, the keyboard; the class the shells use.
 """

@@ -10,7 +10,8 @@ Imports ``models`` (and ``Workflow`` for types only); no widget library.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..models import Edge, Node, Position
@@ -223,9 +224,26 @@ class History:
         self.undo_stack: list[Command] = []
         self.redo_stack: list[Command] = []
         self._sealed = True
+        self._group: list[Command] | None = None
+
+    @contextmanager
+    def grouped(self, label: str) -> Iterator[None]:
+        """Record the commands pushed inside the block as one undo step (a ``Compound``)."""
+        outer, self._group = self._group, []
+        try:
+            yield
+        finally:
+            commands, self._group = self._group, outer
+            if len(commands) == 1:
+                self.push(commands[0])
+            elif commands:
+                self.push(Compound(commands, label=label))
 
     def push(self, command: Command) -> None:
         """Record a command that has been applied already."""
+        if self._group is not None:
+            self._group.append(command)
+            return
         top = self.undo_stack[-1] if self.undo_stack else None
         if (
             not self._sealed

@@ -368,13 +368,17 @@ class Gestures(CanvasEdits):
                     self.message = f"refused: {hit.node_id} has no {side} to connect"
                     return Redraw.STATUS
             else:
-                return Redraw.NONE
+                return self.link_dropped(g, sx, sy)
         node_id, port, _, _, check = g.candidates[i]
         if not check.ok:
             return self._refuse(g, node_id, port, check)
         if g.side == "out":
             return self.connect(g.node_id, g.port, node_id, port, replacing=g.replacing)
         return self.connect(node_id, port, g.node_id, g.port)
+
+    def link_dropped(self, g: Connect, sx: float, sy: float) -> Redraw:
+        """A link dropped on no node: cancelled here (``EditorState`` opens quick add)."""
+        return Redraw.NONE
 
     def _refuse(self, g: Connect, node_id: str, port: str, check: ConnectCheck) -> Redraw:
         if check.code == "cycle":  # now name the cycle's path

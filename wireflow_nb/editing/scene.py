@@ -64,6 +64,8 @@ class Redraw(IntFlag):
     VIEW = 128
     #: the workflow changed (nodes, edges, data or positions)
     WORKFLOW = 256
+    #: the quick-add box opened, closed or changed (``EditorState.quick_add``)
+    MENU = 512
     STATIC = EDGES | NODES
     SCENE = GRID | EDGES | NODES | LIVE | OVERLAY
 

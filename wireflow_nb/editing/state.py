@@ -2,7 +2,7 @@
 
 Ties the scene (boxes, view, selection, hit tests, undo/redo: ``scene``), the editing
 actions (``edits``), the pointer gestures (``gestures``; the minimap's first:
-``minimap_gestures``) and, here, the keyboard
+``minimap_gestures``), quick add (``quickadd``) and, here, the keyboard
 shortcuts. The ``Workflow`` stays the source of truth for nodes, edges, data and
 positions; every method returns ``Redraw`` flags that name what must be redrawn, so the
 widget shell draws only that (one ``hold_canvas`` batch per event).
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from .geometry import GRID, ZOOM_STEP
 from .minimap_gestures import MinimapGestures
+from .quickadd import QuickAdd
 from .scene import Redraw
 
 
-class EditorState(MinimapGestures):
+class EditorState(QuickAdd, MinimapGestures):
     """Everything the editor knows besides the workflow, and every gesture's logic.
 
     Screen coordinates here are CSS pixels of the canvas; the widget divides the
@@ -27,6 +28,8 @@ class EditorState(MinimapGestures):
     # keys -------------------------------------------------------------------------------------
     def key(self, key: str, shift: bool = False, ctrl: bool = False, meta: bool = False) -> Redraw:
         """A key press (the browser reports no key-up: no hold-to-pan)."""
+        if self.quick_add is not None:  # the open quick-add box takes every key
+            return self.quick_add_key(key, ctrl, meta)
         mod = ctrl or meta
         k = key.lower() if len(key) == 1 else key
         if mod:

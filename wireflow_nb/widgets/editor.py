@@ -12,31 +12,29 @@ Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
 - click a node to select it, drag it (or the whole selection) to move it;
 - drag from an output port to an input port (or the other way) to connect: compatible
   ports light up green, a refused drop says why (kind mismatch, cycle, input already
-  fed); a drop on empty space cancels; click an edge to select it; drag from an input
-  that already has an edge to move that edge's end elsewhere;
+  fed); click an edge to select it; drag from an input that already has an edge to move
+  that edge's end elsewhere (dropped on empty space, it stays);
+- quick add: drop a link on empty space, or double-click there (see ``_quickadd.py``);
 - drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
   button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
 - click or drag the minimap (bottom-right, when the graph is larger than the view) to
   move the view there (toolbar switch ``Map``: ``minimap_enabled``);
 - keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
-  Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, F (fit), + / - / 0 (zoom),
-  arrows (nudge; Shift: by 100), S (snap), Shift+L (layout). Cmd works as Ctrl.
+  Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, Ctrl+G / Ctrl+Shift+G (group,
+  ungroup), Ctrl+B (bypass), F (fit), + / - / 0 (zoom), arrows (nudge; Shift: by 100),
+  S (snap), Shift+L (layout). Cmd works as Ctrl.
 
-Coordinates: the browser reports mouse positions in canvas *buffer* pixels (the
-canvas's ``width``/``height`` attributes), which are CSS pixels times ``pixel_ratio``
-(2 by default, for sharp drawing on high-DPI screens). ``node_bounds``,
-``port_position`` and ``wireflow_nb.testing.EditorDriver`` all use those event
-coordinates; a browser test maps them to the page with
+Coordinates: mouse positions come in canvas *buffer* pixels (CSS pixels times
+``pixel_ratio``, 2 by default, for sharp drawing); ``node_bounds``, ``port_position`` and
+``wireflow_nb.testing.EditorDriver`` use them; a browser test maps them to the page with
 ``box.x + x * box.width / canvas.width``.
 
-CSS classes (for tests and styling):
-``wf-editor`` (the whole widget), ``wf-canvas`` (the ipycanvas ``MultiCanvas``; its top
-layer receives the events), ``wf-toolbar`` and its buttons ``wf-btn-<name>`` (see
-``toolbar.py``: ``wf-btn-undo``, ``wf-btn-zoom-in``, ...); ``wf-path`` (the file name used by Save/Load), ``wf-zoom`` (zoom
-label), ``wf-status`` (the last message: added, connected, refused: why, ...),
-``wf-minimap-toggle`` (the minimap's switch), ``wf-palette`` and its parts (see
-``palette.py``), ``wf-inspector`` and its fields (see ``inspector.py``), ``wf-blueprint-*``
-and ``wf-palette-blueprint-*`` (see ``_blueprints.py``).
+CSS classes: ``wf-editor`` (the whole widget), ``wf-canvas`` (the ``MultiCanvas``),
+``wf-toolbar`` and its ``wf-btn-<name>`` buttons (``toolbar.py``), ``wf-path``,
+``wf-zoom``, ``wf-status`` (the last message), ``wf-minimap-toggle``, ``wf-palette*``
+(``palette.py``), ``wf-inspector`` and its fields (``inspector.py``), ``wf-blueprint-*``
+and ``wf-palette-blueprint-*`` (``_blueprints.py``), ``wf-quickadd``,
+``wf-quickadd-search``, ``wf-quickadd-option`` (``_quickadd.py``).
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
@@ -77,9 +75,10 @@ from ..workflow import Workflow
 from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
 from ._minimap import MinimapControls, editor_body, minimap_toggle
+from ._quickadd import QuickAddBox
 from .inspector import NodeInspector
 from .palette import NodePalette
-from .toolbar import EditorToolbar
+from .toolbar import EditorToolbar, editor_actions
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +129,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
         #: node id -> (image widget, natural size) of the thumbnails drawn
         self._images = self._drawing.images
         self._drawing.listen(self._do, on_ready=self.redraw)
+        self.quick_add = QuickAddBox(self.canvas, self.state, self._do, guard=self._guarded)
 
         self.inspector = NodeInspector(
             self.catalog, on_edit=self._inspector_edit, on_canvas=self._canvas_edit
@@ -154,7 +154,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
         self.search = self.palette.search
         self.palette_buttons = self.palette.buttons
         self._palette_list = self.palette.items
-        body = editor_body(self.palette, self.canvas, self.inspector)
+        body = editor_body(self.palette, self.quick_add.stage, self.inspector)
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
         self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
@@ -165,22 +165,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
 
     # -- building the widgets -------------------------------------------------------------------
     def _make_toolbar(self) -> EditorToolbar:
-        actions = {
-            "undo": self.undo,
-            "redo": self.redo,
-            "delete": self.delete_selection,
-            "fit": self.fit,
-            "zoom-out": self.zoom_out,
-            "zoom-in": self.zoom_in,
-            "layout": self.auto_layout,
-            "mode": self.toggle_mode,
-            "snap": self.toggle_snap,
-            "group": self.group_selection,
-            "note": lambda: self.add_note(),
-            "bypass": self.toggle_bypass,
-            "save": self._save_clicked,
-            "load": self._load_clicked,
-        }
+        actions = editor_actions(self)  # toolbar.ACTIONS: the method each button calls
         self.minimap_toggle = minimap_toggle(lambda on: self._guarded(lambda: self._minimap_switched(on)))
         after = [self.minimap_toggle, self.zoom_label, self.path]
         bar = EditorToolbar(actions, guard=self._guarded, after=after)
@@ -271,7 +256,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
     def redraw(self) -> None:
         """Draw every layer from the state (what a new browser view needs)."""
         self._drawing.live_drawn = True  # force the live layers to be cleared too
-        self._render(Redraw.SCENE | Redraw.VIEW)
+        self._render(Redraw.SCENE | Redraw.VIEW | Redraw.MENU)
 
     def _render(self, flags: Redraw) -> None:
         if self._batch_depth:
@@ -283,6 +268,8 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
             self.zoom_label.value = f"{round(s.view.zoom * 100)}%"
         if flags & Redraw.STATUS:
             self.status.value = s.message
+        if flags & Redraw.MENU:
+            self.quick_add.show(s.quick_add)
         if flags & (Redraw.SELECTION | Redraw.WORKFLOW):
             if s.gesture is not None:
                 # building the inspector's widgets waits for the release: a press that

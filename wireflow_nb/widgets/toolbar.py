@@ -38,6 +38,30 @@ def _button(name: str, description: str, tooltip: str, width: str = "auto") -> w
     return b
 
 
+#: the ``GraphEditor`` method each button calls (with no argument)
+ACTIONS = {
+    "undo": "undo",
+    "redo": "redo",
+    "delete": "delete_selection",
+    "fit": "fit",
+    "zoom-out": "zoom_out",
+    "zoom-in": "zoom_in",
+    "layout": "auto_layout",
+    "mode": "toggle_mode",
+    "snap": "toggle_snap",
+    "group": "group_selection",
+    "note": "add_note",
+    "bypass": "toggle_bypass",
+    "save": "_save_clicked",
+    "load": "_load_clicked",
+}
+
+
+def editor_actions(editor: Any) -> dict[str, Callable[[], Any]]:
+    """Each button's action: the bound method of ``editor`` that ``ACTIONS`` names."""
+    return {name: getattr(editor, method) for name, method in ACTIONS.items()}
+
+
 class EditorToolbar(widgets.HBox):
     """One button per ``BUTTONS`` entry; a click runs ``guard(actions[name])``."""
 
