@@ -54,7 +54,7 @@ def test_high_dpi_buffer_and_css_size():
     e = GraphEditor(three_nodes(), width=800, height=500)
     assert (e.canvas.width, e.canvas.height) == (1600, 1000)
     # CSS: the row's width left by the palette (and the inspector beside), at most 800 px
-    assert e.canvas.layout.max_width == "800px" and e.canvas.layout.flex == "1 1 0%"
+    assert e.canvas.layout.max_width == "min(800px, 100%)" and e.canvas.layout.flex == "1 1 0%"
     assert all(layer.width == 1600 for layer in e.canvas._canvases)
     one = GraphEditor(three_nodes(), pixel_ratio=1)
     assert one.canvas.width == 960

@@ -26,6 +26,12 @@ from ..editing.state import EditorState
 from . import _draw
 from ._minimap import draw_minimap
 
+def css_max_width(width: int) -> str:
+    """The canvas's CSS max width: its own size (wider, its buffer would blur) and never
+    more than the cell it is in (the quick-add stage, which shrinks with the page)."""
+    return f"min({width}px, 100%)"
+
+
 #: Layer order, bottom to top; the last receives the events.
 LAYERS = ("grid", "edges", "live_edges", "nodes", "live_nodes", "overlay")
 
@@ -44,7 +50,7 @@ class EditorCanvas:
             # a buffer of width x ratio would blur), its height following the aspect
             # ratio; events stay in buffer pixels, so nothing breaks
             layout=widgets.Layout(
-                width="auto", max_width=f"{width}px", height="auto", min_width="0", flex="1 1 0%"
+                width="auto", max_width=css_max_width(width), height="auto", min_width="0", flex="1 1 0%"
             ),
         )
         self.canvas.add_class("wf-canvas")
@@ -115,7 +121,7 @@ class EditorCanvas:
         """A new size in CSS pixels (buffer: times the pixel ratio); redraw after."""
         pr = self.pixel_ratio
         self.canvas.width, self.canvas.height = round(width * pr), round(height * pr)
-        self.canvas.layout.max_width = f"{width}px"
+        self.canvas.layout.max_width = css_max_width(width)
 
     def set_thumbnail(self, node_id: str, png: bytes | None) -> bool:
         """Show ``png`` in a node (``None`` removes it); False when nothing changed."""

@@ -93,9 +93,9 @@ class QuickAddBox:
         )
         self.box.add_class("wf-quickadd")
         # the canvas and the box in one grid cell: the box (later) lies over the canvas;
-        # the canvas shrinks with the cell when the output area is narrower
+        # the canvas shrinks with the cell when the output area is narrower (its max width
+        # is _layers.css_max_width: min(its size, 100%))
         canvas.layout.grid_area = "1 / 1"
-        canvas.layout.max_width = "100%"
         self.stage = widgets.GridBox(
             [canvas, self.box],
             layout=widgets.Layout(
