@@ -152,3 +152,36 @@ def test_a_bad_file_shows_a_note_in_the_palette_not_an_error() -> None:
     editor = GraphEditor()
     note = one(editor.palette, "wf-palette-blueprints-skipped")
     assert "1 file skipped" in note.value and "bad.json" in note.value
+
+
+def test_quick_add_by_double_click_lists_blueprints_and_inserts_one_at_the_point(
+    driver: EditorDriver, editor: GraphEditor
+) -> None:
+    driver.drag((20, 20), (1300, 400))
+    save_through_form(editor, "Fox pair")
+    before = [n.id for n in editor.workflow.nodes]
+    x, y = driver.empty_point()
+    driver.double_click(x, y)
+    menu = editor.state.quick_add
+    assert menu is not None and [c.label for c in menu.found if c.item is not None] == ["Fox pair"]
+    assert menu.found[-1].item is not None  # no words typed: after the node types
+    for key in "fox":
+        driver.key(key)
+    choice = menu.found[0]  # typed words its name holds: first
+    assert (choice.label, choice.category, choice.item.name) == ("Fox pair", "blueprint", "Fox pair")
+    assert editor.quick_add.options[0].description.startswith("Fox pair")
+    driver.key("Enter")
+    new = [n.id for n in editor.workflow.nodes if n.id not in before]
+    assert len(new) == 2 and not set(new) & set(before)
+    group = editor.workflow.group_of(new[0])
+    assert group is not None and group.title == "Fox pair"
+    wx, wy = editor.state.view.to_world(x / editor.pixel_ratio, y / editor.pixel_ratio)
+    top_left = min((n.position.x, n.position.y) for n in editor.workflow.nodes if n.id in new)
+    assert top_left == (round(wx), round(wy)) or abs(top_left[0] - wx) < 1 and abs(top_left[1] - wy) < 1
+    assert editor.state.quick_add is None
+    driver.key("z", ctrl=True)  # one undo step takes the whole insert back
+    assert [n.id for n in editor.workflow.nodes] == before and editor.workflow.groups == []
+    # a dragged link lists node types only (a blueprint has no port to take it)
+    driver.drag(editor.port_position("image", "images", "out"), (x, y))
+    assert editor.state.quick_add is not None
+    assert all(c.item is None for c in editor.state.quick_add.found)

@@ -84,6 +84,8 @@ class Choice:
     label: str
     category: str
     port: str | None = None
+    #: something else than a node type to insert (a blueprint: ``QuickAdd.extra_choices``)
+    item: Any = None
 
 
 def link_port(spec: NodeSpec, link: Link) -> tuple[str, bool] | None:
@@ -194,6 +196,11 @@ class QuickAdd(Gestures):
         self.double_click = DoubleClick()
         #: the clock of the double-click timer (tests give their own)
         self.clock: Callable[[], float] = time.monotonic
+        #: more entries for a menu with no link (query -> choices whose ``item`` is set),
+        #: listed after the types, and how to insert one at a world point; the widget sets
+        #: them for blueprints (``editing`` cannot import ``blueprints``)
+        self.extra_choices: Callable[[str], list[Choice]] | None = None
+        self.insert_item: Callable[[Any, tuple[float, float]], Redraw] | None = None
 
     def set_workflow(self, workflow: Workflow) -> None:
         self.quick_add = None
@@ -243,6 +250,10 @@ class QuickAdd(Gestures):
             return Redraw.NONE
         m.query = query
         m.found = choices(self.catalog, m.link, query)
+        if m.link is None and self.extra_choices is not None:
+            # typed words that a blueprint's name or category holds: it comes first
+            extra = self.extra_choices(query)
+            m.found = [*extra, *m.found] if query.strip() else [*m.found, *extra]
         m.index = 0
         return Redraw.MENU
 
@@ -279,6 +290,8 @@ class QuickAdd(Gestures):
         if choice is None:
             return Redraw.NONE
         self.quick_add = None
+        if choice.item is not None and self.insert_item is not None:
+            return self.insert_item(choice.item, m.world) | Redraw.MENU | Redraw.STATUS
         link = m.link if m.link is not None and m.link.node_id in self.boxes else None
         x, y = m.world
         if link is not None and choice.port is not None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..blueprints import Blueprint, BlueprintFileError, BlueprintList, blueprints, insert_in_view
+from ..editing.quickadd import Choice
 
 if TYPE_CHECKING:
     from ..editing.scene import Redraw
@@ -176,6 +177,12 @@ class BlueprintActions:
         p.children = (*p.children[:-1], self.blueprint_section, p.children[-1])
         p.search.observe(lambda ch: self.blueprint_section.show(ch["new"]), names="value")
         self.children = (self.children[0], self.blueprint_form, *self.children[1:])
+        self._blueprints = BlueprintList()
+        # quick add with no link (a double-click) lists the blueprints after the types
+        self.state.extra_choices = lambda query: [
+            Choice(f"blueprint:{bp.slug}", bp.name, "blueprint", item=bp) for bp in self._blueprints.search(query)
+        ]
+        self.state.insert_item = lambda bp, at: insert_in_view(self.state, bp, at)[1]
         self.refresh_blueprints()
 
     def _blueprint_path(self, bp: Blueprint) -> Path | None:
@@ -188,7 +195,7 @@ class BlueprintActions:
 
     def refresh_blueprints(self) -> BlueprintList:
         """Read the folder again and show its blueprints in the palette."""
-        items = self.blueprint_list()
+        items = self._blueprints = self.blueprint_list()
         self.blueprint_section.set_items(items)
         return items
 

@@ -26,6 +26,7 @@ from ..editing.state import EditorState
 from . import _draw
 from ._minimap import draw_minimap
 
+
 def css_max_width(width: int) -> str:
     """The canvas's CSS max width: its own size (wider, its buffer would blur) and never
     more than the cell it is in (the quick-add stage, which shrinks with the page)."""
