@@ -177,7 +177,7 @@ def test_quick_add_by_double_click_lists_blueprints_and_inserts_one_at_the_point
     assert group is not None and group.title == "Fox pair"
     wx, wy = editor.state.view.to_world(x / editor.pixel_ratio, y / editor.pixel_ratio)
     top_left = min((n.position.x, n.position.y) for n in editor.workflow.nodes if n.id in new)
-    assert top_left == (round(wx), round(wy)) or abs(top_left[0] - wx) < 1 and abs(top_left[1] - wy) < 1
+    assert top_left == (round(wx), round(wy)) or (abs(top_left[0] - wx) < 1 and abs(top_left[1] - wy) < 1)
     assert editor.state.quick_add is None
     driver.key("z", ctrl=True)  # one undo step takes the whole insert back
     assert [n.id for n in editor.workflow.nodes] == before and editor.workflow.groups == []
