@@ -1,7 +1,8 @@
 """How fast the graph editor answers the mouse in a real browser, next to the floor.
 
 Real JupyterLab in Debian's headless Chromium (the e2e harness, ``tests/e2e``), one
-notebook holding two canvases:
+notebook showing two canvases in one output, one above the other (so a press on either
+never changes JupyterLab's active cell; the page is 1280x1700, so both stay in view):
 
 - the floor: a bare ``ipycanvas.Canvas`` of the editor's buffer size whose
   ``on_mouse_down`` / ``on_mouse_move`` handlers draw a square where the mouse is, in one
@@ -20,6 +21,7 @@ capturing listener. Measured, for both canvases, interleaved in each round:
 - drag: a ``--moves`` move drag (the editor: of a node with an edge), each move waiting
   for its frame; from each move to the next frame.
 
+Floor and editor alternate (click by click, drag by drag), so both see the same load.
 Between gestures the kernel and the page settle (a kernel no-op answered, no frame for
 80 ms). Printed: median and p90 per case, the ratio of the medians to the floor's, the
 targets (issue 12, item 9: click <= 1.2x the floor, drag move-to-frame <= 2x), and what
@@ -51,7 +53,8 @@ from tests.e2e.lab import CanvasHandle, EditorHandle, NotebookPage
 
 NOTEBOOK = "bench_browser.ipynb"
 FLOOR_CLASS = "wf-bench-floor"
-TARGETS = {"click": 1.2, "drag": 2.0}  # at most this many times the floor's median
+TARGETS = {"click": 1.2, "drag": 2.0}
+VIEWPORT = {"width": 1280, "height": 1700}  # at most this many times the floor's median
 
 _FLOOR_CELL = """\
 import time as _time
@@ -88,7 +91,6 @@ def _square(x, y):
 floor.on_mouse_down(_square)
 floor.on_mouse_move(_square)
 _time_handlers(floor, "floor")
-floor
 """
 
 _EDITOR_CELL = """\
@@ -115,7 +117,8 @@ def build_workflow(n):
 
 editor = GraphEditor(build_workflow(N_NODES), width=960, height=600)
 _time_handlers(editor.canvas._canvases[-1], "editor")  # the top layer receives the events
-editor
+# one output for both: a press on either never changes JupyterLab's active cell
+_widgets.VBox([floor, editor])
 """
 
 
@@ -186,9 +189,12 @@ class Target:
         self.settle()
         return got and self._record("click", event, until)
 
-    def drag(self, moves: int, direction: int) -> int:
-        """A drag of ``moves`` moves of 4 page px (right if ``direction`` > 0, else left),
-        each waiting for its frame; returns how many moves drew no frame."""
+    def after_drag(self) -> None:
+        """Put back what the drag changed, so that every round starts alike."""
+
+    def drag(self, moves: int) -> int:
+        """A drag of ``moves`` moves of 4 page px to the right (and 1 down), each waiting
+        for its frame; returns how many moves drew no frame."""
         mouse = self.nb.page.mouse
         x, y = self.press_point()
         mouse.move(x, y)
@@ -198,7 +204,7 @@ class Target:
         events: list[tuple[str, float, float]] = []
         missed = 0
         for i in range(1, moves + 1):
-            mouse.move(x + direction * 4 * i, y + direction * i)
+            mouse.move(x + 4 * i, y + i)
             events.append(self._event("mousemove"))
             if self.canvas.wait_own_frame_after(events[-1][1], timeout=3.0) is None:
                 missed += 1
@@ -207,6 +213,7 @@ class Target:
         ends = [e[1] for e in events[1:]] + [self.canvas.now()]
         for event, until in zip(events, ends, strict=True):
             self._record("drag", event, until)
+        self.after_drag()
         self.settle()
         return missed
 
@@ -229,6 +236,9 @@ class Editor(Target):
 
     def press_point(self) -> tuple[float, float]:
         return self.editor.node_grab_point(self.node)
+
+    def after_drag(self) -> None:
+        self.nb.execute("editor.undo()")  # the node back where it was (not over a neighbour)
 
 
 def _middle_node(nb: NotebookPage) -> str:
@@ -257,6 +267,7 @@ def measure(
     """Open the two canvases in ``page`` (a JupyterLab serving ``root``), measure, and
     return the samples per canvas and gesture, the kernel's handler times and the graph."""
     (root / NOTEBOOK).write_text(json.dumps(notebook(nodes), indent=1))
+    page.set_viewport_size(VIEWPORT)  # both canvases in view: no scrolling between gestures
     nb = NotebookPage(page, lab_url(NOTEBOOK), NOTEBOOK)
     nb.open()
     nb.run_all()
@@ -271,13 +282,15 @@ def measure(
         "{'nodes': len(editor.workflow.nodes), 'edges': len(editor.workflow.edges), 'zoom': editor.view.zoom}"
     )
     nb.execute("for _s in _bench_ms.values():\n    for _l in _s.values(): _l.clear()")
+    where = f"(lambda p: [p.x, p.y])(editor.workflow.node({editor.node!r}).position)"
+    start = nb.eval_json(where)
     missed = {"floor": 0, "editor": 0}
     for r in range(rounds):
-        for target in (floor, editor):
-            for _ in range(clicks):
+        for _ in range(clicks):  # alternately, so that both see the same load
+            for target in (floor, editor):
                 target.click()
         for target in (floor, editor):
-            missed[target.name] += target.drag(moves, 1 if r % 2 == 0 else -1)
+            missed[target.name] += target.drag(moves)
         log(f"round {r + 1}/{rounds} done")
     nb.assert_no_errors()
     return {
@@ -285,6 +298,7 @@ def measure(
         "samples": {t.name: t.samples for t in (floor, editor)},
         "handler_ms": nb.eval_json("_bench_ms"),
         "missed": missed,
+        "node": {"id": editor.node, "put_back": nb.eval_json(where) == start},
         "settings": {"nodes": nodes, "moves": moves, "clicks": clicks, "rounds": rounds},
     }
 

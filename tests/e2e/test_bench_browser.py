@@ -17,6 +17,7 @@ def test_the_browser_benchmark_times_frames_after_real_events(page, jupyter_serv
     result = measure(page, jupyter_server.root, jupyter_server.lab_url, nodes=6, moves=4, clicks=2, rounds=1)
     assert result["graph"]["nodes"] == 6 and result["graph"]["edges"] == 3
     assert result["missed"] == {"floor": 0, "editor": 0}  # every move drew a frame
+    assert result["node"]["put_back"]  # every round drags the same node from the same place
     for name in ("floor", "editor"):
         for gesture, count in (("click", 2), ("drag", 4)):
             samples = result["samples"][name][gesture]
