@@ -45,7 +45,7 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``open_file``, ``redraw``.
 
 The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
-browser's events to it and draws what its ``Redraw`` flags name on six ipycanvas layers
+browser's events to it and draws what its ``Redraw`` flags name on five ipycanvas layers
 (``_layers.py``): each browser event is answered by at most one ``hold_canvas`` batch,
 i.e. one message.
 """
@@ -259,7 +259,6 @@ class GraphEditor(widgets.VBox):
 
     def redraw(self) -> None:
         """Draw every layer from the state (what a new browser view needs)."""
-        self._drawing.live_drawn = True  # force the live layers to be cleared too
         self._render(Redraw.SCENE | Redraw.VIEW)
 
     def _render(self, flags: Redraw) -> None:
