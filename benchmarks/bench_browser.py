@@ -18,8 +18,9 @@ capturing listener. Measured, for both canvases, interleaved in each round:
 
 - click: mouse down to the first frame on that canvas (the editor: a press on a node with
   nothing selected, so the selection is drawn);
-- drag: a ``--moves`` move drag (the editor: of a node with an edge), each move waiting
-  for its frame; from each move to the next frame.
+- drag: a ``--moves`` move drag of 4 page px a move (the editor: of a node with an edge
+  near the middle, undone after each round), each move waiting for its frame; from each
+  move to the next frame.
 
 Floor and editor alternate (click by click, drag by drag), so both see the same load.
 Between gestures the kernel and the page settle (a kernel no-op answered, no frame for
