@@ -115,25 +115,37 @@ _KERNEL_ERRORS_JS = (
 
 # Count the frames copied onto visible canvases inside `root` (ipycanvas draws on a
 # detached canvas, then every view copies it with drawImage), and time mouse events.
+# Also: each canvas given to `target` gets its own list of frames ([time, calls]), and
+# `calls` counts every 2D drawing call on any canvas (detached ones included), so the
+# work done between an event ([type, time, calls]) and a frame can be told.
 _FRAME_PROBE_JS = """
 (rootSelector) => {
   if (window.__wfProbe) { window.__wfProbe.root = rootSelector; return; }
-  const probe = window.__wfProbe = {root: rootSelector, frames: [], events: []};
-  const orig = CanvasRenderingContext2D.prototype.drawImage;
+  const probe = window.__wfProbe = {root: rootSelector, frames: [], events: [], calls: 0, targets: {}};
+  const proto = CanvasRenderingContext2D.prototype;
+  const orig = proto.drawImage;
   probe.drawMs = [];  // [end time, duration] of each copy onto a visible layer
-  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+  proto.drawImage = function (...args) {
+    probe.calls++;
     const t = performance.now();
     const result = orig.apply(this, args);
     const c = this.canvas;
-    if (c && c.isConnected && c.closest && c.closest(probe.root)) {
+    if (c && c.isConnected && c.closest) {
       const end = performance.now();
-      probe.frames.push(end);
-      probe.drawMs.push([end, end - t]);
+      if (c.closest(probe.root)) {
+        probe.frames.push(end);
+        probe.drawMs.push([end, end - t]);
+      }
+      for (const sel in probe.targets) if (c.closest(sel)) probe.targets[sel].push([end, probe.calls]);
     }
     return result;
   };
+  for (const name of ['fillRect', 'strokeRect', 'clearRect', 'fill', 'stroke', 'fillText', 'strokeText', 'putImageData']) {
+    const f = proto[name];
+    proto[name] = function (...args) { probe.calls++; return f.apply(this, args); };
+  }
   for (const type of ['mousedown', 'mousemove', 'mouseup', 'wheel', 'keydown']) {
-    document.addEventListener(type, (e) => probe.events.push([type, performance.now()]), true);
+    document.addEventListener(type, (e) => probe.events.push([type, performance.now(), probe.calls]), true);
   }
 }
 """
@@ -232,7 +244,22 @@ class CanvasHandle:
 
     # -- frames and timing -----------------------------------------------------------
     def install_probe(self) -> None:
+        """Probe the page's canvas drawing (once a page), with frames counted on this
+        canvas, which also becomes a target of its own (see ``frames_since``)."""
         self.page.evaluate(_FRAME_PROBE_JS, self.selector)
+        self.page.evaluate(
+            "(sel) => { const t = window.__wfProbe.targets; t[sel] = t[sel] || []; }", self.layers_selector
+        )
+
+    def frames_since(self, t0: float) -> list[list[float]]:
+        """``[time, calls]`` of each frame copied onto this canvas after page time ``t0``
+        (``calls``: 2D drawing calls made on any canvas of the page so far)."""
+        return list(
+            self.page.evaluate(
+                "([sel, t0]) => window.__wfProbe.targets[sel].filter(f => f[0] > t0)",
+                [self.layers_selector, t0],
+            )
+        )
 
     def frame_count(self) -> int:
         return int(self.page.evaluate("() => window.__wfProbe.frames.length"))
@@ -249,6 +276,41 @@ class CanvasHandle:
                   return performance.now();
                 }""",
                 [list(p) for p in points],
+            )
+        )
+
+    def wait_own_frame_after(self, t0: float, timeout: float = 5.0) -> float | None:
+        """Time (ms, page clock) of the first frame copied onto this canvas after ``t0``
+        (``install_probe`` first), or None."""
+        return self.page.evaluate(
+            """async ([sel, t0, timeoutMs]) => {
+              const frames = window.__wfProbe.targets[sel];
+              const end = performance.now() + timeoutMs;
+              while (performance.now() < end) {
+                const f = frames.find(f => f[0] > t0);
+                if (f !== undefined) return f[0];
+                await new Promise(r => setTimeout(r, 1));
+              }
+              return null;
+            }""",
+            [self.layers_selector, t0, timeout * 1000],
+        )
+
+    def wait_quiet(self, quiet_ms: float = 80.0, timeout: float = 10.0) -> bool:
+        """Wait until no frame was copied onto this canvas for ``quiet_ms``; False on timeout."""
+        return bool(
+            self.page.evaluate(
+                """async ([sel, quietMs, timeoutMs]) => {
+                  const frames = window.__wfProbe.targets[sel];
+                  const end = performance.now() + timeoutMs;
+                  while (performance.now() < end) {
+                    const last = frames.length ? frames[frames.length - 1][0] : -Infinity;
+                    if (performance.now() - last >= quietMs) return true;
+                    await new Promise(r => setTimeout(r, 5));
+                  }
+                  return false;
+                }""",
+                [self.layers_selector, quiet_ms, timeout * 1000],
             )
         )
 

@@ -285,10 +285,43 @@ def test_one_message_per_move_and_only_live_layers_while_dragging(driver, editor
             driver.move(x + 20 * i, y + 3 * i)
             assert log.count <= i - 1
     assert log.count == 10
-    assert layers_drawn(editor, log) == {"live_edges", "live_nodes"}
+    assert layers_drawn(editor, log) == {"live"}  # one layer: one composite a move
     with count_messages() as log:
         driver.up(x + 220, y + 33)
     assert log.canvas_commands()  # the release settles everything back on the static layers
+
+
+def commands_by_layer(editor: GraphEditor, log) -> dict[str, list[int]]:
+    """The command codes of the logged canvas messages, per layer drawn on (call
+    ``forget_current_layer`` before logging)."""
+    ids = {f"IPY_MODEL_{editor.layers[name].model_id}": name for name in LAYERS}
+    out: dict[str, list[int]] = {}
+    layer = None
+    for c in log.canvas_commands():
+        if c[0] == SWITCH:
+            layer = ids.get(c[1][0])
+        elif layer is not None:
+            out.setdefault(layer, []).append(c[0])
+    return out
+
+
+def test_the_dragged_edges_leave_the_live_layer_on_release(driver, editor):
+    x, y = driver.node_center("image")  # it has an edge in
+    driver.move(x, y)
+    driver.down(x, y)
+    driver.move(x + 40, y + 10)
+    forget_current_layer(editor)
+    with count_messages() as log:
+        driver.move(x + 60, y + 20)
+    live = commands_by_layer(editor, log)["live"]
+    clear, edge = COMMANDS["clear"], COMMANDS["strokeStyledLineSegments"]
+    assert edge in live and live.index(edge) > max(i for i, c in enumerate(live) if c == clear)  # kept
+    forget_current_layer(editor)
+    with count_messages() as log:
+        driver.up(x + 60, y + 20)
+    live = commands_by_layer(editor, log)["live"]
+    assert clear in live and edge not in live  # cleared: the edge is back on its layer
+    assert edge in commands_by_layer(editor, log)["edges"]
 
 
 @pytest.mark.parametrize("gesture", ["connect", "box", "pan"])
@@ -457,7 +490,7 @@ def test_pressing_a_node_sends_one_small_batch_and_the_inspector_follows_on_rele
     forget_current_layer(editor)
     with count_messages() as log:
         driver.down(x, y)
-    assert log.count == 1 and layers_drawn(editor, log) == {"live_nodes"}  # the outline only
+    assert log.count == 1 and layers_drawn(editor, log) == {"live"}  # the outline only
     assert editor.inspector.node_id is None  # no widget built while the mouse is down
     driver.up(x, y)
     assert editor.inspector.node_id == "resize"

@@ -109,7 +109,7 @@ def test_the_minimap_is_not_redrawn_while_a_node_is_dragged(wide):
     with count_messages() as log:
         for i in range(2, 12):
             driver.move(x + 20 * i, y + 3 * i)
-    assert layers_drawn(wide, log) == {"live_edges", "live_nodes"} and not minimap_drawn(wide, log)
+    assert layers_drawn(wide, log) == {"live"} and not minimap_drawn(wide, log)
     with count_messages() as log:
         driver.up(x + 220, y + 33)
     assert minimap_drawn(wide, log)  # the graph changed: drawn again, once

@@ -1,12 +1,15 @@
-"""The editor's canvas: six ipycanvas layers drawn from an ``EditorState``.
+"""The editor's canvas: five ipycanvas layers drawn from an ``EditorState``.
 
-Owns the ``MultiCanvas`` and its layers, bottom to top ``grid``, ``edges``,
-``live_edges``, ``nodes``, ``live_nodes``, ``overlay`` (the last receives the events);
-which layers a ``Redraw`` flag redraws, in one ``hold_canvas`` batch (one message); and
-the node thumbnails drawn on them; and where things are in its event coordinates (canvas
-buffer pixels: CSS pixels times the pixel ratio). While nodes are dragged they and their edges are
-drawn on the live layers alone; otherwise ``live_nodes`` holds the selection outlines,
-so selecting redraws no node.
+Owns the ``MultiCanvas`` and its layers, bottom to top ``grid``, ``edges``, ``nodes``,
+``live``, ``overlay`` (the last receives the events); which layers a ``Redraw`` flag
+redraws, in one ``hold_canvas`` batch (one message); and the node thumbnails drawn on
+them; and where things are in its event coordinates (canvas buffer pixels: CSS pixels
+times the pixel ratio). While nodes are dragged they and their edges are drawn on the
+``live`` layer alone (the edges over the still nodes until the release); otherwise it
+holds the selection outlines, so selecting redraws no node. One layer for what moves:
+the browser composites every layer again for each layer a batch touches (ipycanvas'
+``MultiCanvas``), so a drag step costs one composite, not three
+(``benchmarks/bench_browser.py``).
 
 The canvas's mouse and key events go to the state (``listen``), what they change is
 drawn back (``draw``); the ``GraphEditor`` (``widgets/editor.py``) builds the panels
@@ -34,7 +37,7 @@ def css_max_width(width: int) -> str:
 
 
 #: Layer order, bottom to top; the last receives the events.
-LAYERS = ("grid", "edges", "live_edges", "nodes", "live_nodes", "overlay")
+LAYERS = ("grid", "edges", "nodes", "live", "overlay")
 
 
 class EditorCanvas:
@@ -58,8 +61,6 @@ class EditorCanvas:
         self.layers = {name: self.canvas[i] for i, name in enumerate(LAYERS)}
         #: node id -> (image widget, natural size) of each thumbnail
         self.images: dict[str, tuple[widgets.Image, tuple[int, int]]] = {}
-        #: the live layers hold dragged nodes (so they must be cleared after the drag)
-        self.live_drawn = False
 
     def listen(self, handle: Callable[[Redraw], None], *, on_ready: Callable[[], None]) -> None:
         """Send the canvas's events to the state (in its screen coordinates: event
@@ -100,17 +101,14 @@ class EditorCanvas:
                     _draw.draw_nodes(layers["nodes"], s, pr, images=self.images, outline_selected=False)
                     draw_minimap(layers["nodes"], s, pr)  # over the nodes, in its corner
                 if flags & Redraw.LIVE:
-                    # the live layers: nodes being dragged (and their edges), or else
-                    # the selection outlines
+                    # the live layer: nodes being dragged over their edges, or else the
+                    # selection outlines (each clears it first)
+                    live = layers["live"]
                     if s.moving:
-                        _draw.draw_edges(layers["live_edges"], s, pr, live=True)
-                        _draw.draw_nodes(layers["live_nodes"], s, pr, s.moving, images=self.images)
-                        self.live_drawn = True
+                        _draw.draw_edges(live, s, pr, live=True)
+                        _draw.draw_nodes(live, s, pr, s.moving, images=self.images, clear_first=False)
                     else:
-                        if self.live_drawn:
-                            _draw.clear(layers["live_edges"], pr)
-                            self.live_drawn = False
-                        _draw.draw_selection(layers["live_nodes"], s, pr)
+                        _draw.draw_selection(live, s, pr)
                 if flags & Redraw.OVERLAY:
                     _draw.draw_overlay(layers["overlay"], s, pr)
             except Exception as exc:

@@ -48,7 +48,7 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 brought into view.
 
 The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
-browser's events to it and draws what its ``Redraw`` flags name on six ipycanvas layers
+browser's events to it and draws what its ``Redraw`` flags name on five ipycanvas layers
 (``_layers.py``): each browser event is answered by at most one ``hold_canvas`` batch,
 i.e. one message.
 """
@@ -255,7 +255,6 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
 
     def redraw(self) -> None:
         """Draw every layer from the state (what a new browser view needs)."""
-        self._drawing.live_drawn = True  # force the live layers to be cleared too
         self._render(Redraw.SCENE | Redraw.VIEW | Redraw.MENU)
 
     def _render(self, flags: Redraw) -> None:
