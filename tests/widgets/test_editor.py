@@ -324,6 +324,31 @@ def test_the_dragged_edges_leave_the_live_layer_on_release(driver, editor):
     assert edge in commands_by_layer(editor, log)["edges"]
 
 
+def test_a_connection_drag_redraws_the_outlines_and_its_preview_never_a_node(driver, editor):
+    driver.click_node("resize")  # an outline on the live layer, under the preview
+    start = editor.port_position("image", "images")
+    driver.move(*start)
+    driver.down(*start)
+    for i in range(1, 6):
+        forget_current_layer(editor)
+        with count_messages() as log:
+            driver.move(start[0] - 13 * i, start[1] + 9 * i)
+        live = commands_by_layer(editor, log)["live"]
+        assert live.count(COMMANDS["clear"]) == 1  # one clear for outlines and preview
+        assert COMMANDS["strokePolygons"] in live and COMMANDS["strokeLines"] in live
+        assert COMMANDS["fillStyledPolygons"] not in live  # no node body
+    driver.up(start[0] - 13 * 5, start[1] + 9 * 5)
+
+
+def test_the_grid_is_drawn_under_the_edges_on_their_layer(editor):
+    forget_current_layer(editor)
+    with count_messages() as log:
+        editor.redraw()
+    edges = commands_by_layer(editor, log)["edges"]
+    grid, edge = COMMANDS["strokeLineSegments"], COMMANDS["strokeStyledLineSegments"]
+    assert edges.count(COMMANDS["clear"]) == 1 and edges.index(grid) < edges.index(edge)
+
+
 @pytest.mark.parametrize("gesture", ["connect", "box", "pan"])
 def test_other_gestures_send_at_most_one_message_per_move(driver, editor, gesture):
     if gesture == "connect":
@@ -340,7 +365,7 @@ def test_other_gestures_send_at_most_one_message_per_move(driver, editor, gestur
             driver.move(start[0] - 13 * i, start[1] + 9 * i)
         assert log.count <= 1, (gesture, i, [type(m.widget).__name__ for m in log.messages])
         if gesture in ("connect", "box") and log.count:
-            assert layers_drawn(editor, log) == {"overlay"}
+            assert layers_drawn(editor, log) == {"live"}  # the feedback over the outlines
     driver.up(start[0] - 13 * 14, start[1] + 9 * 14)
 
 
@@ -352,7 +377,7 @@ def test_hovering_sends_nothing(driver, editor):
 
 
 def test_client_ready_redraws_every_layer_in_one_message(driver, editor):
-    editor.canvas._canvas_manager._current_canvas = editor.layers["overlay"]
+    editor.canvas._canvas_manager._current_canvas = editor.layers["live"]
     with count_messages() as log:
         driver.client_ready()
     assert log.count == 1

@@ -159,9 +159,20 @@ def edge_geometry(
 
 
 def draw_edges(
-    layer: Any, state: EditorState, ratio: float, *, live: bool | None = False, cull: bool = True
+    layer: Any,
+    state: EditorState,
+    ratio: float,
+    *,
+    live: bool | None = False,
+    cull: bool = True,
+    clear_first: bool = True,
 ) -> None:
-    clear(layer, ratio, state.view)
+    """The edges (of the moving nodes: ``live``; all: ``None``), over the group frames
+    and notes; ``clear_first=False`` draws over what the layer holds (the grid)."""
+    if clear_first:
+        clear(layer, ratio, state.view)
+    else:
+        apply_view(layer, state.view, ratio)
     if live is not None:  # group frames (of the dragged nodes: live) and notes under the edges
         draw_groups_and_notes(layer, state, live=live)
     keys, pts, kinds = edge_geometry(state, live=live, cull=cull)
@@ -454,11 +465,18 @@ def draw_selection(layer: Any, state: EditorState, ratio: float) -> None:
 
 
 # -- overlay ------------------------------------------------------------------------------
-def draw_overlay(layer: Any, state: EditorState, ratio: float) -> None:
+def draw_overlay(layer: Any, state: EditorState, ratio: float, *, clear_first: bool = True) -> None:
     """Gesture feedback in screen coordinates: the selection box, or a connection being
-    drawn with the ports that accept it (green) and the one under the pointer."""
-    clear(layer, ratio)
+    drawn with the ports that accept it (green) and the one under the pointer.
+
+    ``clear_first=False`` draws over what the layer holds (the live layer's outlines or
+    moving nodes), and sends nothing when there is no feedback to show."""
     g = state.gesture
+    shown = (isinstance(g, BoxSelect) and g.moved) or isinstance(g, Connect)
+    if clear_first:
+        clear(layer, ratio)
+    elif shown:
+        layer.set_transform(ratio, 0, 0, ratio, 0, 0)
     if isinstance(g, BoxSelect) and g.moved:
         (ax, ay), (bx, by) = g.start, g.end
         x, y, w, h = min(ax, bx), min(ay, by), abs(bx - ax), abs(by - ay)

@@ -1,15 +1,20 @@
-"""The editor's canvas: five ipycanvas layers drawn from an ``EditorState``.
+"""The editor's canvas: three ipycanvas layers drawn from an ``EditorState``.
 
-Owns the ``MultiCanvas`` and its layers, bottom to top ``grid``, ``edges``, ``nodes``,
-``live``, ``overlay`` (the last receives the events); which layers a ``Redraw`` flag
-redraws, in one ``hold_canvas`` batch (one message); and the node thumbnails drawn on
-them; and where things are in its event coordinates (canvas buffer pixels: CSS pixels
-times the pixel ratio). While nodes are dragged they and their edges are drawn on the
-``live`` layer alone (the edges over the still nodes until the release); otherwise it
-holds the selection outlines, so selecting redraws no node. One layer for what moves:
-the browser composites every layer again for each layer a batch touches (ipycanvas'
-``MultiCanvas``), so a drag step costs one composite, not three
-(``benchmarks/bench_browser.py``).
+Owns the ``MultiCanvas`` and its layers, bottom to top ``edges`` (the grid, then group
+frames and notes, then the edges), ``nodes`` (and the minimap in its corner), ``live``
+(what moves, the selection outlines, and over them the gesture feedback: box-select
+rectangle, connection preview, port highlights); which layers a ``Redraw`` flag redraws,
+in one ``hold_canvas`` batch (one message); and the node thumbnails drawn on them; and
+where things are in its event coordinates (canvas buffer pixels: CSS pixels times the
+pixel ratio). The ``MultiCanvas`` itself receives the events. While nodes are dragged
+they and their edges are drawn on the ``live`` layer alone (the edges over the still
+nodes until the release); otherwise it holds the selection outlines, so selecting
+redraws no node. Few layers, one for what moves: the browser composites every layer
+again for each layer a batch touches (ipycanvas' ``MultiCanvas``), so a drag step or a
+click costs one composite of three buffers (``benchmarks/bench_browser.py``). Flags map
+to layers: ``GRID`` or ``EDGES`` redraws the ``edges`` layer (grid and edges, one
+clear), ``NODES`` the ``nodes`` layer, ``LIVE`` or ``OVERLAY`` the ``live`` layer (its
+outlines or moving nodes and the gesture feedback, one clear).
 
 The canvas's mouse and key events go to the state (``listen``), what they change is
 drawn back (``draw``); the ``GraphEditor`` (``widgets/editor.py``) builds the panels
@@ -36,8 +41,8 @@ def css_max_width(width: int) -> str:
     return f"min({width}px, 100%)"
 
 
-#: Layer order, bottom to top; the last receives the events.
-LAYERS = ("grid", "edges", "nodes", "live", "overlay")
+#: Layer order, bottom to top (the ``MultiCanvas`` receives the events).
+LAYERS = ("edges", "nodes", "live")
 
 
 class EditorCanvas:
@@ -93,24 +98,24 @@ class EditorCanvas:
         with hold_canvas():
             # hold_canvas does not flush or restore on an exception: catch inside
             try:
-                if flags & Redraw.GRID:
-                    _draw.draw_grid(layers["grid"], s, pr)
-                if flags & Redraw.EDGES:
-                    _draw.draw_edges(layers["edges"], s, pr, live=False)
+                if flags & (Redraw.GRID | Redraw.EDGES):
+                    # the grid under the edges: whatever redraws one redraws both
+                    edges = layers["edges"]
+                    _draw.draw_grid(edges, s, pr)
+                    _draw.draw_edges(edges, s, pr, live=False, clear_first=False)
                 if flags & Redraw.NODES:
                     _draw.draw_nodes(layers["nodes"], s, pr, images=self.images, outline_selected=False)
                     draw_minimap(layers["nodes"], s, pr)  # over the nodes, in its corner
-                if flags & Redraw.LIVE:
+                if flags & (Redraw.LIVE | Redraw.OVERLAY):
                     # the live layer: nodes being dragged over their edges, or else the
-                    # selection outlines (each clears it first)
+                    # selection outlines (each clears it first), then the gesture feedback
                     live = layers["live"]
                     if s.moving:
                         _draw.draw_edges(live, s, pr, live=True)
                         _draw.draw_nodes(live, s, pr, s.moving, images=self.images, clear_first=False)
                     else:
                         _draw.draw_selection(live, s, pr)
-                if flags & Redraw.OVERLAY:
-                    _draw.draw_overlay(layers["overlay"], s, pr)
+                    _draw.draw_overlay(live, s, pr, clear_first=False)
             except Exception as exc:
                 error = exc
         if error is not None:

@@ -48,7 +48,7 @@ Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 brought into view.
 
 The model (state, gestures, undo) is ``wireflow_nb.editing``; this widget routes the
-browser's events to it and draws what its ``Redraw`` flags name on five ipycanvas layers
+browser's events to it and draws what its ``Redraw`` flags name on three ipycanvas layers
 (``_layers.py``): each browser event is answered by at most one ``hold_canvas`` batch,
 i.e. one message.
 """
