@@ -222,6 +222,20 @@ def _builtins(reason: str) -> BackendCatalog:
     )
 
 
+def _start(
+    backend: Any, cache_dir: str | os.PathLike[str] | None, max_age: float | None, clock: Callable[[], float]
+) -> BackendCatalog | _Fetch:
+    """What ``catalog_for`` and ``acatalog_for`` do before asking: the backend's own
+    catalogue, a cache young enough, or the fetch to run."""
+    found = _local(backend)
+    if found is not None:
+        return found
+    cache = CatalogCache(cache_dir)
+    base_url = str(backend.base_url)
+    fresh = _fresh_cache(base_url, cache, clock(), max_age)
+    return fresh if fresh is not None else _Fetch(base_url, cache, clock)
+
+
 class _Fetch:
     """One ``GET /nodes`` whose answer, however late, goes to the cache."""
 
@@ -311,15 +325,9 @@ def catalog_for(
     module docstring). Never raises for an unreachable server or a bad cache file."""
     if inspect.iscoroutinefunction(getattr(backend, "nodes", None)):
         raise TypeError("an async backend's catalogue: await acatalog_for(backend)")
-    found = _local(backend)
-    if found is not None:
-        return found
-    cache = CatalogCache(cache_dir)
-    base_url = str(backend.base_url)
-    fresh = _fresh_cache(base_url, cache, clock(), max_age)
-    if fresh is not None:
-        return fresh
-    fetch = _Fetch(base_url, cache, clock)
+    fetch = _start(backend, cache_dir, max_age, clock)
+    if isinstance(fetch, BackendCatalog):
+        return fetch
 
     def get() -> None:
         try:
@@ -332,7 +340,7 @@ def catalog_for(
     # a daemon thread, so a server that never answers holds neither the cell nor exit
     threading.Thread(target=get, name="wireflow-catalog", daemon=True).start()
     fetch.done.wait(timeout)
-    return _settle(fetch, cache, timeout, _secrets_of(backend))
+    return _settle(fetch, fetch.cache, timeout, _secrets_of(backend))
 
 
 async def acatalog_for(
@@ -346,15 +354,9 @@ async def acatalog_for(
     """``catalog_for`` for an ``AsyncBackend`` (a blocking one is asked on a worker thread)."""
     import asyncio  # here: ``import wireflow_nb`` stays without asyncio
 
-    found = _local(backend)
-    if found is not None:
-        return found
-    cache = CatalogCache(cache_dir)
-    base_url = str(backend.base_url)
-    fresh = _fresh_cache(base_url, cache, clock(), max_age)
-    if fresh is not None:
-        return fresh
-    fetch = _Fetch(base_url, cache, clock)
+    fetch = _start(backend, cache_dir, max_age, clock)
+    if isinstance(fetch, BackendCatalog):
+        return fetch
 
     async def get() -> None:
         try:
@@ -370,7 +372,7 @@ async def acatalog_for(
     await asyncio.wait({task}, timeout=timeout)
     _PENDING.add(task)
     task.add_done_callback(_PENDING.discard)
-    return _settle(fetch, cache, timeout, _secrets_of(backend))
+    return _settle(fetch, fetch.cache, timeout, _secrets_of(backend))
 
 
 #: fetches left running after their timeout (a task needs a reference to finish)
