@@ -20,44 +20,7 @@ The app wires parts, each of one concept: ``_toolbar.Toolbar``, ``_messages.Mess
 ``_export_panel.ExportPanel``, ``OutputView`` and ``HistoryView``. It owns the workflow
 being edited, building the request, starting and cancelling runs, and files.
 
-CSS classes (for tests and styling):
-
-================================  ========================================================
-``wf-app``                        the whole app
-``wf-app-toolbar``                the toolbar rows
-``wf-app-backend``                which backend (class and URL or home)
-``wf-app-credits``                the balance (``wf-credits-balance``), when known
-``wf-app-estimate``               the next run's estimate (``wf-estimate``), labelled
-                                  with its source (server, local engine, catalog prices)
-``wf-credits-confirm``            a run the balance cannot cover: the 402 table,
-                                  ``wf-credits-run-anyway`` / ``wf-credits-cancel``
-``wf-app-run``                    Run
-``wf-app-run-selected``           Run selected (sends ``targetNodeId``)
-``wf-app-cancel``                 Cancel
-``wf-app-save`` / ``wf-app-load`` Save / Load the workflow (``wf-app-path``: the file)
-``wf-app-open``                   Open a saved workflow of the account (``wf-open-panel``)
-``wf-app-account-save``           Save to the account (a stale version: ``wf-conflict``)
-``wf-app-save-new``               Save to the account as a new workflow (``wf-save-name``)
-``wf-app-status``                 run status; its ``<span data-status="...">`` says which
-``wf-app-progress``               progress bar (nodes done / all)
-``wf-app-elapsed``                elapsed time of the run
-``wf-app-message``                what went wrong and what to do (``wf-app-problems``,
-                                  ``wf-app-credits-table`` inside)
-``wf-app-badges``                 one ``wf-app-badge`` per node (``data-node``,
-                                  ``data-status``), the canvas badges as text
-``wf-app-tabs``                   Outputs / Node / Batch & trigger / History / Export
-``wf-app-node-detail``            the selected node; its error in ``wf-app-node-error``
-``wf-app-batch-enabled``          batch on/off; ``wf-app-batch-node``, ``-field``,
-                                  ``-values`` (one per line or a JSON list), ``-repeat``
-``wf-app-trigger``                trigger data (a JSON object)
-``wf-app-export-python``          the workflow as ``Workflow`` builder code
-``wf-app-export-curl``            the curl command of its execute request
-``wf-app-export-refresh``         rebuild both exports
-================================  ========================================================
-
-and those of ``OutputView`` (``wf-app-outputs``, ``wf-app-output-image``,
-``wf-app-output-video``, ...) and ``HistoryView`` (``wf-app-history``,
-``wf-app-history-row``, ``wf-app-history-restore``, ...).
+CSS classes (for tests and styling) and more: ``docs/WIDGETS.md``.
 """
 
 from __future__ import annotations

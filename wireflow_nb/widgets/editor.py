@@ -7,34 +7,7 @@ whose source the palette then shows (``source`` says it for a plain ``Catalog``)
 ``editor.workflow`` is the live ``Workflow``: gestures change it, and changes made to it
 from Python redraw the canvas.
 
-Gestures (ipycanvas reports no mouse buttons, no modifiers and no key-up):
-
-- click a node to select it, drag it (or the whole selection) to move it;
-- drag from an output port to an input port (or the other way) to connect: compatible
-  ports light up green, a refused drop says why (kind mismatch, cycle, input already
-  fed); click an edge to select it; drag from an input that already has an edge to move
-  that edge's end elsewhere (dropped on empty space, it stays);
-- quick add: drop a link on empty space, or double-click there (see ``_quickadd.py``);
-- drag on empty space: a selection box in Select mode, panning in Pan mode (toolbar
-  button ``Mode``, keys ``V`` / ``H``); the wheel zooms around the pointer;
-- click or drag the minimap (bottom-right, when the graph is larger than the view) to
-  move the view there (toolbar switch ``Map``: ``minimap_enabled``);
-- keys (the canvas has focus after a click): Delete/Backspace, Escape, Ctrl+A, Ctrl+Z,
-  Ctrl+Shift+Z / Ctrl+Y, Ctrl+C / Ctrl+V / Ctrl+D / Ctrl+X, Ctrl+G / Ctrl+Shift+G (group,
-  ungroup), Ctrl+B (bypass), F (fit), + / - / 0 (zoom), arrows (nudge; Shift: by 100),
-  S (snap), Shift+L (layout). Cmd works as Ctrl.
-
-Coordinates: mouse positions come in canvas *buffer* pixels (CSS pixels times
-``pixel_ratio``, 2 by default, for sharp drawing); ``node_bounds``, ``port_position`` and
-``wireflow_nb.testing.EditorDriver`` use them; a browser test maps them to the page with
-``box.x + x * box.width / canvas.width``.
-
-CSS classes: ``wf-editor`` (the whole widget), ``wf-canvas`` (the ``MultiCanvas``),
-``wf-toolbar`` and its ``wf-btn-<name>`` buttons (``toolbar.py``), ``wf-path``,
-``wf-zoom``, ``wf-status`` (the last message), ``wf-minimap-toggle``, ``wf-palette*``
-(``palette.py``), ``wf-inspector`` and its fields (``inspector.py``), ``wf-blueprint-*``
-and ``wf-palette-blueprint-*`` (``_blueprints.py``), ``wf-quickadd``,
-``wf-quickadd-search``, ``wf-quickadd-option`` (``_quickadd.py``).
+Gestures, coordinates and CSS classes: ``docs/WIDGETS.md``.
 
 Hooks for an app built on top: ``set_node_status`` / ``set_node_statuses`` /
 ``clear_node_statuses`` (badges; FAILED also outlines the node in red),
