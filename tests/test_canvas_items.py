@@ -254,3 +254,47 @@ def test_a_field_of_the_same_name_but_another_shape_is_kept_as_it_is() -> None:
     body = {"id": "x", CANVAS_KEY: "someone else's", "nodes": [], "edges": []}
     wf = Workflow.from_dict(body)
     assert wf.groups == [] and wf.to_dict() == body
+
+
+@pytest.mark.parametrize("bypassed", [True, False], ids=["bypassed", "plain"])
+@pytest.mark.parametrize("shape", ["workflow", "request", "wire"])
+def test_a_run_keeps_groups_notes_bypass_and_view_in_its_snapshot(bypassed: bool, shape: str) -> None:
+    """History restores the workflow the user ran, frames and notes included: the
+    engine's snapshot keeps ``wireflowNb`` and ``viewport`` (a ``Workflow`` without
+    bypass takes the engine's no-copy path, which must keep them too)."""
+    from wireflow_nb.engine import LocalEngine
+
+    wf = annotated()
+    if not bypassed:
+        wf.set_bypass("node-3", False)
+    given = {"workflow": wf, "request": wf.to_request(), "wire": request_wire(wf)}[shape]
+    engine = LocalEngine(":memory:", model_latency=0)
+    try:
+        response = engine.execute("extras", given)
+        assert str(engine.wait(response.execution_id).state) == "COMPLETED"
+        snapshot = engine.get_execution(response.execution_id).workflow_snapshot
+        assert snapshot is not None
+        back = Workflow.from_dict(snapshot, id="extras")
+        assert back == wf
+        assert back.groups == wf.groups and back.notes == wf.notes
+        assert back.bypassed == (["node-3"] if bypassed else [])
+        assert back.extra["viewport"] == {"x": -20, "y": 5, "zoom": 0.75}
+    finally:
+        engine.close()
+
+
+def test_a_snapshot_keeps_only_the_editors_fields_and_none_json_cannot_hold() -> None:
+    from wireflow_nb.engine import LocalEngine
+
+    wire = request_wire(annotated())
+    wire["viewport"] = {"x": float("nan"), "y": 0, "zoom": 1}
+    wire["somethingElse"] = {"big": "x" * 100}
+    engine = LocalEngine(":memory:", model_latency=0)
+    try:
+        response = engine.execute("extras", ExecuteRequest.model_validate(wire))
+        engine.wait(response.execution_id)
+        snapshot = engine.get_execution(response.execution_id).workflow_snapshot
+        assert snapshot is not None
+        assert set(snapshot) == {"nodes", "edges", CANVAS_KEY}
+    finally:
+        engine.close()

@@ -180,3 +180,24 @@ def test_async_client_backend(server: RunningServer) -> None:
 
     asyncio.run(in_a_notebook())
     assert len(app.history.rows) == 2
+
+
+def test_restoring_a_run_through_the_api_keeps_its_groups_notes_and_bypass(server: RunningServer) -> None:
+    wf = image_workflow("framed")
+    wf.add_node("image:filter", id="gray")
+    wf.connect("image", "images", "gray", "image")
+    wf.group(["prompt", "image"], title="Make")
+    wf.add_note("teacher's note", x=0, y=300)
+    wf.set_bypass("gray")
+    app = make_app(server, wf, "srv-framed")
+    app.run(wait=True)
+    assert app.wait_idle(10)
+    assert status_of(app) == "COMPLETED"
+    app.history.refresh()
+    app.history.select(app.history.rows[0].id)
+    app.workflow = Workflow(id="srv-framed")  # the user moved on
+    restored = app.history.restore_selected()
+    assert restored is not None and restored.to_dict()["nodes"] == wf.to_dict()["nodes"]
+    assert [g.title for g in app.workflow.groups] == ["Make"]
+    assert [n.text for n in app.workflow.notes] == ["teacher's note"]
+    assert app.workflow.bypassed == ["gray"]

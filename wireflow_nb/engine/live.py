@@ -129,7 +129,7 @@ class LiveRuns:
         self,
         workflow_id: str,
         request: ExecuteRequest,
-        snapshot_json: tuple[str, str],
+        snapshot_json: tuple[str, str, str],
         plans: list[RunPlan],
         render: Callable[[Any], Any],
     ) -> tuple[Batch, dict[str, Any]]:
@@ -140,8 +140,8 @@ class LiveRuns:
         triggered_by = "trigger" if trigger else "manual"
         started_at = utc_now_iso()
         # the snapshot is the request's nodes + edges, serialized once (by pydantic-core)
-        nodes_json, edges_json = snapshot_json
-        base_text = f'{{"nodes":{nodes_json},"edges":{edges_json}}}'
+        nodes_json, edges_json, kept_json = snapshot_json
+        base_text = f'{{"nodes":{nodes_json},"edges":{edges_json}{kept_json}}}'
         base_nodes: list[dict[str, Any]] | None = None
         records: list[RunRecord] = []
         rows: list[tuple[RunRecord, str]] = []
@@ -167,7 +167,7 @@ class LiveRuns:
                 if base_nodes is None:
                     base_nodes = json.loads(nodes_json)
                 nodes = override_nodes(base_nodes, plan.overrides)
-                snapshot = f'{{"nodes":{json.dumps(nodes, separators=(",", ":"), ensure_ascii=False, default=str)},"edges":{edges_json}}}'
+                snapshot = f'{{"nodes":{json.dumps(nodes, separators=(",", ":"), ensure_ascii=False, default=str)},"edges":{edges_json}{kept_json}}}'
             records.append(record)
             rows.append((record, snapshot))
         self._store.insert_runs(rows)

@@ -24,6 +24,7 @@ from pydantic_core import PydanticSerializationError
 from .._exceptions import BadRequestError, Problem
 from .._media import in_memory_media, local_media
 from ..backend import IteratorConfigsArg, WorkflowOrRequest, as_request, with_options
+from ..canvas_items import CANVAS_KEY
 from ..models import Edge, ExecuteRequest, Node
 from ..workflow import Workflow
 from .artifacts import ArtifactStore
@@ -41,6 +42,8 @@ __all__ = [
 
 _NODE_LIST = TypeAdapter(list[Node])
 _EDGE_LIST = TypeAdapter(list[Edge])
+#: fields of a request the snapshot keeps besides nodes and edges (the hosted API reads neither)
+_KEPT = (CANVAS_KEY, "viewport")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -51,7 +54,7 @@ def engine_request(
     target_node_id: str | None = None,
     trigger_data: Mapping[str, Any] | None = None,
     iterator_configs: IteratorConfigsArg = None,
-) -> tuple[ExecuteRequest, tuple[str, str]]:
+) -> tuple[ExecuteRequest, tuple[str, str, str]]:
     """The request to run (and its snapshot JSON), as ``as_request`` makes it but without deep-copying the
     nodes of a ``Workflow`` or ``ExecuteRequest`` (a 10,000-node deep copy costs more
     than running the nodes): the engine only reads them while ``execute`` runs, keeps
@@ -63,8 +66,11 @@ def engine_request(
             "iterator_configs": iterator_configs,
         }
         if isinstance(workflow_or_request, Workflow) and not workflow_or_request.bypassed:
+            kept: dict[str, Any] = {k: v for k, v in workflow_or_request.extra.items() if k == "viewport"}
+            if canvas := workflow_or_request.canvas_items_to_wire():
+                kept[CANVAS_KEY] = canvas
             request = ExecuteRequest.model_construct(
-                nodes=workflow_or_request.nodes, edges=workflow_or_request.edges
+                nodes=workflow_or_request.nodes, edges=workflow_or_request.edges, **kept
             )
             with_options(request, **options)
         elif isinstance(workflow_or_request, ExecuteRequest):
@@ -84,15 +90,18 @@ def engine_request(
     return request, snapshot_json(request)
 
 
-def snapshot_json(request: ExecuteRequest) -> tuple[str, str]:
+def snapshot_json(request: ExecuteRequest) -> tuple[str, str, str]:
     """The request's nodes and edges as JSON (the workflow snapshot), serialized once
-    by pydantic-core. Text no UTF-8 can hold (a lone surrogate, which JSON may escape
-    as ``"\ud800"``) makes it fail: then, and only then, the request is searched so
-    the 400 can say where it is."""
+    by pydantic-core, and the fields that make it the editor's workflow again (groups,
+    notes, bypassed nodes: ``wireflowNb``; the ``viewport``) as the snapshot object's
+    last members (``""`` when there are none), so a restored run keeps them. Text no
+    UTF-8 can hold (a lone surrogate, which JSON may escape as ``"\ud800"``) makes it
+    fail: then, and only then, the request is searched so the 400 can say where it is."""
     try:
         parts = (
             _NODE_LIST.dump_json(request.nodes, by_alias=True, exclude_unset=True, fallback=str).decode(),
             _EDGE_LIST.dump_json(request.edges, by_alias=True, exclude_unset=True, fallback=str).decode(),
+            _kept_json(request),
         )
         request.model_dump_json(include={"target_node_id", "trigger_data", "iterator_configs"}, fallback=str)
     except PydanticSerializationError:
@@ -101,6 +110,20 @@ def snapshot_json(request: ExecuteRequest) -> tuple[str, str]:
             raise validation_error(found) from None
         raise
     return parts
+
+
+def _kept_json(request: ExecuteRequest) -> str:
+    """The ``_KEPT`` fields of a request as members to end the snapshot object with; a
+    field JSON cannot hold (NaN) is left out rather than stored."""
+    members = []
+    for key, value in (request.model_extra or {}).items():
+        if key in _KEPT and isinstance(value, dict):
+            try:
+                text = json.dumps(value, separators=(",", ":"), allow_nan=False, default=str)
+            except ValueError:
+                continue
+            members.append(f",{json.dumps(key)}:{text}")
+    return "".join(members)
 
 
 def externalize(request: ExecuteRequest, artifacts: ArtifactStore) -> ExecuteRequest:
