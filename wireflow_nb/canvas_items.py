@@ -226,10 +226,11 @@ class CanvasItems:
 
     def restore_canvas(self, snapshot: Mapping[str, Any], what: str = "canvas") -> None:
         """Put back the groups, notes and bypass flags of a ``canvas_snapshot`` (the
-        "In form" ticks stay as they are)."""
+        "In form" ticks stay as they are, unless ``snapshot`` lists them)."""
         form = list(self._form_inputs)
         self._init_canvas_items(copy.deepcopy(dict(snapshot)))
-        self._form_inputs = form
+        if FORM_KEY not in snapshot:
+            self._form_inputs = form
         self.touch(what)
 
     # -- groups ----------------------------------------------------------------------------
