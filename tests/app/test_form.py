@@ -18,6 +18,7 @@ from PIL import Image
 
 import wireflow_nb as wf
 from wireflow_nb.engine import LocalEngine
+from wireflow_nb.models import IteratorConfig
 from wireflow_nb.widgets._fields import UNSET
 from wireflow_nb.widgets.app import WorkflowApp
 from wireflow_nb.widgets.form import FormApp
@@ -170,6 +171,20 @@ def test_several_images_are_a_gallery(engine: LocalEngine) -> None:
     assert len(images) == 3 and len({bytes(i.value) for i in images}) == 3
 
 
+def test_a_batch_is_a_gallery_per_run(engine: LocalEngine) -> None:
+    batch = [IteratorConfig(node_id="image", field="seed", values=[1, 2])]
+    form = FormApp(image_workflow(), engine, inputs=["prompt.text"], iterator_configs=batch)
+    run = form.run(wait=True)
+    assert run is not None and run.state.status == "COMPLETED"
+    assert form.wait_idle(20)
+    assert [g.title for g in form.outputs.groups] == [
+        "Run 1 of 2 \u00b7 seed = 1",
+        "Run 2 of 2 \u00b7 seed = 2",
+    ]
+    assert len({bytes(i.value) for i in form.outputs.image_widgets}) == 2
+    assert len(engine.list_executions("demo")) == 2
+
+
 def test_a_picked_file_is_sent_as_bytes(engine: LocalEngine) -> None:
     form = FormApp(resize_workflow(), engine)
     field = form.fields[0]
@@ -237,6 +252,9 @@ def test_make_form_shows_the_ticked_inputs_under_the_app(engine: LocalEngine) ->
     run = form2.run(wait=True)
     assert run is not None and run.state.status == "COMPLETED"
     assert form2.wait_idle(20) and len(form2.outputs.image_widgets) == 1
+    # the app's batch comes along
+    app.set_batch("image", "seed", [4, 5])
+    assert app.make_form().iterator_configs == app.batch_panel.iterator_configs()
     # a tick that is no longer valid (an edge now feeds it) is refused on the message line
     flow.set_form_input("image", "prompt")
     assert app.make_form() is None

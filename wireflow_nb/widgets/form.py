@@ -28,13 +28,13 @@ inside); one field: see ``_form_fields``.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 
 from .._exceptions import WorkflowValidationError
-from ..models import ExecuteRequest
+from ..models import ExecuteRequest, IteratorConfig
 from ..workflow import Workflow
 from ._catalog import editor_catalog
 from ._credits import CreditsWatch
@@ -74,6 +74,7 @@ class FormApp(widgets.VBox):
     a ``ValueError`` naming it and listing the valid ones. ``title``: the heading
     (default: the workflow's name or id). ``workflow_id``: the id runs are filed under
     (default: the workflow's). ``catalog``: the node types (default: the backend's).
+    ``iterator_configs``: a batch each Run sends (the outputs: a gallery per run).
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class FormApp(widgets.VBox):
         catalog: Any = None,
         poll_policy: PollPolicy | None = None,
         timeout: float | None = None,
+        iterator_configs: Sequence[IteratorConfig | Mapping[str, Any]] | None = None,
     ) -> None:
         if not isinstance(workflow, Workflow):
             raise TypeError(f"FormApp needs a Workflow, got {type(workflow).__name__}")
@@ -101,6 +103,8 @@ class FormApp(widgets.VBox):
         self.inputs = form_inputs(workflow, self.catalog, inputs)
         self.poll_policy = poll_policy or PollPolicy()
         self.timeout = timeout
+        #: the batch every Run sends (``iteratorConfigs``; None: one run)
+        self.iterator_configs = list(iterator_configs) if iterator_configs else None
         self._ui_loop = running_loop()
         self._work = PendingWork(self._ui_loop)
         self._run: BackgroundRun | None = None
@@ -215,7 +219,7 @@ class FormApp(widgets.VBox):
             return None
         try:
             filled = self.filled_workflow()
-            request = filled.to_request()
+            request = filled.to_request(iterator_configs=self.iterator_configs)
         except WorkflowValidationError as exc:
             self.message.show_problems(exc.problems)
             return None
@@ -287,11 +291,12 @@ class FormApp(widgets.VBox):
 
 def form_for_app(app: Any) -> FormApp | None:
     """``WorkflowApp.make_form()``: a ``FormApp`` of the inputs ticked "In form" (else of
-    the input nodes' fields), shown under the app (``wf-app-form``) and returned; None
+    the input nodes' fields) with the app's batch when it is on, shown under the app (``wf-app-form``) and returned; None
     with the reason on the app's message line when no form can be made."""
     workflow = app.workflow
     ticked = workflow.form_inputs
     try:
+        batch = app.batch_panel.iterator_configs()  # the app's batch, when it is on
         form = FormApp(
             workflow,
             app.backend,
@@ -299,6 +304,7 @@ def form_for_app(app: Any) -> FormApp | None:
             workflow_id=app.workflow_id,
             catalog=getattr(app.editor, "catalog", None),
             poll_policy=app.poll_policy,
+            iterator_configs=batch,
         )
     except ValueError as exc:
         app.message.show(f"Could not make the form: {exc}", error=True)
