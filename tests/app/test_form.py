@@ -99,7 +99,15 @@ def test_each_input_gets_the_widget_of_its_kind_with_a_clear_label(engine: Local
     seed_help = form.field("image.seed").children[2]
     assert "wf-form-help" in seed_help._dom_classes and "empty: a new seed" in seed_help.value
     assert "wf-form-field-image-seed" in form.field("image.seed")._dom_classes
-    assert isinstance(FormApp(resize_workflow(), engine).fields[0].widget, widgets.FileUpload)
+    photo = FormApp(resize_workflow(), engine).fields[0]
+    assert isinstance(photo.widget, widgets.FileUpload) and photo.widget.accept == "image/*"
+    assert photo.children[2].value.endswith(">Pick an image file.</small>")
+    with_default = resize_workflow()
+    with_default.set_input("photo", "image", "https://example.com/a.png")
+    kept = FormApp(with_default, engine).fields[0]
+    assert kept.value() == "https://example.com/a.png"  # none picked: the workflow's own
+    help_text = kept.children[2].value
+    assert "Pick an image file; none picked: the workflow&#x27;s own." in help_text
 
 
 def test_inputs_none_means_the_input_nodes_fields(engine: LocalEngine) -> None:

@@ -132,7 +132,11 @@ class FormField(widgets.VBox):
         else:
             self.widget = field_widget(f, value, description="", slider=True)
         rows: list[widgets.Widget] = [label, self.widget]
-        help_text = f.help + (" (empty: the workflow's own)" if self.media and value else "")
+        help_text = f.help
+        if self.media:  # the catalog's help names URLs and paths: here it is a file
+            help_text = f"Pick {'an' if f.kind in ('image', 'audio') else 'a'} {f.kind} file" + (
+                "; none picked: the workflow's own." if value not in (None, "") else "."
+            )
         if help_text:
             hint = widgets.HTML(f"<small style='color:#6b7280'>{html.escape(help_text)}</small>")
             hint.add_class("wf-form-help")
