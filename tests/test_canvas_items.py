@@ -298,3 +298,53 @@ def test_a_snapshot_keeps_only_the_editors_fields_and_none_json_cannot_hold() ->
         assert set(snapshot) == {"nodes", "edges", CANVAS_KEY}
     finally:
         engine.close()
+def test_form_inputs_are_saved_sent_and_read_back(tmp_path: Path) -> None:
+    wf = annotated()
+    seen: list[str] = []
+    wf.observe(lambda _wf, what: seen.append(what))
+    wf.set_form_input("node-1", "text")
+    wf.set_form_input("node-2", "seed")
+    wf.set_form_input("node-1", "text")  # already ticked: nothing changes
+    assert wf.form_inputs == ["node-1.text", "node-2.seed"] and seen == ["form_inputs", "form_inputs"]
+    assert wf.in_form("node-2", "seed") and not wf.in_form("node-2", "width")
+    body = wf.to_dict()
+    assert body[CANVAS_KEY]["form_inputs"] == ["node-1.text", "node-2.seed"]
+    assert Workflow.from_dict(json.loads(json.dumps(body))).form_inputs == ["node-1.text", "node-2.seed"]
+    assert Workflow.load(wf.save(tmp_path / "form.json")).form_inputs == ["node-1.text", "node-2.seed"]
+    request = wf.to_request()
+    assert request.to_wire()[CANVAS_KEY]["form_inputs"] == ["node-1.text", "node-2.seed"]
+    assert Workflow.from_request(request).form_inputs == ["node-1.text", "node-2.seed"]
+    assert wf.copy().form_inputs == ["node-1.text", "node-2.seed"]
+    wf.set_form_input("node-1", "text", False)
+    assert wf.form_inputs == ["node-2.seed"] and wf != Workflow.from_dict(body)
+    # a removed node's inputs leave the form
+    wf.remove_node("node-2")
+    assert wf.form_inputs == [] and CANVAS_KEY not in Workflow("x").to_dict()
+
+
+def test_form_inputs_refuse_bad_names_and_read_leniently() -> None:
+    wf = annotated()
+    with pytest.raises(KeyError, match="no node 'ghost'"):
+        wf.set_form_input("ghost", "text")
+    with pytest.raises(ValueError, match="one field of the node"):
+        wf.set_form_input("node-1", "a.b")
+    body = wf.to_dict()
+    body[CANVAS_KEY]["form_inputs"] = ["node-1.text", 3, "nodot", "node-1.text", "a.b.c"]
+    # node ids may hold dots: the last dot splits
+    assert Workflow.from_dict(body).form_inputs == ["node-1.text", "a.b.c"]
+    dotted = Workflow("d")
+    dotted.add_node("input:text", id="a.b", text="x")
+    dotted.add_node("input:text", id="a", text="y")
+    dotted.set_form_input("a.b", "text")
+    dotted.set_form_input("a", "text")
+    dotted.remove_node("a")
+    assert dotted.form_inputs == ["a.b.text"]
+
+
+def test_undo_of_a_canvas_change_keeps_the_form_ticks() -> None:
+    wf = annotated()
+    before = wf.canvas_snapshot()
+    wf.set_form_input("node-1", "text")
+    assert "form_inputs" not in wf.canvas_snapshot()
+    wf.restore_canvas(before)  # what undo of an earlier group/note/bypass edit does
+    assert wf.form_inputs == ["node-1.text"]

@@ -22,7 +22,7 @@ ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
 def test_the_set_is_complete() -> None:
-    assert [p.stem.split("-", 1)[0] for p in ALL] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [p.stem.split("-", 1)[0] for p in ALL] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
@@ -69,8 +69,8 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert "Traceback" not in stderr
     kinds = {key for o in outputs for key in o.get("data", {})}
-    if path.stem.startswith(("01", "03", "04", "06")):
-        assert "application/vnd.jupyter.widget-view+json" in kinds  # the app
+    if path.stem.startswith(("01", "03", "04", "06", "08")):
+        assert "application/vnd.jupyter.widget-view+json" in kinds  # the app (08: the form)
     if path.stem.startswith(("01", "06", "07")):
         assert "image/png" in kinds  # the picture
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
@@ -83,6 +83,9 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
         assert str(tmp_path) not in shown and "wireflow-serve-" not in shown
     if path.stem.startswith("06"):
         assert "credits needed" in text
+    if path.stem.startswith("08"):
+        assert "['prompt.text', 'image.seed', 'image.numImages']" in json.dumps(outputs)
+        assert str(tmp_path) not in json.dumps(outputs)  # no path of this machine
     if path.stem.startswith("07"):
         assert "version 1 -> 2" in text  # saved as the next version
         assert "refused: 2 is older than 3" in text  # the stale save

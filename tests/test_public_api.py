@@ -46,6 +46,7 @@ PUBLIC = [
     "ExecutionRun",
     "ExecutionStatus",
     "ExecutionSummary",
+    "FormApp",
     "GraphEditor",
     "HistoryView",
     "ImageOutput",

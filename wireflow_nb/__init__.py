@@ -70,7 +70,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "wireflow_nb.engine": ("LocalEngine",),
     "wireflow_nb.serving": ("local_server",),
-    "wireflow_nb.widgets": ("GraphEditor", "HistoryView", "WorkflowApp"),
+    "wireflow_nb.widgets": ("FormApp", "GraphEditor", "HistoryView", "WorkflowApp"),
 }
 
 #: Modules that load httpx, numpy or ipywidgets: their names wait for first access.
@@ -156,6 +156,7 @@ if TYPE_CHECKING:
     from .models import Position as Position
     from .models import VideoOutput as VideoOutput
     from .serving import local_server as local_server
+    from .widgets import FormApp as FormApp
     from .widgets import GraphEditor as GraphEditor
     from .widgets import HistoryView as HistoryView
     from .widgets import WorkflowApp as WorkflowApp

@@ -1,5 +1,6 @@
 """What a workflow holds besides nodes and edges: groups (a titled, coloured frame around
-some nodes), notes (Markdown text on the canvas) and each node's bypass flag.
+some nodes), notes (Markdown text on the canvas), each node's bypass flag and the inputs
+ticked "In form" (what ``FormApp`` shows; ``node_id.field`` entries).
 
 None of them is a node, so none is ever sent as one. They live in one top-level field of
 the workflow JSON, ``wireflowNb`` (``CANVAS_KEY``), beside React Flow's ``viewport``:
@@ -22,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models import Node
 
-__all__ = ["CANVAS_KEY", "GROUP_COLORS", "CanvasItems", "Group", "Note"]
+__all__ = ["CANVAS_KEY", "FORM_KEY", "GROUP_COLORS", "CanvasItems", "Group", "Note"]
 
 #: The top-level field of the workflow JSON (and of the execute request) that holds them.
 CANVAS_KEY = "wireflowNb"
+
+#: The key of ``wireflowNb`` that lists the inputs ticked "In form".
+FORM_KEY = "form_inputs"
 
 #: The colours the editor offers for groups; the first is the default.
 GROUP_COLORS = ("#4f6bed", "#2e9d6a", "#d98a1c", "#c2416b", "#7c4dcc", "#6b7280")
@@ -157,6 +161,8 @@ class CanvasItems:
     _groups: list[Group]
     _notes: list[Note]
     _bypassed: set[str]
+    #: ``node_id.field`` entries ticked "In form", in the order they were ticked
+    _form_inputs: list[str]
     #: fields of ``wireflowNb`` this version does not know, written back
     _canvas_extra: dict[str, Any]
 
@@ -169,6 +175,7 @@ class CanvasItems:
     def _init_canvas_items(self, raw: Any) -> None:
         """Read the ``wireflowNb`` field of a file (leniently: a bad entry is left out)."""
         self._groups, self._notes, self._bypassed, self._canvas_extra = [], [], set(), {}
+        self._form_inputs = []
         if not isinstance(raw, Mapping):
             return
         taken: set[str] = set()
@@ -185,8 +192,11 @@ class CanvasItems:
         bypassed = raw.get("bypassed")
         if isinstance(bypassed, list):
             self._bypassed = {n for n in bypassed if isinstance(n, str)}
+        form = raw.get(FORM_KEY)
+        if isinstance(form, list):
+            self._form_inputs = list(dict.fromkeys(e for e in form if _form_entry(e) is not None))
         self._canvas_extra = {
-            k: copy.deepcopy(v) for k, v in raw.items() if k not in ("groups", "notes", "bypassed")
+            k: copy.deepcopy(v) for k, v in raw.items() if k not in ("groups", "notes", "bypassed", FORM_KEY)
         }
 
     def canvas_items_to_wire(self) -> dict[str, Any] | None:
@@ -200,18 +210,27 @@ class CanvasItems:
         if self._bypassed:
             order = [n.id for n in self._nodes if n.id in self._bypassed]
             out["bypassed"] = list(dict.fromkeys(order + sorted(self._bypassed - set(order))))
+        if self._form_inputs:
+            out[FORM_KEY] = list(self._form_inputs)
         return out or None
 
     def _copy_canvas_items(self, other: CanvasItems) -> None:
         other._init_canvas_items(self.canvas_items_to_wire())
 
     def canvas_snapshot(self) -> dict[str, Any]:
-        """Every group, note and bypass flag as JSON (what undo restores)."""
-        return self.canvas_items_to_wire() or {}
+        """Every group, note and bypass flag as JSON (what undo restores; the "In form"
+        ticks are not undone, so they are not in it)."""
+        snapshot = self.canvas_items_to_wire() or {}
+        snapshot.pop(FORM_KEY, None)
+        return snapshot
 
     def restore_canvas(self, snapshot: Mapping[str, Any], what: str = "canvas") -> None:
-        """Put back the groups, notes and bypass flags of a ``canvas_snapshot``."""
+        """Put back the groups, notes and bypass flags of a ``canvas_snapshot`` (the
+        "In form" ticks stay as they are, unless ``snapshot`` lists them)."""
+        form = list(self._form_inputs)
         self._init_canvas_items(copy.deepcopy(dict(snapshot)))
+        if FORM_KEY not in snapshot:
+            self._form_inputs = form
         self.touch(what)
 
     # -- groups ----------------------------------------------------------------------------
@@ -371,10 +390,46 @@ class CanvasItems:
             self._bypassed.discard(node_id)
         self.touch("bypass")
 
+    # -- inputs ticked "In form" ------------------------------------------------------------
+    @property
+    def form_inputs(self) -> list[str]:
+        """The inputs ticked "In form" (``node_id.field``), in the order they were ticked:
+        what ``WorkflowApp.make_form()`` shows. Saved with the workflow."""
+        return list(self._form_inputs)
+
+    def in_form(self, node_id: str, field: str) -> bool:
+        return f"{node_id}.{field}" in self._form_inputs
+
+    def set_form_input(self, node_id: str, field: str, on: bool = True) -> None:
+        """Tick input ``field`` of ``node_id`` "In form" (or untick it)."""
+        if not self.has_node(node_id):
+            raise KeyError(f"cannot put in the form: no node {node_id!r}")
+        if not isinstance(field, str) or not field or "." in field:
+            raise ValueError(f"a form input names one field of the node, like 'text', not {field!r}")
+        entry = f"{node_id}.{field}"
+        if on == (entry in self._form_inputs):
+            return
+        if on:
+            self._form_inputs.append(entry)
+        else:
+            self._form_inputs.remove(entry)
+        self.touch("form_inputs")
+
     def _forget_node(self, node_id: str) -> None:
-        """A removed node leaves its group (an empty group goes) and loses its flag."""
+        """A removed node leaves its group (an empty group goes), loses its flag and its
+        inputs leave the form."""
         self._take_out({node_id})
         self._bypassed.discard(node_id)
+        self._form_inputs = [e for e in self._form_inputs if (_form_entry(e) or ("",))[0] != node_id]
+
+
+def _form_entry(entry: Any) -> tuple[str, str] | None:
+    """``(node_id, field)`` of a ``node_id.field`` entry (the last dot splits: node ids
+    may hold dots, field names do not); None for what is not one."""
+    if not isinstance(entry, str):
+        return None
+    node_id, dot, name = entry.rpartition(".")
+    return (node_id, name) if dot and node_id and name else None
 
 
 def _checked_note(note: Note) -> Note:

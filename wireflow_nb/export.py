@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .backend import IteratorConfigsArg, WorkflowOrRequest, as_request
-from .canvas_items import GROUP_COLORS
+from .canvas_items import FORM_KEY, GROUP_COLORS
 from .models import Edge, Node
 from .workflow import Workflow
 
@@ -221,15 +221,18 @@ def to_python(workflow: Workflow, *, variable: str = "wf", imports: bool = True)
 
 
 def _canvas_code(workflow: Workflow, node_vars: Mapping[str, str], target: str) -> list[str]:
-    """``group`` / ``add_note`` / ``set_bypass`` calls for what ``workflow`` holds besides
-    nodes and edges (a run of the code then rewrites the bypassed nodes as the original
-    would); where a call would not rebuild it exactly, the JSON field as it is."""
+    """``group`` / ``add_note`` / ``set_bypass`` / ``set_form_input`` calls for what
+    ``workflow`` holds besides nodes and edges (a run of the code then rewrites the
+    bypassed nodes as the original would); where a call would not rebuild it exactly, the
+    JSON field as it is."""
     canvas = workflow.canvas_items_to_wire() or {}
     if not canvas:
         return []
     groups, notes = workflow.groups, workflow.notes
+    form = [entry.rpartition(".") for entry in workflow.form_inputs]
     simple = (
-        set(canvas) <= {"groups", "notes", "bypassed"}
+        set(canvas) <= {"groups", "notes", "bypassed", FORM_KEY}
+        and all(node_id in node_vars for node_id, _, _ in form)
         and all(not g.extra and all(n in node_vars for n in g.nodes) for g in groups)
         and all(not n.extra for n in notes)
         and all(n in node_vars for n in canvas.get("bypassed", ()))
@@ -254,6 +257,7 @@ def _canvas_code(workflow: Workflow, node_vars: Mapping[str, str], target: str) 
             args.append(f"id={n.id!r}")
         lines.append(f"{target}.add_note({', '.join(args)})")
     lines += [f"{target}.set_bypass({node_vars[n]})" for n in workflow.bypassed]
+    lines += [f"{target}.set_form_input({node_vars[node_id]}, {name!r})" for node_id, _, name in form]
     return lines
 
 

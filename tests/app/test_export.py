@@ -42,6 +42,20 @@ def test_builder_code_rebuilds_a_simple_workflow() -> None:
     assert rebuild(code).to_dict() == wf.to_dict()
 
 
+def test_builder_code_rebuilds_the_form_inputs() -> None:
+    wf = simple_workflow()
+    wf.set_form_input("node-2", "seed")
+    wf.set_form_input("node-1", "text")
+    code = to_python(wf)
+    assert "wf.set_form_input(node_2, 'seed')\nwf.set_form_input(node_1, 'text')" in code
+    assert rebuild(code).form_inputs == ["node-2.seed", "node-1.text"]
+    # with what only the JSON field can rebuild (an unknown key), they come back too
+    wf.restore_canvas({"groups": [], "custom": 1})
+    assert wf.form_inputs == ["node-2.seed", "node-1.text"]  # a snapshot without them keeps them
+    code = to_python(wf)
+    assert "restore_canvas(" in code and rebuild(code).to_dict() == wf.to_dict()
+
+
 def test_builder_code_keeps_hosted_shapes_and_odd_values() -> None:
     wf = Workflow.from_dict(
         {

@@ -184,3 +184,34 @@ def test_labels_are_escaped(wf):
     inspector = NodeInspector(builtin_catalog())
     inspector.show(wf, ["prompt"])
     assert "<script>" not in inspector.children[0].value and "&lt;script&gt;" in inspector.children[0].value
+
+
+def tick(editor_or_inspector, name: str):
+    inspector = getattr(editor_or_inspector, "inspector", editor_or_inspector)
+    found = [w for w in inspector.children if f"wf-form-tick-{name}" in w._dom_classes]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_each_field_has_an_in_form_tick_saved_with_the_workflow(editor):
+    editor.select(["image"])
+    assert tick(editor, "prompt") is None  # fed by an edge: the form cannot set it
+    seed = tick(editor, "seed")
+    assert isinstance(seed, widgets.Checkbox) and seed.description == "In form" and not seed.value
+    assert "wf-form-tick" in seed._dom_classes
+    seed.value = True
+    assert editor.workflow.form_inputs == ["image.seed"]
+    assert editor.workflow.to_dict()["wireflowNb"]["form_inputs"] == ["image.seed"]
+    # a change made in Python shows, on this node and on another
+    editor.workflow.set_form_input("image", "width")
+    editor.inspector.refresh()
+    assert tick(editor, "width").value is True
+    editor.select(["prompt"])
+    text = tick(editor, "text")
+    assert text.value is False
+    text.value = True
+    assert editor.workflow.form_inputs == ["image.seed", "image.width", "prompt.text"]
+    editor.select(["image"])
+    assert tick(editor, "seed").value is True
+    tick(editor, "seed").value = False
+    assert editor.workflow.form_inputs == ["image.width", "prompt.text"]

@@ -1,5 +1,5 @@
 """The inspector's forms for what is not a node's input: a picked group's title and
-colour, a picked note's text, and a node's "Bypass" checkbox.
+colour, a picked note's text, a node's "Bypass" checkbox and each field's "In form" tick.
 
 Each change goes through ``on_change(kind, item_id, changes)`` (``kind`` is ``group``,
 ``note`` or ``bypass``), so the editor makes it one undoable step; without a handler
@@ -7,7 +7,10 @@ the workflow is changed directly. Text fields send on blur or Enter (one undo st
 edit, not per key).
 
 CSS classes: ``wf-group-title``, ``wf-group-color``, ``wf-group-ungroup`` (a button),
-``wf-note-text``, ``wf-field-bypass``.
+``wf-note-text``, ``wf-field-bypass``, ``wf-form-tick`` (with ``wf-form-tick-<name>``).
+
+An "In form" tick (``Workflow.set_form_input``: what ``WorkflowApp.make_form()`` shows)
+changes the workflow directly: it is saved with it but is not an undo step.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 #: ``on_change(kind, item_id, changes)``
 CanvasHandler = Callable[[str, str, dict[str, Any]], None]
 
-__all__ = ["CanvasHandler", "apply_change", "bypass_box", "group_form", "note_form"]
+__all__ = ["CanvasHandler", "apply_change", "bypass_box", "form_tick", "group_form", "set_form_tick", "note_form"]
 
 _STYLE = {"description_width": "110px"}
 
@@ -99,3 +102,24 @@ def bypass_box(wf: Workflow, node_id: str, send: CanvasHandler) -> widgets.Check
     box.add_class("wf-field-bypass")
     box.observe(lambda ch: send("bypass", node_id, {"on": bool(ch["new"])}), names="value")
     return box
+
+
+def form_tick(wf: Workflow, node_id: str, name: str, css: str) -> widgets.Checkbox:
+    """The "In form" tick of input ``name`` of ``node_id`` (CSS ``wf-form-tick-<css>``);
+    the inspector observes it (``set_form_tick``)."""
+    box = widgets.Checkbox(
+        value=wf.in_form(node_id, name),
+        description="In form",
+        tooltip="Show this field in the form of Make form (FormApp)",
+        indent=False,
+        layout=widgets.Layout(width="auto", margin="0 0 4px 114px"),
+    )
+    box.add_class("wf-form-tick")
+    box.add_class(f"wf-form-tick-{css}")
+    return box
+
+
+def set_form_tick(wf: Workflow | None, node_id: str | None, name: str, on: bool) -> None:
+    """What an "In form" tick does: tick or untick the input in the workflow."""
+    if wf is not None and node_id is not None and wf.has_node(node_id):
+        wf.set_form_input(node_id, name, on)

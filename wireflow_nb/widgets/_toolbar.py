@@ -10,7 +10,7 @@ in. It imports ipywidgets, the pure run state and the background driver's loops.
 CSS classes: ``wf-app-toolbar``, ``wf-app-backend``, ``wf-app-credits`` (also
 ``wf-credits-balance``), ``wf-app-estimate`` (also ``wf-estimate``; its ``data-source``
 says whose figure it is), ``wf-app-run``, ``wf-app-run-selected``, ``wf-app-cancel``,
-``wf-app-save``, ``wf-app-load``, ``wf-app-path``, ``wf-app-status``,
+``wf-app-make-form``, ``wf-app-save``, ``wf-app-load``, ``wf-app-path``, ``wf-app-status``,
 ``wf-app-progress``, ``wf-app-elapsed``.
 """
 
@@ -29,7 +29,7 @@ from ._estimate import ShownEstimate, format_credits
 from ._run_state import RunState
 from ._runner import BackgroundRun, backend_name, shared_loop
 
-__all__ = ["Toolbar", "button", "format_elapsed"]
+__all__ = ["Toolbar", "button", "format_elapsed", "show_status"]
 
 
 def format_elapsed(seconds: float) -> str:
@@ -37,6 +37,32 @@ def format_elapsed(seconds: float) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+def show_status(
+    status_label: widgets.HTML,
+    progress: widgets.IntProgress,
+    elapsed_label: widgets.HTML,
+    state: RunState | None,
+) -> None:
+    """The status, progress (nodes done / all) and elapsed time of ``state`` (None:
+    ready), in the toolbar's widgets or the form's."""
+    if state is None:
+        status_label.value = '<span data-status="IDLE" style="color:#777">ready</span>'
+        progress.value = 0
+        elapsed_label.value = ""
+        return
+    status = state.status
+    color = STATUS_COLORS.get(status, "#607d8b")
+    status_label.value = (
+        f'<span data-status="{html.escape(status)}" style="color:{color};font-weight:bold">'
+        f"{html.escape(status)}</span>"
+    )
+    done, total = state.progress
+    progress.max = max(1, total)
+    progress.value = min(done, progress.max)
+    progress.bar_style = {"COMPLETED": "success", "FAILED": "danger", "ERROR": "danger"}.get(status, "info")
+    elapsed_label.value = format_elapsed(state.elapsed)
 
 
 def button(text: str, icon: str, css: str, action: Callable[[], Any], *, style: str = "") -> widgets.Button:
@@ -77,6 +103,7 @@ class Toolbar(widgets.VBox):
         on_cancel: Callable[[], Any],
         on_save: Callable[[], Any],
         on_load: Callable[[], Any],
+        on_make_form: Callable[[], Any] | None = None,
     ) -> None:
         self.backend_label = widgets.HTML(f"<b>{html.escape(backend_name(backend))}</b>")
         self.backend_label.add_class("wf-app-backend")
@@ -92,6 +119,8 @@ class Toolbar(widgets.VBox):
         )
         self.cancel_button = button("Cancel", "stop", "wf-app-cancel", on_cancel, style="danger")
         self.cancel_button.disabled = True
+        self.make_form_button = button("Make form", "list-alt", "wf-app-make-form", on_make_form or (lambda: None))
+        self.make_form_button.tooltip = "A form of the fields ticked 'In form' in the inspector (FormApp)"
         # the editor's own Save/Load (and file name) when it has them, else ours
         editor_path = getattr(editor, "path", None)
         if isinstance(editor_path, widgets.Text):
@@ -133,6 +162,7 @@ class Toolbar(widgets.VBox):
                 self.run_button,
                 self.run_selected_button,
                 self.cancel_button,
+                *([self.make_form_button] if on_make_form is not None else []),
                 self.status_label,
                 self.progress,
                 self.elapsed_label,
@@ -150,24 +180,7 @@ class Toolbar(widgets.VBox):
     # -- a run ------------------------------------------------------------------------------
     def set_status(self, state: RunState | None) -> None:
         """Show the status, progress and elapsed time of ``state`` (None: ready)."""
-        if state is None:
-            self.status_label.value = '<span data-status="IDLE" style="color:#777">ready</span>'
-            self.progress.value = 0
-            self.elapsed_label.value = ""
-            return
-        status = state.status
-        color = STATUS_COLORS.get(status, "#607d8b")
-        self.status_label.value = (
-            f'<span data-status="{html.escape(status)}" style="color:{color};font-weight:bold">'
-            f"{html.escape(status)}</span>"
-        )
-        done, total = state.progress
-        self.progress.max = max(1, total)
-        self.progress.value = min(done, self.progress.max)
-        self.progress.bar_style = {"COMPLETED": "success", "FAILED": "danger", "ERROR": "danger"}.get(
-            status, "info"
-        )
-        self.set_elapsed(state.elapsed)
+        show_status(self.status_label, self.progress, self.elapsed_label, state)
 
     def set_elapsed(self, seconds: float) -> None:
         self.elapsed_label.value = format_elapsed(seconds)

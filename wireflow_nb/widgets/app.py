@@ -47,6 +47,7 @@ from ._batch import parse_trigger as parse_trigger  # re-exported: tests import 
 from ._credits import CreditsWatch
 from ._export_panel import ExportPanel
 from ._messages import MessageView
+from ._preflight import run_problems
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
@@ -137,6 +138,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
             on_cancel=lambda: self.cancel(),
             on_save=lambda: self.save(),
             on_load=lambda: self.load(),
+            on_make_form=lambda: self.make_form(),
         )
         # the toolbar's widgets under the names the app always had
         self.backend_label = self.toolbar.backend_label
@@ -398,17 +400,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
-        catalog = getattr(self.editor, "catalog", None)
-        found = list(self.workflow.problems(target_node_id=request.target_node_id, catalog=catalog))
-        checker = getattr(self.backend, "problems", None)
-        if callable(checker) and not asyncio.iscoroutinefunction(checker):
-            try:
-                extra = checker(request)
-            except Exception:
-                extra = []
-            seen = {p.message for p in found}
-            found += [p for p in extra if isinstance(p, Problem) and p.message not in seen]
-        return found
+        return run_problems(self.workflow, request, self.backend, getattr(self.editor, "catalog", None))
 
     def _start(self, request: ExecuteRequest, *, wait: bool, timeout: float | None) -> None:
         self.run_view.start([node.id for node in self.workflow.nodes], set(nodes_to_run(request)))
@@ -507,6 +499,13 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.run_view.render_node_detail(self.state, self._selected_ids())
         if self.state is not None:
             self._show_outputs(self.state)
+
+    def make_form(self) -> Any:
+        """A ``FormApp`` of the fields ticked "In form" (else the input nodes'), shown
+        under the app and returned (the "Make form" button; ``form.form_for_app``)."""
+        from .form import form_for_app
+
+        return form_for_app(self)
 
     # -- files --------------------------------------------------------------------------------------------
     def save(self, path: str | Path | None = None) -> Path | None:

@@ -9,14 +9,14 @@ makes it one undoable step; alone, the inspector writes to the workflow directly
 CSS classes: ``wf-inspector`` (the panel), ``wf-inspector-title``, ``wf-field-<name>``
 (the field of input ``name``; ``wf-field-label`` edits the node's label),
 ``wf-fed-<name>`` (an input fed by an edge), ``wf-field-json`` (raw JSON of ``data``),
-``wf-inspector-error``.
+``wf-inspector-error``; ``wf-form-tick-<name>`` (the field's "In form" tick,
+``_item_forms.form_tick``).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..models import Edge, Node, port_name
-from ._item_forms import CanvasHandler, apply_change, bypass_box, group_form, note_form
+from ._fields import UNSET, display_value, field_widget, json_text, parse_field
+from ._item_forms import (
+    CanvasHandler,
+    apply_change,
+    bypass_box,
+    form_tick,
+    group_form,
+    note_form,
+    set_form_tick,
+)
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, InputSpec
@@ -37,10 +46,6 @@ EditHandler = Callable[[str, str, Callable[[Node], None]], None]
 def css_name(name: str) -> str:
     """A name made safe for a CSS class (``model:fal:x`` -> ``model-fal-x``)."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", name)
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 class NodeInspector(widgets.VBox):
@@ -72,6 +77,8 @@ class NodeInspector(widgets.VBox):
         self.edge: Edge | None = None
         self.count = 0
         self.fields: dict[str, widgets.Widget] = {}
+        #: the "In form" tick of each field shown (``wf-form-tick``)
+        self.ticks: dict[str, widgets.Checkbox] = {}
         self._signature: tuple[Any, ...] = ()
         self._guard = False
         self._error = widgets.HTML()
@@ -195,7 +202,7 @@ class NodeInspector(widgets.VBox):
         )
 
     def _build(self, node: Node) -> None:
-        self.fields = {}
+        self.fields, self.ticks = {}, {}
         spec = self.catalog.get(node.node_type) if self.catalog is not None else None
         title = widgets.HTML(
             f"<b>{html.escape(node.label)}</b><br><code>{html.escape(node.node_type)}</code> "
@@ -239,6 +246,10 @@ class NodeInspector(widgets.VBox):
             widget.add_class(f"wf-field-{css_name(f.name)}")
             self.fields[f.name] = widget
             rows.append(widget)
+            if self.workflow is not None:
+                tick = self.ticks[f.name] = form_tick(self.workflow, node.id, f.name, css_name(f.name))
+                tick.observe(lambda ch, n=f.name: set_form_tick(self.workflow, self.node_id, n, ch["new"]), "value")
+                rows.append(tick)
             if f.help:
                 hint = widgets.HTML(f"<small style='color:#6b7280'>{html.escape(f.help)}</small>")
                 rows.append(hint)
@@ -265,65 +276,14 @@ class NodeInspector(widgets.VBox):
         self.children = rows
 
     def _json_area(self, node: Node) -> widgets.Textarea:
-        area = widgets.Textarea(value=_json_text(node.data), continuous_update=False, rows=12)
+        area = widgets.Textarea(value=json_text(node.data), continuous_update=False, rows=12)
         area.layout.width = "100%"
         area.add_class("wf-field-json")
         area.observe(lambda ch: self._write_json(ch["new"]), names="value")
         return area
 
     def _field(self, f: InputSpec, value: Any) -> widgets.Widget:
-        name = f.name
-        desc = name + (" *" if f.required else "")
-        style = {"description_width": "110px"}
-        w: widgets.Widget
-        if f.type == "choice" and f.choices:
-            options = list(f.choices)
-            if value not in options:
-                value = options[0] if value is None else value
-                if value not in options:
-                    options.append(value)
-            w = widgets.Dropdown(options=options, value=value, description=desc, style=style)
-        elif f.type == "boolean":
-            w = widgets.Checkbox(value=bool(value), description=desc, indent=False)
-        elif f.type == "number" or (f.type == "integer" and f.default is not None):
-            integer = f.type == "integer"
-            lo = f.minimum if f.minimum is not None else -(10**12)
-            hi = f.maximum if f.maximum is not None else 10**12
-            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-                value = f.default if isinstance(f.default, (int, float)) else lo if lo > 0 else 0
-            if integer:
-                w = widgets.BoundedIntText(
-                    value=int(value), min=math.ceil(lo), max=math.floor(hi), description=desc, style=style
-                )
-            else:
-                w = widgets.BoundedFloatText(
-                    value=float(value), min=float(lo), max=float(hi), description=desc, style=style
-                )
-        elif f.type == "integer":
-            # an optional integer (a seed): empty means "not set"
-            w = widgets.Text(
-                value="" if value is None else str(value),
-                placeholder="empty: not set",
-                description=desc,
-                style=style,
-            )
-        elif f.type == "json":
-            w = widgets.Textarea(
-                value="" if value is None else _json_text(value),
-                description=desc,
-                continuous_update=False,
-                style=style,
-            )
-        elif f.multiline:
-            w = widgets.Textarea(
-                value="" if value is None else str(value), description=desc, rows=4, style=style
-            )
-            w.layout.width = "100%"
-        else:
-            w = widgets.Text(value="" if value is None else str(value), description=desc, style=style)
-        w.layout.width = "100%"
-        if f.help:
-            w.tooltip = f.help
+        w = field_widget(f, value)
         w.observe(lambda ch, f=f: self._write_field(f, ch["new"]), names="value")
         return w
 
@@ -337,7 +297,7 @@ class NodeInspector(widgets.VBox):
                 elif name == "__bypass__":
                     new = self.workflow is not None and self.workflow.is_bypassed(node.id)
                 elif name == "__json__":
-                    new = _json_text(node.data)
+                    new = json_text(node.data)
                 else:
                     spec_field = next((f for f in self._spec_fields(node) if f.name == name), None)
                     raw = values.get(name, spec_field.default if spec_field else None)
@@ -347,22 +307,12 @@ class NodeInspector(widgets.VBox):
                         w.value = new  # type: ignore[attr-defined]
                     except Exception:  # a value the widget refuses (out of its options)
                         pass
+            for name, tick in self.ticks.items():
+                tick.value = self.workflow is not None and self.workflow.in_form(node.id, name)
         finally:
             self._guard = False
 
-    @staticmethod
-    def _display(w: widgets.Widget, f: InputSpec | None, raw: Any) -> Any:
-        if isinstance(w, widgets.Checkbox):
-            return bool(raw)
-        if isinstance(w, (widgets.BoundedIntText, widgets.IntText)):
-            return int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-        if isinstance(w, (widgets.BoundedFloatText, widgets.FloatText)):
-            return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-        if isinstance(w, widgets.Dropdown):
-            return raw if raw in w.options else None
-        if f is not None and f.type == "json":
-            return "" if raw is None else _json_text(raw)
-        return "" if raw is None else str(raw)
+    _display = staticmethod(display_value)
 
     # -- writing -----------------------------------------------------------------------------
     def _apply(self, key: str, mutate: Callable[[Node], None]) -> None:
@@ -384,26 +334,14 @@ class NodeInspector(widgets.VBox):
         if self._guard:
             return
         self._error.value = ""
-        if f.type == "integer" and isinstance(value, str):
-            text = value.strip()
-            if text == "":
-                self._apply(f.name, lambda node: node.remove_input(f.name))
-                return
-            try:
-                value = int(text)
-            except ValueError:
-                self._error.value = f"<span style='color:#c62828'>{html.escape(f.name)}: {html.escape(text)!s} is not a whole number</span>"
-                return
-        elif f.type == "json" and isinstance(value, str):
-            text = value.strip()
-            if text == "":
-                self._apply(f.name, lambda node: node.remove_input(f.name))
-                return
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                self._error.value = f"<span style='color:#c62828'>{html.escape(f.name)}: not JSON ({html.escape(exc.msg)})</span>"
-                return
+        try:
+            value = parse_field(f, value)
+        except ValueError as exc:
+            self._error.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
+            return
+        if value is UNSET:
+            self._apply(f.name, lambda node: node.remove_input(f.name))
+            return
 
         def mutate(node: Node, value: Any = value) -> None:
             node.set_input(f.name, value)
