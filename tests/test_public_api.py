@@ -64,6 +64,7 @@ PUBLIC = [
     "PollResponse",
     "Position",
     "Problem",
+    "Range",
     "RateLimitError",
     "UnprocessableEntityError",
     "VersionConflictError",
