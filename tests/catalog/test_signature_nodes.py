@@ -4,6 +4,7 @@ outputs from the return annotation, the description from the docstring; explicit
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 from typing import Annotated, Any, Literal, Optional, TypedDict
@@ -200,6 +201,8 @@ def test_an_annotation_no_input_carries_is_refused_naming_the_function_and_param
 def test_bad_ranges_literals_and_defaults_are_refused(catalog: Catalog) -> None:
     with pytest.raises(ValueError, match="low < high"):
         wf.Range(5, 1)
+    with pytest.raises(ValueError, match="low < high"):
+        wf.Range(1, 1)
     with pytest.raises(ValueError, match="step"):
         wf.Range(0, 1, 0)
     with pytest.raises(TypeError, match="must be a number"):
@@ -242,6 +245,20 @@ def test_the_slider_bounds_and_step_reach_other_catalogues(catalog: Catalog) -> 
     assert entry["inputs"][0]["step"] == 2
     [n] = spec_from_hosted(entry).inputs
     assert (n.minimum, n.maximum, n.step, n.default) == (2, 8, 2, 4)
+
+
+def test_star_parameters_are_no_inputs_and_keyword_ones_get_the_inputs_only_given(
+    catalog: Catalog, make_engine: Any
+) -> None:
+    @wf.node_type("sig:join", inputs={"sep": str}, catalog=catalog)
+    def join(text: str, *rest: str, **more: Any) -> str:
+        return more.get("sep", "?").join([text, *rest])
+
+    assert [s.name for s in catalog["sig:join"].inputs] == ["text", "sep"]
+    flow = Workflow("w")
+    flow.add_node("sig:join", id="j", text="a", sep="-")
+    [poll] = make_engine().run("w", flow)
+    assert poll.node_run("j").text == "a"
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -298,7 +315,9 @@ def test_image_parameters_get_pil_images_and_a_returned_image_is_stored(
     Image.new("RGB", (6, 4), (200, 10, 0)).save(red, format="PNG")
     engine = make_engine()
     flow = Workflow("w")
-    flow.add_node("sig:invert", id="i", image=red.getvalue())
+    # a single image input given a list reads its first item only
+    png = "data:image/png;base64," + base64.b64encode(red.getvalue()).decode()
+    flow.add_node("sig:invert", id="i", image=[png, "data:image/png;base64,bm90IGFuIGltYWdl"])
     flow.add_node("sig:invert", id="j")
     flow.connect("i", "images", "j", "image")  # an edge brings a list: the first image
     flow.connect("i", "images", "j", "extra")
