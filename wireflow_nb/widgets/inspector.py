@@ -1,6 +1,7 @@
 """``NodeInspector``: the form of the selected node, generated from its catalog entry.
 
-Text areas for multiline prompts, bounded number fields, dropdowns for choices,
+Text areas for multiline prompts, bounded number fields (a slider when the input has a
+``step``: ``wf.Range``), dropdowns for choices,
 checkboxes; an input fed by an edge shows where from (``from node-1.text``) instead of a
 field. Node types the catalog does not know (hosted workflows) get their ``data`` as raw
 JSON, editable. Every edit goes through ``on_edit(node_id, key, mutate)`` so the editor
@@ -41,6 +42,19 @@ def css_name(name: str) -> str:
 
 def _json_text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _slider(f: InputSpec, value: Any, desc: str, style: dict[str, str]) -> widgets.Widget:
+    """The slider of a number input with both bounds and a step (``wf.Range``)."""
+    assert f.minimum is not None and f.maximum is not None and f.step is not None
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        value = f.default if isinstance(f.default, (int, float)) else f.minimum
+    options: dict[str, Any] = {"description": desc, "style": style, "continuous_update": False}
+    if f.type == "integer":
+        low, high = math.ceil(f.minimum), math.floor(f.maximum)
+        step = max(1, round(f.step))
+        return widgets.IntSlider(value=int(value), min=low, max=high, step=step, **options)
+    return widgets.FloatSlider(value=float(value), min=f.minimum, max=f.maximum, step=f.step, **options)
 
 
 class NodeInspector(widgets.VBox):
@@ -285,6 +299,8 @@ class NodeInspector(widgets.VBox):
             w = widgets.Dropdown(options=options, value=value, description=desc, style=style)
         elif f.type == "boolean":
             w = widgets.Checkbox(value=bool(value), description=desc, indent=False)
+        elif f.type in ("number", "integer") and None not in (f.step, f.minimum, f.maximum):
+            w = _slider(f, value, desc, style)
         elif f.type == "number" or (f.type == "integer" and f.default is not None):
             integer = f.type == "integer"
             lo = f.minimum if f.minimum is not None else -(10**12)
@@ -354,9 +370,9 @@ class NodeInspector(widgets.VBox):
     def _display(w: widgets.Widget, f: InputSpec | None, raw: Any) -> Any:
         if isinstance(w, widgets.Checkbox):
             return bool(raw)
-        if isinstance(w, (widgets.BoundedIntText, widgets.IntText)):
+        if isinstance(w, (widgets.BoundedIntText, widgets.IntText, widgets.IntSlider)):
             return int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-        if isinstance(w, (widgets.BoundedFloatText, widgets.FloatText)):
+        if isinstance(w, (widgets.BoundedFloatText, widgets.FloatText, widgets.FloatSlider)):
             return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
         if isinstance(w, widgets.Dropdown):
             return raw if raw in w.options else None
