@@ -198,6 +198,18 @@ def test_an_annotation_no_input_carries_is_refused_naming_the_function_and_param
     assert "parameter 'z'" in _error(catalog, use_complex)
 
 
+def test_an_annotation_python_cannot_resolve_is_named_and_may_be_given_in_inputs(catalog: Catalog) -> None:
+    def late(a, b):
+        return a
+
+    late.__annotations__ = {"a": "int", "b": "NotDefinedAnywhere", "return": "str"}
+    message = _error(catalog, late)
+    assert "parameter 'b'" in message and "cannot find" in message and "inputs={'b': 'json'}" in message
+    spec = register(catalog, late, inputs={"b": "json"})  # the others still resolve
+    assert [(i.name, i.type) for i in spec.inputs] == [("a", "integer"), ("b", "json")]
+    assert [(o.name, o.kind) for o in spec.outputs] == [("text", "text")]
+
+
 def test_bad_ranges_literals_and_defaults_are_refused(catalog: Catalog) -> None:
     with pytest.raises(ValueError, match="low < high"):
         wf.Range(5, 1)
