@@ -83,7 +83,19 @@ def test_every_parameter_becomes_an_input_typed_by_its_annotation(catalog: Catal
     assert by["n"].minimum is None and by["n"].step is None
     required = {n for n, s in by.items() if s.required}
     # no default and not Optional: required; X | None and a default: optional
-    assert required == {"prompt", "title", "n", "scale", "flag", "style", "steps", "strength", "extra", "tags", "plain"}
+    assert required == {
+        "prompt",
+        "title",
+        "n",
+        "scale",
+        "flag",
+        "style",
+        "steps",
+        "strength",
+        "extra",
+        "tags",
+        "plain",
+    }
     assert by["count"].default == 3 and by["maybe"].default is None
     assert spec.outputs == ()  # -> None: no outputs
 
@@ -93,7 +105,13 @@ def test_a_float_range_steps_by_a_hundredth_of_it(catalog: Catalog) -> None:
         return radius
 
     [radius] = register(catalog, blur).inputs
-    assert (radius.minimum, radius.maximum, radius.step, radius.default, radius.required) == (0, 50, 0.5, 2.0, False)
+    assert (radius.minimum, radius.maximum, radius.step, radius.default, radius.required) == (
+        0,
+        50,
+        0.5,
+        2.0,
+        False,
+    )
 
 
 def test_images_are_image_ports(catalog: Catalog) -> None:
@@ -152,7 +170,11 @@ def test_explicit_inputs_win_by_name_and_unlisted_parameters_still_come_from_the
     spec = register(
         catalog,
         shout,
-        inputs={"text": "json", "style": InputSpec("ignored", "choice", choices=("a", "b", "c")), "mood": str},
+        inputs={
+            "text": "json",
+            "style": InputSpec("ignored", "choice", choices=("a", "b", "c")),
+            "mood": str,
+        },
         outputs={"loud": str, "n": int},
     )
     by = {s.name: s for s in spec.inputs}
@@ -170,6 +192,43 @@ def test_an_explicit_input_may_name_what_the_signature_cannot_map(catalog: Catal
 
     spec = register(catalog, use, inputs={"thing": "json"})
     assert [(s.name, s.type) for s in spec.inputs] == [("thing", "json"), ("n", "integer")]
+    # a Python type no field fits, given explicitly, is any value (as before signatures were read)
+    spec = register(catalog, use, inputs={"thing": Thing})
+    assert [(s.name, s.type, s.required) for s in spec.inputs] == [
+        ("thing", "json", True),
+        ("n", "integer", False),
+    ]
+
+
+def test_an_explicit_python_type_is_read_as_the_annotation_would_be(
+    catalog: Catalog, make_engine: Any
+) -> None:
+    seen: list[Any] = []
+
+    def size(picture, times=1, style="a"):
+        seen.append(picture)
+        return picture.width * times
+
+    spec = register(
+        catalog,
+        size,
+        inputs={"picture": Image.Image, "times": Annotated[int, wf.Range(1, 3)], "style": Literal["a", "b"]},
+        outputs={"width": int},
+    )
+    by = {s.name: s for s in spec.inputs}
+    assert (by["picture"].type, by["picture"].required) == ("image", True)
+    assert (by["times"].minimum, by["times"].maximum, by["times"].step, by["times"].default) == (1, 3, 1, 1)
+    assert by["style"].choices == ("a", "b")
+    with pytest.raises(TypeError, match="defaults to 'a', not one of"):
+        register(catalog, size, inputs={"style": Literal["x", "y"]})
+
+    flow = Workflow("w")
+    flow.add_node("model:fal:text-to-image", id="t", prompt="a fox", width=80, height=64, seed=1)
+    flow.add_node("sig:size", id="s", times=2)
+    flow.connect("t", "images", "s", "picture")
+    [poll] = make_engine().run("w", flow)
+    assert poll.node_run("s").output == {"width": 160}
+    assert isinstance(seen[0], Image.Image)
 
 
 def _error(catalog: Catalog, fn: Any, **kwargs: Any) -> str:
@@ -178,7 +237,9 @@ def _error(catalog: Catalog, fn: Any, **kwargs: Any) -> str:
     return str(info.value)
 
 
-def test_an_annotation_no_input_carries_is_refused_naming_the_function_and_parameter(catalog: Catalog) -> None:
+def test_an_annotation_no_input_carries_is_refused_naming_the_function_and_parameter(
+    catalog: Catalog,
+) -> None:
     def use_thing(text: str, thing: Thing) -> str:
         return text
 

@@ -7,23 +7,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ._signature import image_params, signature_inputs, signature_outputs, to_call, to_outputs
+from ._signature import (
+    annotated_input,
+    field_type,
+    image_params,
+    signature_inputs,
+    signature_outputs,
+    to_call,
+    to_outputs,
+)
 from ._spec import Catalog, InputSpec, NodeSpec, OutputSpec
-
-_PY_TYPES: dict[Any, str] = {
-    str: "text",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    dict: "json",
-    list: "json",
-}
 
 
 def _field_type(value: Any) -> str:
+    """A field type given as it is (``"image"``), or of a Python type (JSON when none fits)."""
     if isinstance(value, str):
         return value
-    return _PY_TYPES.get(value, "json")
+    return field_type(value) or "json"
 
 
 def node_type(
@@ -70,13 +70,13 @@ def node_type(
                 explicit[name] = replace(py_type, name=name)
                 continue
             param = params.get(name)
-            has_default = param is not None and param.default is not inspect.Parameter.empty
-            explicit[name] = InputSpec(
-                name=name,
-                type=_field_type(py_type),
-                default=param.default if has_default and param is not None else None,
-                required=not has_default,
-            )
+            if isinstance(py_type, str):  # a field type: default and optional from the parameter
+                explicit[name] = replace(annotated_input(node_type, fn, name, Any, param), type=py_type)
+                continue
+            if field_type(py_type) is None:  # a type no field fits: any value, as before
+                explicit[name] = replace(annotated_input(node_type, fn, name, Any, param), type="json")
+            else:  # a Python type: read as the parameter's annotation would be
+                explicit[name] = annotated_input(node_type, fn, name, py_type, param)
         in_specs = signature_inputs(node_type, fn, skip=frozenset(explicit))
         order = [n for n in params if n in explicit or any(s.name == n for s in in_specs)]
         by_name = {s.name: s for s in in_specs} | explicit
@@ -91,7 +91,8 @@ def node_type(
             out_specs, record = signature_outputs(node_type, fn)
         if not out_specs and outputs is not None:
             out_specs = [OutputSpec("output", "any")]
-        images = {k: v for k, v in image_params(fn).items() if k not in explicit}
+        given = {k: v for k, v in (inputs or {}).items() if not isinstance(v, str | InputSpec)}
+        images = {k: v for k, v in image_params(fn, given).items() if k in given or k not in explicit}
         image_output = "images" if outputs is None and [o.name for o in out_specs] == ["images"] else None
         wants_ctx = "ctx" in params
         is_async = inspect.iscoroutinefunction(fn)

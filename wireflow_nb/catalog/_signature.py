@@ -38,7 +38,16 @@ from typing import Any, Literal, Union
 from .._media import decode_image
 from ._spec import InputSpec, OutputSpec
 
-__all__ = ["Range", "image_params", "signature_inputs", "signature_outputs", "to_call", "to_outputs"]
+__all__ = [
+    "Range",
+    "annotated_input",
+    "field_type",
+    "image_params",
+    "signature_inputs",
+    "signature_outputs",
+    "to_call",
+    "to_outputs",
+]
 
 #: Parameter names the built-ins edit in a text area (long text).
 _LONG_TEXT = frozenset({"prompt", "text"})
@@ -173,74 +182,84 @@ def signature_inputs(
     for name, param in inspect.signature(fn).parameters.items():
         if name == "ctx" or name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        has_default = param.default is not inspect.Parameter.empty
-        default = param.default if has_default else None
         if name in hints:
             annotation = hints[name]
-            optional = _strip_optional(
-                typing.get_args(annotation)[0]
-                if typing.get_origin(annotation) is typing.Annotated
-                else annotation
-            )[1]
         elif param.annotation is not inspect.Parameter.empty:
             raise TypeError(
                 f"{_where(node_type, fn)}: the annotation {param.annotation!r} of parameter {name!r} "
                 "names a type Python cannot find; import it where the function is defined, "
                 f"or give the input in inputs= (e.g. inputs={{{name!r}: 'json'}})"
             )
+        elif param.default is not inspect.Parameter.empty and param.default is not None:
+            annotation = type(param.default)
         else:
-            annotation, optional = (type(default) if default is not None else Any), False
-        try:
-            field = _field_of(annotation)
-            if field is None:
-                raise _Bad(f"it is annotated {_name(annotation)}, which no node input carries")
-        except _Bad as exc:
-            raise TypeError(
-                f"{_where(node_type, fn)}: parameter {name!r}: {exc}. Annotate it with str, int, float, "
-                "bool, list, dict, Literal[...], Annotated[int, Range(low, high)] or PIL.Image.Image, "
-                f"or give its field type in inputs= (e.g. inputs={{{name!r}: 'json'}})"
-            ) from None
-        bounds = field.bounds
-        if field.choices and has_default and default not in field.choices:
-            raise TypeError(
-                f"{_where(node_type, fn)}: parameter {name!r} defaults to {default!r}, not one of {field.choices!r}"
-            )
-        if (
-            bounds is not None
-            and isinstance(default, int | float)
-            and not bounds.low <= default <= bounds.high
-        ):
-            raise TypeError(
-                f"{_where(node_type, fn)}: parameter {name!r} defaults to {default!r}, "
-                f"outside its Range({bounds.low:g}, {bounds.high:g})"
-            )
-        step = None
-        if bounds is not None:
-            step = bounds.step or (1 if field.type == "integer" else (bounds.high - bounds.low) / 100)
-        specs.append(
-            InputSpec(
-                name=name,
-                type=field.type,
-                default=default,
-                required=not has_default and not optional,
-                choices=field.choices,
-                help=field.help,
-                minimum=bounds.low if bounds is not None else None,
-                maximum=bounds.high if bounds is not None else None,
-                step=step,
-                multiline=field.type == "text" and name in _LONG_TEXT,
-                multiple=field.multiple,
-            )
-        )
+            annotation = Any
+        specs.append(annotated_input(node_type, fn, name, annotation, param))
     return specs
 
 
-def image_params(fn: Callable[..., Any]) -> dict[str, bool]:
-    """Parameters annotated as PIL images: name -> whether a list of them."""
+def annotated_input(
+    node_type: str, fn: Callable[..., Any], name: str, annotation: Any, param: inspect.Parameter | None
+) -> InputSpec:
+    """The input ``name`` of a parameter (``param``, None when the function has none)
+    annotated ``annotation``; ``TypeError`` naming it when no field type fits."""
+    has_default = param is not None and param.default is not inspect.Parameter.empty
+    default = param.default if has_default and param is not None else None
+    bare = typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+    optional = _strip_optional(bare)[1]
+    try:
+        field = _field_of(annotation)
+        if field is None:
+            raise _Bad(f"it is annotated {_name(annotation)}, which no node input carries")
+    except _Bad as exc:
+        raise TypeError(
+            f"{_where(node_type, fn)}: parameter {name!r}: {exc}. Annotate it with str, int, float, "
+            "bool, list, dict, Literal[...], Annotated[int, Range(low, high)] or PIL.Image.Image, "
+            f"or give its field type in inputs= (e.g. inputs={{{name!r}: 'json'}})"
+        ) from None
+    bounds = field.bounds
+    if field.choices and has_default and default not in field.choices:
+        raise TypeError(
+            f"{_where(node_type, fn)}: parameter {name!r} defaults to {default!r}, not one of {field.choices!r}"
+        )
+    if bounds is not None and isinstance(default, int | float) and not bounds.low <= default <= bounds.high:
+        raise TypeError(
+            f"{_where(node_type, fn)}: parameter {name!r} defaults to {default!r}, "
+            f"outside its Range({bounds.low:g}, {bounds.high:g})"
+        )
+    step = None
+    if bounds is not None:
+        step = bounds.step or (1 if field.type == "integer" else (bounds.high - bounds.low) / 100)
+    return InputSpec(
+        name=name,
+        type=field.type,
+        default=default,
+        required=not has_default and not optional,
+        choices=field.choices,
+        help=field.help,
+        minimum=bounds.low if bounds is not None else None,
+        maximum=bounds.high if bounds is not None else None,
+        step=step,
+        multiline=field.type == "text" and name in _LONG_TEXT,
+        multiple=field.multiple,
+    )
+
+
+def field_type(annotation: Any) -> str | None:
+    """The field type of an annotation (``str`` -> ``text``...); None when none fits."""
+    try:
+        field = _field_of(annotation)
+    except _Bad:
+        return None
+    return field.type if field is not None else None
+
+
+def image_params(fn: Callable[..., Any], annotations: Mapping[str, Any] | None = None) -> dict[str, bool]:
+    """Parameters annotated as PIL images (by ``annotations`` where it names them, else by
+    the function's own): name -> whether a list of them."""
+    hints = {k: v for k, v in _hints(fn).items() if k != "return"} | dict(annotations or {})
     found: dict[str, bool] = {}
-    for name, annotation in _hints(fn).items():
-        if name == "return":
-            continue
+    for name, annotation in hints.items():
         try:
             field = _field_of(annotation)
         except _Bad:
