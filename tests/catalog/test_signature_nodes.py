@@ -184,6 +184,12 @@ def test_explicit_inputs_win_by_name_and_unlisted_parameters_still_come_from_the
     assert by["style"].choices == ("a", "b", "c") and by["style"].name == "style"
     assert by["mood"].type == "text"
     assert [(o.name, o.kind) for o in spec.outputs] == [("loud", "text"), ("n", "number")]
+    # a field type named as text: that type, default and optional from the parameter
+    spec = register(catalog, shout, inputs={"text": "image", "marks": "number"})
+    assert [(s.name, s.type, s.default, s.required) for s in spec.inputs[:2]] == [
+        ("text", "image", None, True),
+        ("marks", "number", 1, False),
+    ]
 
 
 def test_an_explicit_input_may_name_what_the_signature_cannot_map(catalog: Catalog) -> None:
