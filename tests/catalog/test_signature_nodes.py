@@ -57,6 +57,7 @@ def test_every_parameter_becomes_an_input_typed_by_its_annotation(catalog: Catal
         tags: list[str],
         maybe: int | None,
         older: Optional[str],  # noqa: UP045 - the typing spelling is read too
+        level: Optional[Annotated[int, wf.Range(0, 3)]],  # noqa: UP045
         plain,
         count=3,
         ctx: Any = None,
@@ -67,13 +68,13 @@ def test_every_parameter_becomes_an_input_typed_by_its_annotation(catalog: Catal
     by = {s.name: s for s in spec.inputs}
     assert list(by) == [
         "prompt", "title", "n", "scale", "flag", "style", "steps", "strength", "extra", "tags", "maybe",
-        "older", "plain", "count",
+        "older", "level", "plain", "count",
     ]  # fmt: skip
     assert "ctx" not in by
     assert {n: s.type for n, s in by.items()} == {
         "prompt": "text", "title": "text", "n": "integer", "scale": "number", "flag": "boolean",
         "style": "choice", "steps": "integer", "strength": "number", "extra": "json", "tags": "json",
-        "maybe": "integer", "older": "text", "plain": "json", "count": "integer",
+        "maybe": "integer", "older": "text", "level": "integer", "plain": "json", "count": "integer",
     }  # fmt: skip
     assert by["prompt"].multiline and not by["title"].multiline  # long text: the built-ins' names
     assert by["style"].choices == ("photo", "anime") and by["style"].kind == "text"
@@ -81,6 +82,7 @@ def test_every_parameter_becomes_an_input_typed_by_its_annotation(catalog: Catal
     assert (by["strength"].minimum, by["strength"].maximum, by["strength"].step) == (0, 2, 0.5)
     assert by["strength"].help == "how strong"
     assert by["n"].minimum is None and by["n"].step is None
+    assert (by["level"].type, by["level"].maximum, by["level"].required) == ("integer", 3, False)
     required = {n for n, s in by.items() if s.required}
     # no default and not Optional: required; X | None and a default: optional
     assert required == {

@@ -1,4 +1,5 @@
-"""A node type read from a plain function's signature (``@node_type`` without ``inputs=``).
+"""A node type read from a plain function's signature (``@node_type``; a Python type given
+in its ``inputs=`` is read the same way, but one no field fits is any value there).
 
 Inputs are the parameters (not ``ctx``, ``*args``, ``**kwargs``), in order: the
 annotation gives the field type, a default makes the input optional with that default.
@@ -104,6 +105,7 @@ class _Field:
 def _field_of(tp: Any) -> _Field | None:
     """The field an annotation maps to; None when it maps to nothing."""
     notes: list[Any] = []
+    tp, _ = _strip_optional(tp)  # Optional[Annotated[...]] as Annotated[... | None]
     if typing.get_origin(tp) is typing.Annotated:
         tp, *notes = typing.get_args(tp)
     tp, _ = _strip_optional(tp)
@@ -205,8 +207,9 @@ def annotated_input(
     annotated ``annotation``; ``TypeError`` naming it when no field type fits."""
     has_default = param is not None and param.default is not inspect.Parameter.empty
     default = param.default if has_default and param is not None else None
-    bare = typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
-    optional = _strip_optional(bare)[1]
+    bare, optional = _strip_optional(annotation)
+    if typing.get_origin(bare) is typing.Annotated:
+        optional = _strip_optional(typing.get_args(bare)[0])[1] or optional
     try:
         field = _field_of(annotation)
         if field is None:
