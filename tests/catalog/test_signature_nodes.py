@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import io
 from typing import Annotated, Any, Literal, Optional, TypedDict
 
@@ -276,6 +277,20 @@ def test_an_annotation_python_cannot_resolve_is_named_and_may_be_given_in_inputs
     assert "parameter 'b'" in message and "cannot find" in message and "inputs={'b': 'json'}" in message
     spec = register(catalog, late, inputs={"b": "json"})  # the others still resolve
     assert [(i.name, i.type) for i in spec.inputs] == [("a", "integer"), ("b", "json")]
+    assert [(o.name, o.kind) for o in spec.outputs] == [("text", "text")]
+
+
+def test_a_partial_is_read_by_its_signature(catalog: Catalog) -> None:
+    def scaled(n: Annotated[int, wf.Range(1, 9)], factor: float, label: str = "") -> str:
+        return label + str(n * factor)
+
+    wf.node_type("sig:double", catalog=catalog, label="Double")(functools.partial(scaled, factor=2.0))
+    spec = catalog["sig:double"]
+    assert [(i.name, i.type, i.default, i.maximum) for i in spec.inputs] == [
+        ("n", "integer", None, 9),
+        ("factor", "number", 2.0, None),
+        ("label", "text", "", None),
+    ]
     assert [(o.name, o.kind) for o in spec.outputs] == [("text", "text")]
 
 

@@ -155,15 +155,22 @@ def _name(tp: Any) -> str:
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    """The function's annotations, strings resolved; ``{}`` for what cannot be."""
+    """The function's annotations, strings resolved; left out where they cannot be.
+    A callable ``get_type_hints`` does not read (a ``functools.partial``) gives those of
+    its signature."""
     try:
         return typing.get_type_hints(fn, include_extras=True)
     except Exception:
+        signature = inspect.signature(fn)
+        raw = {n: p.annotation for n, p in signature.parameters.items() if p.annotation is not p.empty}
+        if signature.return_annotation is not signature.empty:
+            raw["return"] = signature.return_annotation
+        scope = getattr(inspect.unwrap(getattr(fn, "func", fn)), "__globals__", {})
         hints: dict[str, Any] = {}
-        for name, ann in getattr(fn, "__annotations__", {}).items():
+        for name, ann in raw.items():
             if isinstance(ann, str):
                 try:
-                    ann = eval(ann, getattr(fn, "__globals__", {}))
+                    ann = eval(ann, scope)
                 except Exception:
                     continue
             hints[name] = ann
