@@ -81,6 +81,10 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
         shown = json.dumps(outputs)
         assert "sk-local-" not in shown
         assert str(tmp_path) not in shown and "wireflow-serve-" not in shown
+    if path.stem.startswith("04"):
+        # the signature style: a parameter listed nowhere else (marks) is an input of the node
+        assert "marks: integer, default 1, bounds 0..5" in text
+        assert "A FOX IN THE SNOW!!!" in json.dumps(outputs)
     if path.stem.startswith("06"):
         assert "credits needed" in text
     if path.stem.startswith("08"):

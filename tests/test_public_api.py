@@ -65,6 +65,7 @@ PUBLIC = [
     "PollResponse",
     "Position",
     "Problem",
+    "Range",
     "RateLimitError",
     "UnprocessableEntityError",
     "VersionConflictError",

@@ -39,7 +39,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "wireflow_nb.backend": ("AsyncBackend", "Backend"),
     "wireflow_nb.blueprints": ("Blueprint", "blueprints"),
-    "wireflow_nb.catalog": ("Catalog", "NodeSpec", "default_catalog", "node_type"),
+    "wireflow_nb.catalog": ("Catalog", "NodeSpec", "Range", "default_catalog", "node_type"),
     "wireflow_nb.catalog_source": ("BackendCatalog", "CatalogSource", "acatalog_for", "catalog_for"),
     "wireflow_nb.models": (
         "CreditsBreakdownItem",
@@ -126,6 +126,7 @@ if TYPE_CHECKING:
     from .blueprints import blueprints as blueprints
     from .catalog import Catalog as Catalog
     from .catalog import NodeSpec as NodeSpec
+    from .catalog import Range as Range
     from .catalog import default_catalog as default_catalog
     from .catalog import node_type as node_type
     from .catalog_source import BackendCatalog as BackendCatalog

@@ -160,6 +160,19 @@ def _png_of_array(array: Any) -> bytes:
     return _png_of_image(Image.fromarray(np.ascontiguousarray(array)))
 
 
+def decode_image(data: bytes) -> Any:
+    """The PIL image of image file bytes, loaded; ``ValueError`` naming why for bytes
+    Pillow cannot read. The one decoder of input pictures (engine nodes, ``@node_type``)."""
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as exc:
+        raise ValueError(f"the input is not an image Pillow can read ({exc})") from None
+    return image
+
+
 def in_memory_media(value: Any) -> bool:
     """Whether ``value`` is media held in memory: bytes, a PIL image or a numpy array."""
     return isinstance(value, (bytes, bytearray, memoryview)) or _is_pil_image(value) or _is_array(value)

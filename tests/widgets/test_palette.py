@@ -111,7 +111,8 @@ def test_picking_a_served_type_adds_it_with_its_typed_form_and_port_kinds(editor
     assert (fields["steps"].min, fields["steps"].max, fields["steps"].value) == (1, 50, 20)
     assert isinstance(fields["strength"], widgets.BoundedFloatText) and fields["strength"].max == 1
     assert isinstance(fields["seamless"], widgets.Checkbox)
-    assert isinstance(fields["prompt"], widgets.Text) and "prompt *" in fields["prompt"].description
+    # a `prompt: str` parameter of a @node_type function is multiline, as the built-ins
+    assert isinstance(fields["prompt"], widgets.Textarea) and "prompt *" in fields["prompt"].description
     fields["style"].value = "anime"
     assert editor.workflow.node(node.id).inputs["style"] == "anime"
     box = editor.state.boxes[node.id]

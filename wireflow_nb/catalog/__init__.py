@@ -7,6 +7,7 @@ from ._builtins import BUILTINS, IMAGE_PRICE, NUM_IMAGES, VIDEO_PRICE
 from ._decorator import node_type
 from ._hosted import catalog_from_hosted, catalog_to_hosted, hosted_type, spec_from_hosted, spec_to_hosted
 from ._ports import Port, can_feed, carried_kind, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
+from ._signature import Range
 from ._spec import (
     FIELD_TYPES,
     MEDIA_KINDS,
@@ -49,6 +50,7 @@ __all__ = [
     "NodeSpec",
     "OutputSpec",
     "Port",
+    "Range",
     "builtin_catalog",
     "can_feed",
     "carried_kind",

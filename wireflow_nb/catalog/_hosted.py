@@ -67,6 +67,8 @@ def _input_to_hosted(spec: InputSpec) -> dict[str, Any]:
         entry["minimum"] = spec.minimum
     if spec.maximum is not None:
         entry["maximum"] = spec.maximum
+    if spec.step is not None:
+        entry["step"] = spec.step
     if spec.multiline:
         entry["multiline"] = True
     return entry
@@ -147,6 +149,7 @@ def _input_from_hosted(entry: Mapping[str, Any]) -> InputSpec | None:
         help=str(entry.get("help") or entry.get("description") or ""),
         minimum=_float_or_none(entry.get("minimum", entry.get("min"))),
         maximum=_float_or_none(entry.get("maximum", entry.get("max"))),
+        step=_float_or_none(entry.get("step")),
         multiline=bool(entry.get("multiline", False)),
         port=bool(entry.get("port", True)),
         multiple=bool(entry.get("multiple", False)),

@@ -58,6 +58,8 @@ class InputSpec:
     help: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    #: A slider's step: a number input with both bounds and a step is edited with a slider.
+    step: float | None = None
     multiline: bool = False
     #: Whether an edge may feed this input (False: a setting only edited in the form).
     port: bool = True

@@ -56,19 +56,27 @@ def field_widget(
         w = widgets.Dropdown(options=options, value=value, description=desc, style=style)
     elif f.type == "boolean":
         w = widgets.Checkbox(value=bool(value), description=desc, indent=False)
-    elif f.type == "number" or (f.type == "integer" and f.default is not None):
+    elif f.type == "number" or (f.type == "integer" and (f.default is not None or f.step is not None)):
         integer = f.type == "integer"
         lo = f.minimum if f.minimum is not None else -(10**12)
         hi = f.maximum if f.maximum is not None else 10**12
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             value = f.default if isinstance(f.default, (int, float)) else lo if lo > 0 else 0
-        ranged = slider and f.minimum is not None and f.maximum is not None
+        # a slider where both bounds are known and asked for: always in a form, and in the
+        # inspector for a ``wf.Range`` (which gives a step); it writes on release
+        ranged = (slider or f.step is not None) and f.minimum is not None and f.maximum is not None
+        extra: dict[str, Any] = {"continuous_update": False} if ranged else {}
         if integer:
             kind: Any = widgets.IntSlider if ranged else widgets.BoundedIntText
-            w = kind(value=int(value), min=math.ceil(lo), max=math.floor(hi), description=desc, style=style)
+            if ranged:
+                extra["step"] = max(1, round(f.step)) if f.step is not None else 1
+            w = kind(
+                value=int(value), min=math.ceil(lo), max=math.floor(hi), description=desc, style=style, **extra
+            )
         else:
             kind = widgets.FloatSlider if ranged else widgets.BoundedFloatText
-            extra = {"step": (hi - lo) / 100} if ranged else {}
+            if ranged:
+                extra["step"] = f.step if f.step is not None else (hi - lo) / 100
             w = kind(value=float(value), min=float(lo), max=float(hi), description=desc, style=style, **extra)
     elif f.type == "integer":
         # an optional integer (a seed): empty means "not set"

@@ -1,6 +1,7 @@
 """``NodeInspector``: the form of the selected node, generated from its catalog entry.
 
-Text areas for multiline prompts, bounded number fields, dropdowns for choices,
+Text areas for multiline prompts, bounded number fields (a slider when the input has a
+``step``: ``wf.Range``; ``_fields.field_widget``), dropdowns for choices,
 checkboxes; an input fed by an edge shows where from (``from node-1.text``) instead of a
 field. Node types the catalog does not know (hosted workflows) get their ``data`` as raw
 JSON, editable. Every edit goes through ``on_edit(node_id, key, mutate)`` so the editor

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..._media import decode_image
 from ...catalog import InputSpec
 from ..context import NodeError
 from ..outputs import encode_png, image_output
@@ -92,12 +93,10 @@ def load_image(ctx: Any, value: Any) -> Image.Image:
     if isinstance(value, Image.Image):
         image = value
     else:
-        data = ctx.load_bytes(value)
         try:
-            image = Image.open(io.BytesIO(data))
-            image.load()
-        except Exception as exc:
-            raise NodeError(f"the input is not an image Pillow can read ({exc})") from None
+            image = decode_image(ctx.load_bytes(value))
+        except ValueError as exc:
+            raise NodeError(str(exc)) from None
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
     return image
