@@ -65,6 +65,7 @@ PUBLIC = [
     "Position",
     "Problem",
     "RateLimitError",
+    "Template",
     "UnprocessableEntityError",
     "VersionConflictError",
     "VideoOutput",
@@ -82,6 +83,8 @@ PUBLIC = [
     "default_catalog",
     "local_server",
     "node_type",
+    "template",
+    "templates",
     "trigger_webhook",
 ]
 
