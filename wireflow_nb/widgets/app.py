@@ -50,6 +50,7 @@ from ._messages import MessageView
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
+from ._templates import attach_account
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
 from .outputs import MediaFetcher, OutputView
@@ -206,6 +207,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         )  # fmt: skip
         if self.account.available:
             self.toolbar.children = (*self.toolbar.children, self.account)
+        attach_account(self.editor, self.account)  # its saved workflows in "New from template"
         super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
@@ -509,6 +511,10 @@ class WorkflowApp(AccountActions, widgets.VBox):
             self._show_outputs(self.state)
 
     # -- files --------------------------------------------------------------------------------------------
+    def new_from_template(self, name: Any) -> Workflow:
+        """Open a new workflow of a template or blueprint ``name`` (the editor's)."""
+        return self.editor.new_from_template(name)  # type: ignore[no-any-return]
+
     def save(self, path: str | Path | None = None) -> Path | None:
         """Save the workflow as JSON (default: the file name in the toolbar)."""
         target = Path(path if path is not None else self.path_text.value).expanduser()
