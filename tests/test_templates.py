@@ -74,6 +74,14 @@ def test_each_workflow_call_is_a_fresh_copy() -> None:
     again = wf.template("text to image").workflow()
     assert again.node("subject").inputs["text"] == "a lighthouse on a cliff"
     assert again.has_node("style")
+    # nested values too: a list in a node's data is the workflow's own
+    body = {
+        "nodes": [{"id": "n", "type": "utility", "data": {"nodeType": "x:y", "tags": ["a"]}}],
+        "edges": [],
+    }
+    nested = Template("Nested", "tests", "a list in a node", body)
+    nested.workflow().node("n").data["tags"].append("b")
+    assert nested.workflow().node("n").data["tags"] == ["a"] and body["nodes"][0]["data"]["tags"] == ["a"]
 
 
 def test_the_picture_is_the_static_svg_of_the_workflow_scaled_down() -> None:
