@@ -88,3 +88,26 @@ def test_new_from_template_of_the_app(engine: Any) -> None:
     run = app.run(wait=True)
     assert run is not None and run.state.status == "COMPLETED"
     assert app.outputs.groups  # the picture is shown
+
+
+def test_an_unreachable_server_is_said_in_the_saved_section_and_the_key_never() -> None:
+    from tests._servers import free_port
+    from wireflow_nb.client import WireflowClient
+
+    secret = "sk-never-shown-0123456789"
+    client = WireflowClient(
+        api_key=secret, base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0, timeout=5
+    )
+    try:
+        app = WorkflowApp(client, poll_policy=FAST)
+        assert app.wait_idle(20)
+        app.editor.show_templates()
+        assert app.wait_idle(20)
+        gallery = one(app, "wf-templates")
+        status = one(one(gallery, "wf-templates-section-saved"), "wf-templates-status").value
+        assert "Could not list the saved workflows" in status and "127.0.0.1" in status
+        assert secret not in status and "never-shown" not in status
+        assert find(one(gallery, "wf-templates-section-saved"), "wf-template-card") == []
+        assert len(find(one(gallery, "wf-templates-section-package"), "wf-template-card")) == 3
+    finally:
+        client.close()

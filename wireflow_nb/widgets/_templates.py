@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from .._advice import explain
 from ..account import workflow_from_saved
 from ..blueprints import Blueprint, BlueprintList
 from ..templates import Template, templates
@@ -96,6 +97,8 @@ class TemplateGallery(widgets.VBox):
         self._message = message
         #: the app's account (saved workflows; its rule of unsaved changes), if any
         self.account: AccountPanel | None = None
+        #: the API base that connection advice names (the app's)
+        self.base_url: Callable[[], object] = lambda: None
         #: the workflow last opened from the gallery and its JSON then
         self.clean = CleanMark()
         #: data-name -> the card widget, of what is shown now
@@ -203,7 +206,7 @@ class TemplateGallery(widgets.VBox):
     def _list_failed(self, exc: BaseException) -> None:
         section = self.sections.get("saved")
         if section is not None:
-            text = f"Could not list the saved workflows: {exc}"
+            text = f"Could not list the saved workflows: {explain(exc, base_url=self.base_url())}"
             section.children[1].value = f'<span style="color:#c62828">{html.escape(text)}</span>'  # type: ignore[attr-defined]
 
     # -- picking -------------------------------------------------------------------------------
@@ -247,6 +250,7 @@ def attach_account(editor: Any, account: AccountPanel) -> None:
     gallery = getattr(editor, "template_gallery", None)
     if isinstance(gallery, TemplateGallery):
         gallery.account = account
+        gallery.base_url = account._base_url
 
 
 class TemplateActions:
