@@ -133,3 +133,19 @@ def test_new_from_template_from_python_by_name_template_first_then_blueprint() -
     assert "templates: Text to image, Image pipeline, Batch to video" in str(caught.value)
     assert "nor is it a blueprint's name" in str(caught.value)
     assert [n.id for n in editor.workflow.nodes] == ["p", "img"]  # unchanged by the error
+
+
+def test_a_workflow_saved_or_loaded_by_the_editor_and_unchanged_is_not_asked_about(tmp_path) -> None:
+    mine = Workflow("mine")
+    mine.add_node("input:text", id="only", text="keep me")
+    editor = GraphEditor(mine)
+    editor.save(tmp_path / "mine.json")
+    gallery = open_gallery(editor)
+    one(card(gallery, "text-to-image"), "wf-template-open").click()
+    assert find(gallery, "wf-replace-confirm") == [] and len(editor.workflow.nodes) == 4
+
+    editor.open_file(tmp_path / "mine.json")
+    assert [n.id for n in editor.workflow.nodes] == ["only"]
+    open_gallery(editor)
+    one(card(gallery, "batch-to-video"), "wf-template-open").click()
+    assert find(gallery, "wf-replace-confirm") == [] and len(editor.workflow.nodes) == 3

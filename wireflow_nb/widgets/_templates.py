@@ -12,7 +12,8 @@ down), its name, a one-line description and an Open button:
 
 Picking a card replaces the editor's workflow; when it has unsaved changes, the one
 question of ``_unsaved.replace_question`` asks first. What counts as unsaved: a workflow
-opened from this gallery and not changed since is not; the app's account decides for the
+opened from this gallery, or saved or loaded by the editor's file Save / Load, and not
+changed since is not; the app's account decides for the
 others (``AccountPanel.has_unsaved_changes``); in a bare editor, any non-empty workflow
 is. ``new_from_template(name)`` (Python) opens a template or blueprint without asking, as
 ``open_saved`` does. ``TemplateActions`` gives the editor ``show_templates``,

@@ -528,6 +528,7 @@ class GraphEditor(TemplateActions, BlueprintActions, MinimapControls, widgets.VB
         """Save the workflow (every field kept) with the current view as ``viewport``."""
         self._store_view()
         target = self._workflow.save(path)
+        self.template_gallery.clean.mark(self._workflow)  # saved: nothing for the gallery to ask
         self._set_message(f"saved {len(self._workflow)} nodes to {target}")
         return target
 
@@ -541,6 +542,7 @@ class GraphEditor(TemplateActions, BlueprintActions, MinimapControls, widgets.VB
     def open_file(self, path: str | Path) -> None:
         """Replace the edited workflow by the file at ``path``."""
         self.workflow = Workflow.load(path)
+        self.template_gallery.clean.mark(self._workflow)
         self.path.value = str(path)
         self._set_message(f"loaded {len(self._workflow)} nodes from {path}")
 
