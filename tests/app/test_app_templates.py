@@ -74,7 +74,9 @@ def test_a_template_opened_in_the_app_is_asked_about_by_the_account_and_runs(eng
     assert app.wait_idle(20)
     one(card(one(gallery, "wf-templates-section-saved"), fox.id), "wf-template-open").click()
     question = one(gallery, "wf-replace-confirm")
-    assert "not saved to the account" in question.children[0].value
+    assert (
+        "(<b>Image pipeline</b>) has changes that are not saved to the account" in question.children[0].value
+    )
     assert app.workflow.node("prompt").inputs["text"] == "mine"
     one(question, "wf-replace-confirm-ok").click()
     assert app.wait_idle(20)

@@ -44,6 +44,7 @@ from ..account import workflow_from_saved
 from ..blueprints import Blueprint, BlueprintList
 from ..templates import Template, templates
 from ..workflow import Workflow
+from ._account_panel import default_name
 from ._toolbar import button
 from ._unsaved import CleanMark, replace_question
 
@@ -223,11 +224,11 @@ class TemplateGallery(widgets.VBox):
         if not self.has_unsaved_changes():
             self.open_card(card)
             return
-        name = self._current().extra.get("name") or self._current().id
+        name = default_name(self._current())  # its saved name, else its JSON's name, else its id
         where = "to the account" if self.account is not None and self.account.available else "to a file"
         self.question.children = (
             replace_question(
-                str(name), card.name, what=where, on_ok=lambda: self.open_card(card), on_cancel=self._unask
+                name, card.name, what=where, on_ok=lambda: self.open_card(card), on_cancel=self._unask
             ),
         )
 
