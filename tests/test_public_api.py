@@ -67,6 +67,7 @@ PUBLIC = [
     "Problem",
     "Range",
     "RateLimitError",
+    "Template",
     "UnprocessableEntityError",
     "VersionConflictError",
     "VideoOutput",
@@ -84,6 +85,8 @@ PUBLIC = [
     "default_catalog",
     "local_server",
     "node_type",
+    "template",
+    "templates",
     "trigger_webhook",
 ]
 

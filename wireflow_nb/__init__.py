@@ -62,6 +62,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "VideoOutput",
     ),
     "wireflow_nb.workflow": ("Workflow",),
+    "wireflow_nb.templates": ("Template", "template", "templates"),
     "wireflow_nb.client": (
         "AsyncWireflowClient",
         "WireflowClient",
@@ -157,6 +158,9 @@ if TYPE_CHECKING:
     from .models import Position as Position
     from .models import VideoOutput as VideoOutput
     from .serving import local_server as local_server
+    from .templates import Template as Template
+    from .templates import template as template
+    from .templates import templates as templates
     from .widgets import FormApp as FormApp
     from .widgets import GraphEditor as GraphEditor
     from .widgets import HistoryView as HistoryView

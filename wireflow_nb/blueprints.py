@@ -275,6 +275,16 @@ class Blueprint:
         self.path = target
         return target
 
+    def workflow(self) -> Workflow:
+        """A new workflow of the blueprint's nodes and edges alone (its ids and bypass
+        flags kept, no group): what "New from template" opens for a blueprint."""
+        from .workflow import Workflow
+
+        made = Workflow.from_dict({"nodes": copy.deepcopy(self.nodes), "edges": copy.deepcopy(self.edges)})
+        for node_id in self.bypassed:
+            made.set_bypass(node_id)
+        return made
+
     # -- inserting -------------------------------------------------------------------------
     def size(self) -> tuple[float, float]:
         """Width and height (world units) of the nodes' positions, plus one node."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import html
 import itertools
-import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +43,7 @@ from ..workflow import Workflow
 from ._messages import MessageView
 from ._runner import PendingWork, accepts_keyword, backend_name, call_backend
 from ._toolbar import button
+from ._unsaved import CleanMark, replace_question
 from .history import format_started
 
 __all__ = ["AccountActions", "AccountPanel", "Conflict", "default_name", "last_change", "list_saved"]
@@ -128,11 +128,11 @@ class AccountPanel(widgets.VBox):
         self.conflict: Conflict | None = None
         self._listing = itertools.count()
         self._current_listing = -1
-        # (the workflow, its JSON) when last opened or saved: what "unsaved changes" compare to
-        self._clean: tuple[weakref.ref[Workflow], dict[str, Any]] | None = None
+        # the workflow and its JSON when last opened or saved: what "unsaved changes" compare to
+        self.clean = CleanMark()
         first = workflow()
         if saved_info(first) is not None:
-            self._mark_clean(first, first.to_dict())
+            self.clean.mark(first)
 
         self.open_button = button("Open\u2026", "folder-open", "wf-app-open", self.show_open)
         self.save_button = button("Save", "cloud-upload", "wf-app-account-save", self._save_clicked)
@@ -249,16 +249,10 @@ class AccountPanel(widgets.VBox):
         return None
 
     # -- unsaved changes ---------------------------------------------------------------------
-    def _mark_clean(self, workflow: Workflow, body: dict[str, Any]) -> None:
-        self._clean = (weakref.ref(workflow), body)
-
     def has_unsaved_changes(self) -> bool:
         """Whether the workflow in the editor differs from what was last opened or saved
         here (a workflow never opened nor saved here counts as changed unless empty)."""
-        workflow = self._workflow()
-        if self._clean is not None and self._clean[0]() is workflow:
-            return workflow.to_dict() != self._clean[1]
-        return bool(workflow.nodes)
+        return self.clean.changed(self._workflow())
 
     # -- Open ------------------------------------------------------------------------------------
     def show_open(self) -> None:
@@ -291,6 +285,20 @@ class AccountPanel(widgets.VBox):
                 )
 
         return self._background(list_saved(workflows), done, failed, wait=wait)  # type: ignore[no-any-return]
+
+    def fetch(
+        self, workflow_id: str | None, done: Callable[[Any], Any], failed: Callable[[BaseException], Any]
+    ) -> None:
+        """In the background: every saved workflow (``workflow_id`` None) or that one; then
+        ``done(rows or saved)`` or ``failed(error)`` on the notebook's thread."""
+        workflows = self._workflows()
+        if workflows is not None:
+            fetch = (
+                list_saved(workflows)
+                if workflow_id is None
+                else call_backend(workflows, "get_saved", workflow_id)
+            )
+            self._background(fetch, done, failed, wait=False)
 
     def shown_rows(self) -> list[WorkflowSummary]:
         """The listed workflows whose name contains the filter (any case)."""
@@ -340,29 +348,12 @@ class AccountPanel(widgets.VBox):
             self.open_saved(workflow_id)
             return
         name = next((row.name for row in self.rows if row.id == workflow_id), workflow_id)
-        current = default_name(self._workflow())
-        confirm = _css(
-            widgets.VBox(
-                [
-                    widgets.HTML(
-                        f"The workflow in the editor (<b>{html.escape(current)}</b>) has changes that are not "
-                        f"saved to the account. Open <b>{html.escape(name)}</b> and drop them?"
-                    ),
-                    widgets.HBox(
-                        [
-                            button(
-                                "Open and drop my changes",
-                                "folder-open",
-                                "wf-replace-confirm-ok",
-                                lambda: self.open_saved(workflow_id),
-                                style="warning",
-                            ),
-                            button("Cancel", "times", "wf-replace-confirm-cancel", self.show_open),
-                        ]
-                    ),
-                ]
-            ),
-            "wf-replace-confirm",
+        confirm = replace_question(
+            default_name(self._workflow()),
+            name,
+            what="to the account",
+            on_ok=lambda: self.open_saved(workflow_id),
+            on_cancel=self.show_open,
         )
         self._show_panel(confirm)
 
@@ -376,7 +367,7 @@ class AccountPanel(widgets.VBox):
 
         def done(saved: SavedWorkflow) -> Workflow:
             workflow = workflow_from_saved(saved)
-            self._mark_clean(workflow, workflow.to_dict())
+            self.clean.mark(workflow)
             self.close_panel()
             self._adopt(workflow, saved, True)
             nodes = len(workflow.nodes)
@@ -411,7 +402,7 @@ class AccountPanel(widgets.VBox):
         self, workflow: Workflow, body: dict[str, Any], saved: SavedWorkflow, what: str
     ) -> SavedWorkflow:
         remember_saved(workflow, saved)
-        self._mark_clean(workflow, body)
+        self.clean.mark(workflow, body)
         self._busy(False)
         self.close_panel()
         if self._workflow() is workflow:  # else another was opened meanwhile: it stays

@@ -51,6 +51,7 @@ from ._preflight import run_problems
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
+from ._templates import attach_account
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
 from .outputs import MediaFetcher, OutputView
@@ -208,6 +209,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         )  # fmt: skip
         if self.account.available:
             self.toolbar.children = (*self.toolbar.children, self.account)
+        attach_account(self.editor, self.account)  # its saved workflows in "New from template"
         super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
@@ -508,6 +510,10 @@ class WorkflowApp(AccountActions, widgets.VBox):
         return form_for_app(self)
 
     # -- files --------------------------------------------------------------------------------------------
+    def new_from_template(self, name: Any) -> Workflow:
+        """Open a new workflow of a template or blueprint ``name`` (the editor's)."""
+        return self.editor.new_from_template(name)  # type: ignore[no-any-return]
+
     def save(self, path: str | Path | None = None) -> Path | None:
         """Save the workflow as JSON (default: the file name in the toolbar)."""
         target = Path(path if path is not None else self.path_text.value).expanduser()

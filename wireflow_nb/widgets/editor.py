@@ -49,6 +49,7 @@ from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
 from ._minimap import MinimapControls, editor_body, minimap_toggle
 from ._quickadd import QuickAddBox
+from ._templates import TemplateActions
 from .inspector import NodeInspector
 from .palette import NodePalette
 from .toolbar import EditorToolbar, editor_actions
@@ -59,7 +60,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
+class GraphEditor(TemplateActions, BlueprintActions, MinimapControls, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -131,6 +132,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
         self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
+        self._init_templates()  # the "New from template" gallery (_templates.py)
         self._bind(wf)
         self._initial_view()
         self.redraw()
@@ -526,6 +528,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
         """Save the workflow (every field kept) with the current view as ``viewport``."""
         self._store_view()
         target = self._workflow.save(path)
+        self.template_gallery.clean.mark(self._workflow)  # saved: nothing for the gallery to ask
         self._set_message(f"saved {len(self._workflow)} nodes to {target}")
         return target
 
@@ -539,6 +542,7 @@ class GraphEditor(BlueprintActions, MinimapControls, widgets.VBox):
     def open_file(self, path: str | Path) -> None:
         """Replace the edited workflow by the file at ``path``."""
         self.workflow = Workflow.load(path)
+        self.template_gallery.clean.mark(self._workflow)
         self.path.value = str(path)
         self._set_message(f"loaded {len(self._workflow)} nodes from {path}")
 

@@ -29,6 +29,7 @@ BUTTONS = (
     ("bypass", "Bypass", "Bypass the selected nodes: pass their input through (Ctrl+B)"),
     ("save", "Save", "Save to the file named on the right"),
     ("load", "Load", "Load the file named on the right"),
+    ("templates", "New from template", "Start from a template, one of your blueprints or a saved workflow"),
 )
 
 
@@ -54,6 +55,7 @@ ACTIONS = {
     "bypass": "toggle_bypass",
     "save": "_save_clicked",
     "load": "_load_clicked",
+    "templates": "show_templates",
 }
 
 
