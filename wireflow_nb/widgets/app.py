@@ -50,6 +50,7 @@ from ._messages import MessageView
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
+from ._static import StaticFallback, app_html
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
 from .outputs import MediaFetcher, OutputView
@@ -72,7 +73,7 @@ def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
     return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
-class WorkflowApp(AccountActions, widgets.VBox):
+class WorkflowApp(StaticFallback, AccountActions, widgets.VBox):
     """An editor with a Run button, live status, outputs, history and exports.
 
     >>> app = WorkflowApp(workflow=wf)            # a LocalEngine in your data folder
@@ -237,6 +238,9 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.editor.workflow = workflow
         self._workflow_replaced()
 
+    static_html = app_html  # the picture where widgets cannot run (_static.py)
+    _static_parts = ("editor", "outputs", "history")
+
     def _observe_workflow(self) -> None:
         if self._unobserve is not None:
             self._unobserve()
@@ -395,6 +399,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
             if self._ticker_stop is not None:
                 self._ticker_stop.set()
             self.wait_idle(timeout if timeout is not None else 60)
+            self.refresh_static()  # here: the cell's own message, which nbclient applies too
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
@@ -501,6 +506,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.refresh_estimate()
         # off this thread: it may be the background loop an async backend needs
         self._work.submit(asyncio.to_thread(self.history.refresh))
+        self._work.in_ui(self.refresh_static)  # the saved notebook shows this run (_static.py)
 
     # -- selection and the node panel -----------------------------------------------------------
     def _selection_changed(self) -> None:
