@@ -122,6 +122,8 @@ def _url_html(url: str) -> str:
     if is_link_url(url):
         clean = _clean_url(url)
         return f'<a href="{escape(clean)}" target="_blank" rel="noopener noreferrer">{escape(_truncate(clean, 80))}</a>'
+    if _clean_url(url).lower().startswith("file:"):  # the file's name: no path of this machine in a notebook
+        return f"<code>file \u2026/{escape(_truncate(url.rstrip('/').rsplit('/', 1)[-1], 80))}</code>"
     return f"<code>{escape(_truncate(url, 200))}</code>"
 
 

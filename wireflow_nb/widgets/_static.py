@@ -124,11 +124,26 @@ def _node_thumbs(editor: Any) -> dict[str, Thumb]:
     return thumbs
 
 
-def editor_html(editor: Any) -> str:
-    """The editor's workflow as a picture: badges and thumbnails as on the canvas."""
+def _fetched_thumbs(urls: dict[str, str], fetcher: Any) -> dict[str, Thumb]:
+    """Thumbnails of output URLs (node id -> URL), from the bytes ``fetcher`` holds or gets."""
+    thumbs: dict[str, Thumb] = {}
+    for node_id, url in urls.items():
+        try:
+            thumbs[node_id] = picture_url(fetcher.fetch(url), NODE_THUMB_SIDE)
+        except Exception as exc:
+            logger.info("no static thumbnail for %s: %s", node_id, exc)
+    return thumbs
+
+
+def editor_html(editor: Any, thumbs: dict[str, Thumb] | None = None) -> str:
+    """The editor's workflow as a picture: badges and thumbnails as on the canvas
+    (``thumbs`` adds those of a run whose pictures the canvas has not drawn yet)."""
     workflow = editor.workflow
     svg = workflow_svg(
-        workflow, catalog=editor.catalog, statuses=editor.node_statuses, thumbs=_node_thumbs(editor)
+        workflow,
+        catalog=editor.catalog,
+        statuses=editor.node_statuses,
+        thumbs={**_node_thumbs(editor), **(thumbs or {})},
     )
     labels = ", ".join(n.label for n in workflow.nodes[:12])
     return svg_img(svg, f"workflow {workflow.id}: {labels}")
@@ -212,6 +227,8 @@ class StaticFallback:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         data = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
         if isinstance(data, dict):
+            # ipywidgets' text is the repr of every child's value, paths of this machine included
+            data["text/plain"] = f"{type(self).__name__} (a widget: run the notebook to use it)"
             try:
                 page = self.static_html()
             except Exception:  # a picture is a bonus: never lose the widget for it
@@ -258,4 +275,7 @@ def table_html(header: Iterable[str], rows: Iterable[Iterable[str]], css_class: 
 def app_html(app: Any) -> str:
     """``WorkflowApp``: the workflow with the last run's badges and thumbnails, and the
     outputs shown."""
-    return join_html([editor_html(app.editor), outputs_html(app.outputs)])
+    # the run's thumbnails from its output URLs: the canvas draws them on the notebook's
+    # thread, later than a ``run(wait=True)`` cell ends
+    thumbs = _fetched_thumbs(app.run_view.thumbnail_urls, app.fetcher)
+    return join_html([editor_html(app.editor, thumbs), outputs_html(app.outputs)])
