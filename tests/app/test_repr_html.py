@@ -146,7 +146,24 @@ def test_unsafe_urls_never_become_links_or_images(url: str) -> None:
             assert "onerror" not in attrs
     if not url.strip().lower().startswith("https://"):
         assert not [t for t, _ in parsed.tags if t in ("img", "a")]
-        assert url.strip() in "".join(parsed.text)
+        if url.startswith("file:"):  # named, never with its folder (see the next test)
+            assert "passwd.png" in "".join(parsed.text) and "/etc" not in markup
+        else:
+            assert url.strip() in "".join(parsed.text)
+
+
+def test_a_local_file_is_shown_by_name_without_its_path() -> None:
+    """A saved notebook names no folder of this machine: a LocalEngine's output URL is
+    a ``file://`` URI under the user's data folder."""
+    url = "file:///home/alice/.local/share/wireflow-nb/artifacts/abc123.png"
+    poll = PollResponse.model_validate(
+        {
+            "status": "COMPLETED",
+            "nodeResults": {"nodeRuns": [{"nodeId": "a", "status": "COMPLETED", "output": {"images": [{"url": url}]}}]},
+        }
+    )
+    markup = poll._repr_html_()
+    assert "abc123.png" in markup and "alice" not in markup and "artifacts" not in markup
 
 
 def test_data_image_thumbnail_and_video_link() -> None:
