@@ -75,8 +75,7 @@ def test_quickstart_saved_with_outputs_shows_workflow_and_results(
     workflows = [data.decode() for cls, fmt, data in pictures if cls == "wf-static-workflow"]
     assert workflows and all(w.startswith("<svg") for w in workflows)
     assert any("Text to Image" in w and "wf-badge" in w for w in workflows)
-    # the output pictures: the image node's thumbnail in the workflow's picture (the last
-    # run's final output is a video, named in the outputs part, never linked)
+    # the image node's output: its thumbnail in the workflow's picture
     thumbs = [
         base64.b64decode(t)
         for w in workflows
@@ -87,7 +86,14 @@ def test_quickstart_saved_with_outputs_shows_workflow_and_results(
         with Image.open(io.BytesIO(data)) as im:
             assert im.format in ("JPEG", "PNG") and max(im.size) <= 96
         assert len(data) < 20_000
-    assert "video 320\u00d7212 (run the notebook to play it)" in page
+    # the final output, a video: its first frame, as small, and a caption (no link)
+    posters = [(fmt, data) for cls, fmt, data in pictures if cls == "wf-static-poster"]
+    assert posters
+    for fmt, data in posters:
+        with Image.open(io.BytesIO(data)) as im:
+            assert im.format.lower() == fmt and max(im.size) <= 256
+        assert len(data) < 40_000
+    assert "video 320\u00d7212, first frame (run the notebook to play it)" in page
     # no widget error in the page: the widget views are left out without saved state
     assert "Error displaying widget" not in page
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.app._helpers import image_workflow
 from wireflow_nb.widgets import GraphEditor, HistoryView, OutputView, WorkflowApp
-from wireflow_nb.widgets._static import small_picture
+from wireflow_nb.widgets._static import small_picture, video_poster
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SRC = re.compile(r'<img class="(wf-static-[a-z]+)"[^>]*?src="data:image/(jpeg|png|svg\+xml);base64,([^"]+)"')
@@ -141,3 +141,28 @@ def test_small_picture_is_the_one_thumbnail_rule() -> None:
     assert small_picture(encode("RGB", (40, 30)), 256)[2] == (40, 30)  # never enlarged
     with pytest.raises(Exception, match="cannot identify"):
         small_picture(b"not an image", 96)
+
+
+def test_a_video_shows_its_first_frame(engine: Any) -> None:
+    from wireflow_nb import Workflow
+
+    flow = Workflow("v")
+    flow.add_node("input:text", id="p", text="a fox")
+    flow.add_node("model:fal:text-to-image", id="i", width=128, height=64)
+    flow.add_node("model:fal:image-to-video", id="v", durationSeconds=1)
+    flow.connect("p", "text", "i", "prompt")
+    flow.connect("i", "images", "v", "image")
+    (run,) = engine.run("v", flow)
+    view = OutputView(engine)
+    view.show_node_runs([r for r in run.node_runs if r.node_id == "v"])
+    page = view._repr_mimebundle_()["text/html"]
+    ((cls, fmt, data),) = _pictures(page)
+    assert cls == "wf-static-poster" and fmt in ("jpeg", "png")
+    with Image.open(io.BytesIO(data)) as im:
+        assert max(im.size) <= 256 and im.size[0] > im.size[1]  # the video's shape
+        (r, g, b) = im.convert("RGB").resize((1, 1)).getpixel((0, 0))
+        assert max(r, g, b) > 10  # a frame, not a black box
+    assert "first frame" in page and "<a " not in page and "file:" not in page
+
+    with pytest.raises(ValueError, match="no frame"):
+        video_poster(b"not a video")
