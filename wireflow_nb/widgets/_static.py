@@ -7,8 +7,9 @@ widget-view JSON and ``text/plain``) plus a ``text/html`` part made here:
 
 - the workflow as an ``<img>`` of its SVG (``_svg.workflow_svg``: the editor's geometry,
   with the status badges of the last run and the output thumbnails on the nodes);
-- the last outputs: images as small JPEG/PNG ``data:`` URLs (``outputs.small_picture``:
-  at most ``OUTPUT_SIDE`` px), a video as a caption (no link), text as text.
+- the last outputs: images as small JPEG/PNG ``data:`` URLs (``small_picture``: at most
+  ``OUTPUT_SIDE`` px), a video as its first frame (``video_poster``, ffmpeg) made as
+  small, with a caption (no link), text as text.
 
 Every picture is a ``data:`` URL made from the bytes: never a URL or a path of this
 machine. An ``<img>``, not an inline ``<svg>``: JupyterLab sanitizes the HTML of an
@@ -43,8 +44,11 @@ import html
 import io
 import json
 import logging
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from .._svg import Thumb, workflow_svg
@@ -59,6 +63,7 @@ __all__ = [
     "picture_url",
     "small_picture",
     "svg_img",
+    "video_poster",
 ]
 
 logger = logging.getLogger("wireflow_nb.widgets")
@@ -69,6 +74,8 @@ NODE_THUMB_SIDE = 96
 OUTPUT_SIDE = 256
 #: at most this many output pictures in one static view (the others are named)
 MAX_PICTURES = 24
+#: a longer video gets no poster frame (its bytes are read whole)
+MAX_POSTER_BYTES = 64 * 1024 * 1024
 _MAX_TEXT = 500
 
 
@@ -76,6 +83,24 @@ def picture_url(data: bytes, side: int) -> tuple[str, tuple[int, int]]:
     """A small ``data:image/jpeg|png`` URL of an image's bytes and its pixel size."""
     small, fmt, size = small_picture(data, side)
     return f"data:image/{fmt};base64,{base64.b64encode(small).decode()}", size
+
+
+def video_poster(data: bytes, timeout: float = 30.0) -> bytes:
+    """The first frame of a video's bytes, as PNG (the ffmpeg of imageio-ffmpeg), for
+    where the video cannot play. Raises ``ValueError`` when ffmpeg finds no frame."""
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory(prefix="wf-poster-") as folder:  # private (0700), removed
+        source = Path(folder) / "video"
+        source.write_bytes(data)
+        done = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(source), "-frames:v", "1",
+             "-f", "image2pipe", "-vcodec", "png", "-"],
+            capture_output=True, timeout=timeout, check=False,
+        )  # fmt: skip
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        raise ValueError(f"no frame in the video: {done.stderr.decode(errors='replace')[-200:].strip()}")
+    return done.stdout
 
 
 def svg_img(svg: str, alt: str, css_class: str = "wf-static-workflow") -> str:
@@ -167,6 +192,9 @@ def outputs_html(view: Any) -> str:
                 budget -= 1
                 cell.append(_picture(view, item.label, image.url))
             for video in videos_of(item.output):
+                if budget > 0:
+                    budget -= 1
+                    cell.append(_poster(view, item.label, video.url))
                 cell.append(f"<small>{html.escape(_video_caption(video))}</small>")
             text = text_of(item.output)
             if text is not None:
@@ -193,9 +221,24 @@ def _picture(view: Any, label: str, url: str) -> str:
     )
 
 
+def _poster(view: Any, label: str, url: str) -> str:
+    try:
+        data = view.fetcher.fetch(url)
+        if len(data) > MAX_POSTER_BYTES:
+            return ""
+        src, (w, h) = picture_url(video_poster(data), OUTPUT_SIDE)
+    except Exception as exc:
+        logger.info("no poster frame of %s: %s", label, exc)
+        return ""
+    return (
+        f'<img class="wf-static-poster" alt="{html.escape(label, quote=True)} (first frame)" '
+        f'width="{w}" height="{h}" src="{src}"/>'
+    )
+
+
 def _video_caption(video: Any) -> str:
     size = f" {video.width}\u00d7{video.height}" if getattr(video, "width", None) else ""
-    return f"video{size} (run the notebook to play it)"
+    return f"video{size}, first frame (run the notebook to play it)"
 
 
 def _cut(text: str) -> str:
