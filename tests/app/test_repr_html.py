@@ -203,3 +203,18 @@ def test_unknown_status_is_shown_as_given() -> None:
         {"status": "warming_up", "nodeResults": {"nodeRuns": []}}
     )._repr_html_()
     assert "warming_up" in "".join(parse(markup).text)
+
+
+def test_the_text_a_notebook_saves_names_no_folder_either() -> None:
+    from IPython.lib.pretty import pretty
+
+    url = "file:///home/alice/.local/share/wireflow-nb/artifacts/abc123.png"
+    poll = PollResponse.model_validate(
+        {
+            "status": "COMPLETED",
+            "nodeResults": {"nodeRuns": [{"nodeId": "a", "status": "COMPLETED", "output": {"images": [{"url": url}]}}]},
+        }
+    )
+    text = pretty(poll)
+    assert "abc123.png" in text and "alice" not in text and "COMPLETED" in text
+    assert url in repr(poll)  # repr() in code keeps the whole URL (it is the value)
