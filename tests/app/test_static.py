@@ -70,7 +70,7 @@ def test_refresh_sends_the_picture_again_only_when_it_changed(
 
     shown: list[tuple[str, dict[str, Any], str]] = []
     monkeypatch.setattr(
-        IPython.display, "display", lambda b, raw, display_id: shown.append(("display", b, display_id))
+        IPython.display, "display", lambda b, raw, display_id=None: shown.append(("display", b, display_id))
     )
     monkeypatch.setattr(
         IPython.display, "update_display", lambda b, raw, display_id: shown.append(("update", b, display_id))
@@ -94,6 +94,12 @@ def test_refresh_sends_the_picture_again_only_when_it_changed(
         assert len(shown) == count
     finally:
         app.close()
+    # a closed widget: its text, and nothing sent again
+    app._ipython_display_()
+    assert shown[-1][1] == {"text/plain": "WorkflowApp (closed)"}
+    count = len(shown)
+    app.refresh_static()
+    assert len(shown) == count
 
 
 def test_editor_picture_has_its_badges_and_thumbnails() -> None:

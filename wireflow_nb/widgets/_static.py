@@ -284,6 +284,9 @@ class StaticFallback:
     def _ipython_display_(self, **kwargs: Any) -> None:
         from IPython.display import display
 
+        if self._repr_mimebundle_ is None:  # closed (ipywidgets' close() sets it so)
+            display({"text/plain": f"{type(self).__name__} (closed)"}, raw=True)
+            return
         bundle = self._repr_mimebundle_(**kwargs)
         display_id = uuid.uuid4().hex
         self.__dict__.setdefault("_static_displays", {})[display_id] = bundle.get("text/html", "")
@@ -293,7 +296,7 @@ class StaticFallback:
         """Send the display data again where this widget was displayed, if its picture
         changed (call on the notebook's thread); its parts shown alone too."""
         displays: dict[str, str] = self.__dict__.get("_static_displays", {})
-        if displays:
+        if displays and self._repr_mimebundle_ is not None:  # None: closed
             from IPython.display import update_display
 
             bundle = self._repr_mimebundle_()
