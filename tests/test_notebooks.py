@@ -44,9 +44,9 @@ def _outputs(nb: Any) -> list[dict[str, Any]]:
     return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
 
 
-@pytest.mark.timeout(600)
-@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
-def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def execute(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run a copy of the notebook ``path`` in ``tmp_path / "work"`` with nbclient (a
+    throwaway home in ``tmp_path / "home"``); the executed notebook."""
     # the kernel inherits this environment: a throwaway home, quick model previews, no key
     monkeypatch.setenv("WIREFLOW_NB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WIREFLOW_NB_MODEL_LATENCY", "0.05")
@@ -61,6 +61,13 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
         nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(work)}}
     )
     client.execute()
+    return nb
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute(path, tmp_path, monkeypatch)
     outputs = _outputs(nb)
     errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error"]
     assert errors == []

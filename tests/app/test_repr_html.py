@@ -146,7 +146,24 @@ def test_unsafe_urls_never_become_links_or_images(url: str) -> None:
             assert "onerror" not in attrs
     if not url.strip().lower().startswith("https://"):
         assert not [t for t, _ in parsed.tags if t in ("img", "a")]
-        assert url.strip() in "".join(parsed.text)
+        if url.startswith("file:"):  # named, never with its folder (see the next test)
+            assert "passwd.png" in "".join(parsed.text) and "/etc" not in markup
+        else:
+            assert url.strip() in "".join(parsed.text)
+
+
+def test_a_local_file_is_shown_by_name_without_its_path() -> None:
+    """A saved notebook names no folder of this machine: a LocalEngine's output URL is
+    a ``file://`` URI under the user's data folder."""
+    url = "file:///home/alice/.local/share/wireflow-nb/artifacts/abc123.png"
+    poll = PollResponse.model_validate(
+        {
+            "status": "COMPLETED",
+            "nodeResults": {"nodeRuns": [{"nodeId": "a", "status": "COMPLETED", "output": {"images": [{"url": url}]}}]},
+        }
+    )
+    markup = poll._repr_html_()
+    assert "abc123.png" in markup and "alice" not in markup and "artifacts" not in markup
 
 
 def test_data_image_thumbnail_and_video_link() -> None:
@@ -186,3 +203,18 @@ def test_unknown_status_is_shown_as_given() -> None:
         {"status": "warming_up", "nodeResults": {"nodeRuns": []}}
     )._repr_html_()
     assert "warming_up" in "".join(parse(markup).text)
+
+
+def test_the_text_a_notebook_saves_names_no_folder_either() -> None:
+    from IPython.lib.pretty import pretty
+
+    url = "file:///home/alice/.local/share/wireflow-nb/artifacts/abc123.png"
+    poll = PollResponse.model_validate(
+        {
+            "status": "COMPLETED",
+            "nodeResults": {"nodeRuns": [{"nodeId": "a", "status": "COMPLETED", "output": {"images": [{"url": url}]}}]},
+        }
+    )
+    text = pretty(poll)
+    assert "abc123.png" in text and "alice" not in text and "COMPLETED" in text
+    assert url in repr(poll)  # repr() in code keeps the whole URL (it is the value)

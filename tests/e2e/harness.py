@@ -148,8 +148,9 @@ def _write_settings(settings: Path) -> None:
 
 
 @contextmanager
-def start_lab(base: Path) -> Iterator[JupyterServer]:
-    """A JupyterLab whose files (root, home, settings, log) live under ``base``."""
+def start_lab(base: Path, extra_args: tuple[str, ...] = ()) -> Iterator[JupyterServer]:
+    """A JupyterLab whose files (root, home, settings, log) live under ``base``;
+    ``extra_args`` are added to its command line."""
     root, home, settings, ws = base / "root", base / "home", base / "settings", base / "ws"
     for d in (root, home, settings, ws):
         d.mkdir()
@@ -184,7 +185,7 @@ def start_lab(base: Path) -> Iterator[JupyterServer]:
         f"--IdentityProvider.token={token}", "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True", "--allow-root",
         f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={ws}", "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={ws}", "--LabApp.expose_app_in_browser=True", *extra_args,
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = JupyterServer(

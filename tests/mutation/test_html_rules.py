@@ -110,10 +110,17 @@ def test_a_data_image_is_a_thumbnail_without_a_link() -> None:
 
 
 def test_other_urls_are_escaped_text_cut_at_200_characters() -> None:
-    url = "file:///" + "x" * 300 + ".png"
+    url = "s3://" + "x" * 300 + ".png"
     shown = render_output({"images": [{"url": url}]})
     assert shown == "<code>" + url[:199] + "\u2026</code>"
-    exact = "file:///" + "y" * (200 - len("file:///.png")) + ".png"
+
+
+def test_a_file_url_is_shown_by_its_name_cut_at_80_characters() -> None:
+    assert render_output({"images": [{"url": "file:///home/a/b.png"}]}) == "<code>file \u2026/b.png</code>"
+    assert render_output({"images": [{"url": " FILE:///c/d.png"}]}) == "<code>file \u2026/d.png</code>"
+    name = "y" * 100 + ".png"
+    assert render_output({"images": [{"url": "file:///h/" + name}]}) == "<code>file \u2026/" + name[:79] + "\u2026</code>"
+    exact = "s3://" + "y" * (200 - len("s3://.png")) + ".png"  # other schemes: whole up to 200
     assert render_output({"images": [{"url": exact}]}) == f"<code>{exact}</code>"
 
 
@@ -139,8 +146,8 @@ def test_text_is_escaped_and_cut_at_500_characters() -> None:
 
 
 def test_several_parts_are_joined_by_a_space() -> None:
-    shown = render_output({"images": [{"url": "file:///a.png"}], "text": "caption"})
-    assert shown == '<code>file:///a.png</code> <span style="white-space:pre-wrap">caption</span>'
+    shown = render_output({"images": [{"url": "s3://b/a.png"}], "text": "caption"})
+    assert shown == '<code>s3://b/a.png</code> <span style="white-space:pre-wrap">caption</span>'
 
 
 def test_anything_else_is_pretty_json_cut_at_2000_characters() -> None:

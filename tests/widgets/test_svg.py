@@ -49,3 +49,35 @@ def test_big_graphs_are_scaled_to_fit():
     root = ET.fromstring(wf._repr_svg_())
     assert float(root.get("width")) == 960
     assert root.get("viewBox").split()[2] == f"{300 * 59 + 220 + 48:.1f}"
+
+
+def test_badges_and_thumbnails_of_a_run(wf):
+    """The static picture of a run: a status pill per node, and a thumbnail below the
+    ports, drawn only from a ``data:image/`` URL (never a link to a file or server)."""
+    plain = ET.fromstring(workflow_svg(wf))
+    pixel = "data:image/png;base64,iVBORw0KGgo="
+    first, second = [n.id for n in wf.nodes][:2]
+    svg = workflow_svg(
+        wf,
+        statuses={first: "COMPLETED", second: "FAILED"},
+        thumbs={first: (pixel, (40, 30)), second: ("file:///home/alice/x.png", (40, 30))},
+    )
+    root = ET.fromstring(svg)
+    badges = [g for g in root.iter(f"{SVG}g") if g.get("class") == "wf-badge"]
+    assert sorted(g.get("data-status") for g in badges) == ["COMPLETED", "FAILED"]
+    assert {t.text for g in badges for t in g.iter(f"{SVG}text")} == {"completed", "failed"}
+    images = list(root.iter(f"{SVG}image"))
+    assert [i.get("href") for i in images] == [pixel]
+    assert "alice" not in svg
+    # the node with the picture is taller, as on the canvas; the picture keeps its aspect
+    def node_height(tree: ET.Element, node_id: str) -> float:
+        for g in tree.iter(f"{SVG}g"):
+            title = g.find(f"{SVG}title")
+            if title is not None and (title.text or "").endswith(f"id {node_id}"):
+                return float(g.find(f"{SVG}rect").get("height"))
+        raise AssertionError(node_id)
+
+    assert node_height(root, first) > node_height(plain, first) + 100
+    assert node_height(root, second) == node_height(plain, second)  # its picture was not drawn
+    w, h = float(images[0].get("width")), float(images[0].get("height"))
+    assert abs(w / h - 40 / 30) < 0.01

@@ -90,6 +90,11 @@ def category_color(category: str, known: bool = True) -> str:
     return CATEGORY_COLORS.get(category, CATEGORY_COLORS["utility"])
 
 
+def badge_width(status: str) -> float:
+    """Width of a node's status pill (the canvas and the SVG draw the same)."""
+    return 12 + 6.2 * len(status)
+
+
 def status_color(status: str) -> str:
     key = status.strip().lower().split()[0] if status.strip() else ""
     return STATUS_COLORS.get(key, "#6b7280")

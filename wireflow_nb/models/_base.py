@@ -3,10 +3,24 @@ unknown fields kept so that whatever the hosted service adds survives a round tr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+_FILE_URL = re.compile(r"file:[^\s'\"<>)\],]*", re.IGNORECASE)
+
+
+def local_name(url: str) -> str:
+    """A ``file:`` URL as a notebook shows it: ``file …/<name>``, never the folder (a
+    LocalEngine's outputs live under the user's data folder)."""
+    return "file \u2026/" + url.strip().rstrip("/").rsplit("/", 1)[-1]
+
+
+def hide_local_paths(text: str) -> str:
+    """``text`` with every ``file:`` URL in it shown by ``local_name``."""
+    return _FILE_URL.sub(lambda m: local_name(m[0]), text)
 
 
 class WireModel(BaseModel):
@@ -27,6 +41,11 @@ class WireModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The JSON object of this model as the API writes it (camelCase, only set keys)."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text of a model (what a notebook saves as ``text/plain``): the
+        repr, with ``file:`` URLs by name only (``hide_local_paths``)."""
+        printer.text(hide_local_paths(repr(self)))
 
     @property
     def extra_fields(self) -> dict[str, Any]:

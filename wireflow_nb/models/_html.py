@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._base import local_name
 from ._outputs import images_of, text_of, videos_of
 from ._status import error_message, normalize_execution_status
 
@@ -122,6 +123,8 @@ def _url_html(url: str) -> str:
     if is_link_url(url):
         clean = _clean_url(url)
         return f'<a href="{escape(clean)}" target="_blank" rel="noopener noreferrer">{escape(_truncate(clean, 80))}</a>'
+    if _clean_url(url).lower().startswith("file:"):  # the file's name: no path of this machine in a notebook
+        return f"<code>{escape(_truncate(local_name(url), 87))}</code>"
     return f"<code>{escape(_truncate(url, 200))}</code>"
 
 

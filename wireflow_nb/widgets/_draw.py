@@ -49,6 +49,7 @@ from ..editing.style import (
     SMALL_FONT_PX,
     TEXT,
     UNKNOWN_FILL,
+    badge_width,
     category_color,
     fit_text,
     kind_color,
@@ -385,7 +386,7 @@ def _draw_texts(layer: Any, state: EditorState, boxes: list[NodeBox], detail: bo
                 layer.fill_text(text, b.x + 4, b.y + min(b.h - 4, px + 4))
         return
     badges = [(b, state.statuses[b.id]) for b in boxes if state.statuses.get(b.id)]
-    badge_w = {b.id: 12 + 6.2 * len(s) for b, s in badges}
+    badge_w = {b.id: badge_width(s) for b, s in badges}
     layer.font = f"600 {LABEL_FONT_PX:.0f}px sans-serif"
     layer.fill_style = TEXT
     for b in boxes:

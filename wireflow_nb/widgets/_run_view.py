@@ -93,6 +93,11 @@ class RunView:
         self.editor_call("set_node_status", node_id, badge)
 
     @property
+    def thumbnail_urls(self) -> dict[str, str]:
+        """Node id -> the output URL its thumbnail shows (or is being fetched from)."""
+        return dict(self._thumbs)
+
+    @property
     def node_badges(self) -> dict[str, str]:
         """Node id -> badge shown now (nodes without a badge left out)."""
         return {k: v for k, v in self._badges.items() if v is not None}

@@ -51,6 +51,7 @@ from ._preflight import run_problems
 from ._run_state import RunState, nodes_to_run
 from ._run_view import RunView
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
+from ._static import StaticFallback, app_html
 from ._templates import attach_account
 from ._toolbar import Toolbar, format_elapsed
 from .history import HistoryView
@@ -74,7 +75,7 @@ def _make_editor(workflow: Workflow, backend: Any, catalog: Any) -> Any:
     return GraphEditor(workflow, catalog=editor_catalog(backend, catalog))
 
 
-class WorkflowApp(AccountActions, widgets.VBox):
+class WorkflowApp(StaticFallback, AccountActions, widgets.VBox):
     """An editor with a Run button, live status, outputs, history and exports.
 
     >>> app = WorkflowApp(workflow=wf)            # a LocalEngine in your data folder
@@ -241,6 +242,9 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.editor.workflow = workflow
         self._workflow_replaced()
 
+    static_html = app_html  # the picture where widgets cannot run (_static.py)
+    _static_parts = ("editor", "outputs", "history")
+
     def _observe_workflow(self) -> None:
         if self._unobserve is not None:
             self._unobserve()
@@ -399,6 +403,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
             if self._ticker_stop is not None:
                 self._ticker_stop.set()
             self.wait_idle(timeout if timeout is not None else 60)
+            self.refresh_static()  # here: the cell's own message, which nbclient applies too
         return self._run
 
     def _problems(self, request: ExecuteRequest) -> list[Problem]:
@@ -495,6 +500,7 @@ class WorkflowApp(AccountActions, widgets.VBox):
         self.refresh_estimate()
         # off this thread: it may be the background loop an async backend needs
         self._work.submit(asyncio.to_thread(self.history.refresh))
+        self._work.in_ui(self.refresh_static)  # the saved notebook shows this run (_static.py)
 
     # -- selection and the node panel -----------------------------------------------------------
     def _selection_changed(self) -> None:

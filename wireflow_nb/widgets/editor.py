@@ -49,6 +49,7 @@ from ._blueprints import BlueprintActions
 from ._layers import EditorCanvas
 from ._minimap import MinimapControls, editor_body, minimap_toggle
 from ._quickadd import QuickAddBox
+from ._static import StaticFallback, editor_html
 from ._templates import TemplateActions
 from .inspector import NodeInspector
 from .palette import NodePalette
@@ -60,7 +61,7 @@ SelectionListener = Callable[[list[str]], None]
 WorkflowListener = Callable[[Workflow], None]
 
 
-class GraphEditor(TemplateActions, BlueprintActions, MinimapControls, widgets.VBox):
+class GraphEditor(StaticFallback, TemplateActions, BlueprintActions, MinimapControls, widgets.VBox):
     """A canvas editor of a ``Workflow`` (see the module docstring for gestures)."""
 
     def __init__(
@@ -435,6 +436,8 @@ class GraphEditor(TemplateActions, BlueprintActions, MinimapControls, widgets.VB
         return unsubscribe
 
     # -- hooks for apps -------------------------------------------------------------------------------
+    static_html = editor_html  # the picture where widgets cannot run (_static.py)
+
     def set_node_status(self, node_id: str, status: str | None) -> None:
         """Show a status badge on a node (``RUNNING``, ``COMPLETED``, ``FAILED``, ...;
         any string) or remove it with ``None``. A failed node gets a red outline."""

@@ -44,6 +44,7 @@ from ._messages import MessageView
 from ._preflight import run_problems
 from ._run_state import RunState
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
+from ._static import StaticFallback, outputs_html
 from ._toolbar import button, format_elapsed, show_status
 from .outputs import MediaFetcher, OutputView
 
@@ -66,7 +67,7 @@ class _NoCreditsLine:
         pass
 
 
-class FormApp(widgets.VBox):
+class FormApp(StaticFallback, widgets.VBox):
     """The chosen inputs of ``workflow`` as a form, a Run button, progress and outputs.
 
     ``backend``: a ``Backend`` or ``AsyncBackend`` (default: ``LocalEngine()``).
@@ -76,6 +77,12 @@ class FormApp(widgets.VBox):
     (default: the workflow's). ``catalog``: the node types (default: the backend's).
     ``iterator_configs``: a batch each Run sends (the outputs: a gallery per run).
     """
+
+    _static_parts = ("outputs",)
+
+    def static_html(self) -> str:
+        """The picture where widgets cannot run (``_static.py``): the outputs shown."""
+        return outputs_html(self.outputs)
 
     def __init__(
         self,
@@ -242,6 +249,7 @@ class FormApp(widgets.VBox):
         if wait:
             self._run.wait(None)
             self.wait_idle(timeout if timeout is not None else 60)
+            self.refresh_static()  # here: the cell's own message, which nbclient applies too
         return self._run
 
     def _start(self, request: ExecuteRequest, *, wait: bool, timeout: float | None) -> None:
@@ -269,6 +277,7 @@ class FormApp(widgets.VBox):
                 self.outputs.set_message("The run finished without outputs.")
             self.message.show_end(state)
             self.credits_watch.refresh_balance()
+            self._work.in_ui(self.refresh_static)  # the saved notebook shows this run
 
     def wait(self, timeout: float | None = None) -> RunState | None:
         """Block until the current run ends and its outputs are loaded."""

@@ -30,6 +30,7 @@ from ..models import Execution, ExecutionSummary, Node, normalize_execution_stat
 from ..models._html import format_duration_ms, render_node_runs, status_badge
 from ..workflow import Workflow
 from ._runner import call_blocking
+from ._static import StaticFallback, join_html, outputs_html, table_html
 from .outputs import MediaFetcher, OutputView
 
 __all__ = ["HistoryView", "InputChange", "diff_inputs", "format_started"]
@@ -133,7 +134,7 @@ def _value_html(value: Any) -> str:
     return f'<span style="white-space:pre-wrap">{html.escape(text)}</span>'
 
 
-class HistoryView(widgets.VBox):
+class HistoryView(StaticFallback, widgets.VBox):
     """Past executions of ``workflow_id`` on ``backend``.
 
     ``editor``: where Restore loads a snapshot (anything with a ``workflow`` attribute,
@@ -211,6 +212,12 @@ class HistoryView(widgets.VBox):
             self.refresh()
         else:
             self._render()
+
+    def static_html(self) -> str:  # the picture where widgets cannot run (_static.py)
+        cells = [(html.escape(r.id), status_badge(r.status), html.escape(format_started(r.started_at)),
+                  html.escape("" if r.credits_used is None else f"{r.credits_used:g}")) for r in self.rows]  # fmt: skip
+        table = table_html(("execution", "status", "started", "credits"), cells, "wf-static-history")
+        return join_html([table, outputs_html(self.detail_outputs)])
 
     @staticmethod
     def _button(text: str, icon: str, css: str, action: Callable[[], Any]) -> widgets.Button:

@@ -19,7 +19,6 @@ import base64
 import binascii
 import concurrent.futures
 import html
-import io
 import json
 import logging
 import re
@@ -36,6 +35,7 @@ import ipywidgets as widgets
 from ..models import NodeRun, images_of, text_of, videos_of
 from ._run_state import RunState
 from ._runner import call_blocking
+from ._static import StaticFallback, outputs_html, small_picture
 
 __all__ = [
     "MediaFetcher",
@@ -141,14 +141,7 @@ _EXT = {
 
 def thumbnail_png(data: bytes, size: int = 96) -> bytes:
     """A PNG thumbnail (longest side ``size``) of an image's bytes."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        image.thumbnail((size, size))
-        converted = image.convert("RGBA") if image.mode not in ("RGB", "RGBA") else image
-        out = io.BytesIO()
-        converted.save(out, format="PNG")
-        return out.getvalue()
+    return small_picture(data, size, fmt="png")[0]
 
 
 # -- what to show ------------------------------------------------------------------------
@@ -190,7 +183,7 @@ def _describe_input(value: Any) -> str:
 # -- the view ------------------------------------------------------------------------------
 
 
-class OutputView(widgets.VBox):
+class OutputView(StaticFallback, widgets.VBox):
     """Outputs of a run, a batch, a node or a past execution."""
 
     def __init__(
@@ -234,6 +227,8 @@ class OutputView(widgets.VBox):
             ]
         )
         self.add_class("wf-app-outputs")
+
+    static_html = outputs_html  # the picture where widgets cannot run (_static.py)
 
     # -- labels ---------------------------------------------------------------------------
     def _label(self, node_id: str) -> str:
