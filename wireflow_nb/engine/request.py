@@ -64,7 +64,9 @@ def engine_request(
         }
         if isinstance(workflow_or_request, Workflow) and not workflow_or_request.bypassed:
             request = ExecuteRequest.model_construct(
-                nodes=workflow_or_request.nodes, edges=workflow_or_request.edges
+                nodes=workflow_or_request.nodes,
+                edges=workflow_or_request.edges,
+                **_unread(workflow_or_request),
             )
             with_options(request, **options)
         elif isinstance(workflow_or_request, ExecuteRequest):
@@ -82,6 +84,17 @@ def engine_request(
         raise BadRequestError(message, body={"error": message, "details": details}) from None
     request = externalize(request, artifacts)
     return request, snapshot_json(request)
+
+
+def _unread(workflow: Workflow) -> dict[str, Any]:
+    """The fields of a workflow's request the hosted API does not read (canvas items,
+    viewport), as ``Workflow.to_request`` writes them: output files carry them."""
+    out: dict[str, Any] = {}
+    if (canvas := workflow.canvas_items_to_wire()) is not None:
+        out["wireflowNb"] = canvas
+    if "viewport" in workflow.extra:
+        out["viewport"] = copy.deepcopy(workflow.extra["viewport"])
+    return out
 
 
 def snapshot_json(request: ExecuteRequest) -> tuple[str, str]:
