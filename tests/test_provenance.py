@@ -93,11 +93,13 @@ def test_a_batch_run_records_its_own_values(engine: LocalEngine) -> None:
     wf.add_node("input:text", id="prompt", text="base")
     wf.add_node("model:fal:text-to-image", id="image", width=64, height=64)
     wf.connect("prompt", "text", "image", "prompt")
+    wf.add_note("two animals", x=0, y=200)  # canvas items travel without a bypass too
     configs = [{"nodeId": "prompt", "field": "text", "values": ["fox", "owl"]}]
     values = []
     for _, poll in run(engine, "batch", wf, iterator_configs=configs):
         record = read_record(output_files(engine, poll)["image"])
         assert Workflow.from_dict(record["workflow"]).to_request() == wf.to_request()
+        assert canvas(Workflow.from_dict(record["workflow"])) == canvas(wf)
         assert record["inputs"]["iteratorConfigs"] == configs
         values.append((record["inputs"]["runIndex"], record["inputs"]["values"]["prompt"]["text"]))
     assert sorted(values) == [(0, "fox"), (1, "owl")]
@@ -259,7 +261,9 @@ def test_files_without_a_workflow_give_clear_errors(engine: LocalEngine, tmp_pat
     assert Workflow.from_file(saved).to_request() == picture_workflow().to_request()
 
 
-def test_saved_bytes_keeps_the_runs_own_record_and_replaces_another(engine: LocalEngine) -> None:
+def test_saved_bytes_keeps_the_runs_own_record_and_replaces_another(
+    engine: LocalEngine, tmp_path: Path
+) -> None:
     wf = picture_workflow()
     [(execution_id, poll)] = run(engine, "carry", wf)
     made = output_files(engine, poll)["caption"].read_bytes()
@@ -267,7 +271,10 @@ def test_saved_bytes_keeps_the_runs_own_record_and_replaces_another(engine: Loca
     assert saved_bytes(made, same_run) == made  # the engine's record, canvas items and all
     later = record_for(Workflow("other"), execution_id="exec_later")
     replaced = saved_bytes(made, later)
-    assert json.loads(json.loads(json.dumps(_png_text(replaced))))["executionId"] == "exec_later"
+    assert replaced.count(b"iTXtwireflow\x00") == 1  # the record replaced, not a second one
+    path = tmp_path / "replaced.png"
+    path.write_bytes(replaced)
+    assert read_record(path)["executionId"] == json.loads(_png_text(replaced))["executionId"] == "exec_later"
     assert saved_bytes(b"plain text", later) == b"plain text"
 
 
@@ -289,3 +296,16 @@ def test_cli_run_out_files_carry_the_workflow(tmp_path: Path) -> None:
     assert media == ["image.png", "video.mp4"]
     for name in media:
         assert Workflow.from_file(out / name).to_request() == expected, name
+    # again on the same home: the outputs come from the cache (files of the first run), and
+    # are saved with the record of this run
+    again = tmp_path / "again"
+    code = main(
+        ["run", str(EXAMPLES / "template-image-video.json"), "--home", str(tmp_path / "home"),
+         "--out", str(again), "--model-latency", "0"],
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+    assert code == 0
+    for name in media:
+        first, second = read_record(out / name), read_record(again / name)
+        assert first["executionId"] != second["executionId"], name
+        assert Workflow.from_dict(second["workflow"]).to_request() == expected

@@ -304,10 +304,11 @@ class OutputView(widgets.VBox):
 
     def show_groups(self, groups: Sequence[OutputGroup], *, title: str = "Outputs") -> None:
         signature = _signature(groups) + title
-        if signature == self._signature:
-            return  # same content: keep the widgets (and their loaded bytes)
+        same = signature == self._signature
         self._signature = signature
-        self.groups = list(groups)
+        self.groups = list(groups)  # their records too: another run may show the same (cached) files
+        if same:
+            return  # same content: keep the widgets (and their loaded bytes)
         self.media = []
         self.title.value = f"<b>{html.escape(title)}</b>" if title else ""
         self.set_message("" if groups else "No outputs yet.")
