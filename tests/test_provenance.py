@@ -157,6 +157,27 @@ def test_batch_values_and_iterated_paths_keep_only_file_names(tmp_path: Path) ->
     assert record["inputs"]["values"] == {"photo": {"image": "b.png"}}
     assert record["workflow"]["nodes"][0]["data"]["image"] == "a.png"
     assert record["workflow"]["nodes"][1]["data"]["text"] == str(private / "not-media.txt")  # text, not media
+    hosted_shape = {  # inputs under data.params, a media dict under data.config
+        "id": "h",
+        "type": "input",
+        "position": {"x": 0, "y": 0},
+        "data": {"nodeType": "input:image", "params": {"image": str(private / "d.png")}},
+    }
+    video = {
+        **hosted_shape,
+        "id": "v",
+        "data": {"nodeType": "input:video", "config": {"video": {"url": (private / "e.mp4").as_uri()}}},
+    }
+    grid = {
+        **hosted_shape,
+        "id": "g",
+        "data": {"nodeType": "image:grid", "params": {"images": [str(private / "f.png")]}},
+    }
+    kept = record_for({"nodes": [hosted_shape, video, grid], "edges": []})
+    assert kept["workflow"]["nodes"][2]["data"]["params"]["images"] == ["f.png"]
+    assert private.name not in json.dumps(kept)
+    assert kept["workflow"]["nodes"][0]["data"]["params"]["image"] == "d.png"
+    assert kept["workflow"]["nodes"][1]["data"]["config"]["video"] == {"url": "e.mp4"}
 
 
 def pillow_bytes(fmt: str, **options: Any) -> bytes:

@@ -67,6 +67,7 @@ KEY = "wireflow"
 MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".mp4")
 #: The media types a record is written into.
 CARRIED_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "video/mp4"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _INPUT_KEYS = ("targetNodeId", "triggerData", "iteratorConfigs")
 _JPEG_TAG = b"WIREFLOW\x00"
 _JPEG_PIECE = 65535 - 2 - len(_JPEG_TAG) - 2
@@ -129,6 +130,13 @@ def workflow_body(source: Any) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     """A copy of ``value`` as JSON, in-memory media as a saved workflow keeps it (a ``data:`` URL)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -152,12 +160,27 @@ def _media_fields_by_node(nodes: list[Any], catalog: Any) -> dict[str, set[str]]
     catalog = catalog if catalog is not None else default_catalog()
     found: dict[str, set[str]] = {}
     for raw in nodes:
+        if not _has_folder(raw.get("data") if isinstance(raw, Mapping) else None):
+            continue  # no value names a folder: nothing to keep out (a file name stays as it is)
         try:
             node = Node.model_validate(raw)
         except ValidationError:
             continue
         found[node.id] = media_fields(node, catalog)
     return found
+
+
+def _has_folder(value: Any) -> bool:
+    """Whether a node's data holds a text with a separator (or a path object) anywhere: only
+    such a node may need a path kept out (a bare file name stays as it is)."""
+    kind = type(value)
+    if kind is str:
+        return "/" in value or "\\" in value
+    if kind is dict:
+        return any(_has_folder(v) for v in value.values())
+    if kind is list:
+        return any(_has_folder(v) for v in value)
+    return isinstance(value, os.PathLike)
 
 
 def _scrub_node(raw: Any, fields: Any) -> Any:
@@ -209,8 +232,11 @@ def _file_name(value: Any) -> Any:
 
 
 def _no_file_uris(value: Any) -> Any:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _file_name(value) if value[:7].lower() == "file://" else value
+    if kind in _SCALARS:
+        return value
     if isinstance(value, dict):
         return {k: _no_file_uris(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -260,14 +286,22 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 
 
 def _png_with(data: bytes, payload: bytes) -> bytes:
-    out = [data[:8]]
+    """The chunks as they are (no CRC computed again), ours dropped, the new one before ``IEND``."""
     mine = KEY.encode() + b"\x00"
-    for kind, body in _png_chunks(data):
-        if kind in (b"iTXt", b"tEXt", b"zTXt") and body.startswith(mine):
-            continue
-        if kind == b"IEND":
-            out.append(_png_chunk(b"iTXt", mine + b"\x01\x00\x00\x00" + zlib.compress(payload, 9)))
-        out.append(_png_chunk(kind, body))
+    out, at, start = [], 8, 0
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at : at + 8])
+        end = at + 12 + length
+        if kind == b"IEND" or (
+            kind in (b"iTXt", b"tEXt", b"zTXt") and data[at + 8 : end - 4].startswith(mine)
+        ):
+            out.append(data[start:at])
+            start = end if kind != b"IEND" else at
+            if kind == b"IEND":
+                out.append(_png_chunk(b"iTXt", mine + b"\x01\x00\x00\x00" + zlib.compress(payload, 9)))
+                break
+        at = end
+    out.append(data[start:])
     return b"".join(out)
 
 
