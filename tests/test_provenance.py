@@ -8,7 +8,9 @@ import base64
 import io
 import json
 import os
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from PIL import Image
 from wireflow_nb import Workflow, WorkflowValidationError
 from wireflow_nb.cli import main
 from wireflow_nb.engine import LocalEngine
-from wireflow_nb.provenance import FORMAT, embed, read_record, record_for, saved_bytes
+from wireflow_nb.provenance import FORMAT, MAX_RECORD_BYTES, embed, read_record, record_for, saved_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -273,6 +275,23 @@ def test_files_without_a_workflow_give_clear_errors(engine: LocalEngine, tmp_pat
         WorkflowValidationError, match=r"damaged\.png: its wireflow workflow is not valid JSON"
     ):
         Workflow.from_file(damaged)
+    bomb = tmp_path / "bomb.png"  # a few KB inflating past the limit
+    chunk = b"wireflow\x00\x01\x00\x00\x00" + zlib.compress(b" " * (MAX_RECORD_BYTES + 1), 9)
+    data = stripped.read_bytes()  # no record of ours before the bomb
+    bomb.write_bytes(
+        data[:-12]
+        + struct.pack(">I", len(chunk))
+        + b"iTXt"
+        + chunk
+        + struct.pack(">I", zlib.crc32(b"iTXt" + chunk))
+        + data[-12:]
+    )
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(
+        WorkflowValidationError,
+        match=r"bomb\.png: its wireflow workflow is damaged \(its record is over 64 MB\)",
+    ):
+        Workflow.from_file(bomb)
     alien = tmp_path / "alien.png"
     alien.write_bytes(embed(made.read_bytes(), b'{"format": "other/2", "workflow": {}}'))
     with pytest.raises(WorkflowValidationError, match="unknown format 'other/2'"):

@@ -48,6 +48,7 @@ __all__ = [
     "CARRIED_TYPES",
     "FORMAT",
     "KEY",
+    "MAX_RECORD_BYTES",
     "MEDIA_SUFFIXES",
     "can_carry",
     "embed",
@@ -67,6 +68,8 @@ KEY = "wireflow"
 MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".mp4")
 #: The media types a record is written into.
 CARRIED_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "video/mp4"})
+#: The largest record read back (a file is untrusted: a small one may inflate to much).
+MAX_RECORD_BYTES = 64 * 2**20
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _INPUT_KEYS = ("targetNodeId", "triggerData", "iteratorConfigs")
 _JPEG_TAG = b"WIREFLOW\x00"
@@ -456,7 +459,7 @@ def _payload(data: bytes) -> bytes | None:
             if chunk == b"iTXt" and body.startswith(mine):
                 rest = body[len(mine) :]
                 compressed, text = rest[0], rest[2:].split(b"\x00", 2)[2]
-                return zlib.decompress(text) if compressed else text
+                return _inflate(text) if compressed else text
         return None
     if kind == "image/jpeg":
         pieces: dict[int, bytes] = {}
@@ -469,7 +472,7 @@ def _payload(data: bytes) -> bytes | None:
             return None
         if sorted(pieces) != list(range(count)):
             raise ValueError(f"{len(pieces)} of its {count} JPEG segments are there")
-        return zlib.decompress(b"".join(pieces[i] for i in range(count)))
+        return _inflate(b"".join(pieces[i] for i in range(count)))
     if kind == "image/webp":
         for chunk, body in _riff_chunks(data):
             if chunk == b"XMP " and _XMP_NS.encode() in body:
@@ -479,6 +482,15 @@ def _payload(data: bytes) -> bytes | None:
                 return None if found is None else (found.text or "").encode("utf-8")
         return None
     return None
+
+
+def _inflate(data: bytes) -> bytes:
+    """zlib-compressed bytes, refusing more than ``MAX_RECORD_BYTES`` (a file is untrusted)."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_RECORD_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"its record is over {MAX_RECORD_BYTES // 2**20} MB")
+    return out
 
 
 def _mp4_payload(source: Path) -> bytes | None:
