@@ -259,6 +259,20 @@ def test_files_without_a_workflow_give_clear_errors(engine: LocalEngine, tmp_pat
     writer.close()
     with pytest.raises(WorkflowValidationError, match=r"camera\.mp4 carries no wireflow workflow"):
         Workflow.from_file(ffmpeg_mp4)
+    carried = tmp_path / "carried.mp4"  # embedding keeps the file's own tags (the comment is ours)
+    carried.write_bytes(embed(ffmpeg_mp4.read_bytes(), record_for(picture_workflow(), execution_id="exec_v")))
+    assert read_record(carried)["executionId"] == "exec_v"
+    assert Workflow.from_file(carried).to_request() == picture_workflow().to_request()
+    import imageio.v2 as imageio
+
+    reader = imageio.get_reader(str(carried), format="FFMPEG")
+    try:
+        assert len(list(reader.iter_data())) == 1  # still a video ffmpeg decodes
+    finally:
+        reader.close()
+    from wireflow_nb.provenance import _mp4_tags
+
+    assert "title=t" in _mp4_tags(carried)
     plain_mp4 = tmp_path / "plain.mp4"
     plain_mp4.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     with pytest.raises(WorkflowValidationError, match=r"plain\.mp4: its wireflow workflow is damaged"):

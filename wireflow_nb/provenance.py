@@ -394,7 +394,9 @@ def _mp4_with(data: bytes, payload: bytes) -> bytes:
     with tempfile.TemporaryDirectory(prefix="wireflow-") as folder:
         source, meta, target = (Path(folder) / n for n in ("in.mp4", "meta.txt", "out.mp4"))
         source.write_bytes(data)
-        meta.write_text(";FFMETADATA1\ncomment=" + _ffmeta_escape(payload.decode("utf-8")) + "\n", "utf-8")
+        kept = [line for line in _mp4_tags(source) if not line.startswith("comment=")]  # title, ... stay
+        ours = "comment=" + _ffmeta_escape(payload.decode("utf-8"))
+        meta.write_text("\n".join([";FFMETADATA1", *kept, ours]) + "\n", "utf-8")
         command = [_ffmpeg(), "-v", "error", "-y", "-i", str(source), "-f", "ffmetadata", "-i", str(meta)]
         command += ["-map", "0", "-map_metadata", "1", "-c", "copy", "-movflags", "+faststart", str(target)]
         done = subprocess.run(command, capture_output=True, timeout=120, check=False)
@@ -493,14 +495,23 @@ def _inflate(data: bytes) -> bytes:
     return out
 
 
-def _mp4_payload(source: Path) -> bytes | None:
+def _mp4_tags(source: Path) -> list[str]:
+    """The global tags of an MP4 as ffmetadata lines (``key=escaped value``), by its ffmpeg."""
     command = [_ffmpeg(), "-v", "error", "-i", str(source), "-f", "ffmetadata", "-"]
     done = subprocess.run(command, capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
         raise ValueError(f"ffmpeg cannot read it: {done.stderr.decode(errors='replace')[-200:].strip()}")
-    text = done.stdout.decode("utf-8", errors="replace")
-    lines = re.split(r"(?<!\\)\n", text)
-    for line in lines:
+    lines = []
+    for line in re.split(r"(?<!\\)\n", done.stdout.decode("utf-8", errors="replace")):
+        if line.startswith("["):  # chapters and streams follow the global tags
+            break
+        if line and not line.startswith((";", "#")) and "=" in line:
+            lines.append(line)
+    return lines
+
+
+def _mp4_payload(source: Path) -> bytes | None:
+    for line in _mp4_tags(source):
         if line.startswith("comment="):
             value = re.sub(r"\\(.)", r"\1", line[len("comment=") :], flags=re.S)
             return value.encode("utf-8") if value.lstrip().startswith("{") else None
