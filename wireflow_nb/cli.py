@@ -33,6 +33,7 @@ from ._exceptions import (
     redact,
 )
 from .models import IteratorConfig, NodeRun, PollResponse, error_message
+from .provenance import record_for, saved_bytes
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -353,9 +354,12 @@ def _extension(url: str, content_type: str | None, default: str) -> str:
     return default
 
 
-def write_outputs(backend: Backend, poll: PollResponse, directory: Path, out: TextIO) -> list[Path]:
+def write_outputs(
+    backend: Backend, poll: PollResponse, directory: Path, out: TextIO, record: Any = None
+) -> list[Path]:
     """Every node output of one run as files: images and videos (their bytes, fetched the
-    backend's way), text, other JSON; plus ``result.json`` (the last poll body)."""
+    backend's way, carrying ``record``: ``provenance.saved_bytes``), text, other JSON;
+    plus ``result.json`` (the last poll body)."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -374,7 +378,7 @@ def write_outputs(backend: Backend, poll: PollResponse, directory: Path, out: Te
         for index, (kind, item, default_ext) in enumerate(media):
             name = stem if len(media) == 1 else f"{stem}-{index}"
             ext = _extension(item.url, item.content_type, default_ext)
-            data = backend.fetch_bytes(item.url)
+            data = saved_bytes(backend.fetch_bytes(item.url), record)
             size = f", {item.width}x{item.height}" if item.width and item.height else ""
             write(directory / f"{name}{ext}", data, f"{kind}{size}")
         text = node_run.text
@@ -430,7 +434,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             if args.out:
                 directory = Path(args.out) / (f"run-{index}" if len(runs) > 1 else "")
-                write_outputs(backend, poll, directory, out)
+                write_outputs(backend, poll, directory, out, record_for(request, execution_id=run.id))
             else:
                 for node_run in poll.node_runs:
                     for media in [*node_run.images, *node_run.videos]:

@@ -525,6 +525,16 @@ class Workflow(CanvasItems):
             wf.id = source.stem
         return wf
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, id: str | None = None) -> Workflow:
+        """A ``.json`` workflow file, or the workflow an output carries (``.png``, ``.jpg``,
+        ``.webp``, ``.mp4``; ``wireflow_nb.provenance``)."""
+        if Path(path).suffix.lower() == ".json":
+            return cls.load(path, id=id)
+        from .provenance import read_record
+
+        return cls.from_dict(read_record(path)["workflow"], id=id)
+
     def as_saved(self) -> Workflow:
         """A copy whose input values are what a saved file keeps (a path as its text,
         in-memory media as a ``data:`` URL): JSON all through, e.g. for an export."""

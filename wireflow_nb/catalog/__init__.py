@@ -6,7 +6,17 @@ from __future__ import annotations
 from ._builtins import BUILTINS, IMAGE_PRICE, NUM_IMAGES, VIDEO_PRICE
 from ._decorator import node_type
 from ._hosted import catalog_from_hosted, catalog_to_hosted, hosted_type, spec_from_hosted, spec_to_hosted
-from ._ports import Port, can_feed, carried_kind, edge_kind_problems, hosted_kind, kind_mismatch, node_ports
+from ._ports import (
+    MEDIA_PORT_TYPES,
+    Port,
+    can_feed,
+    carried_kind,
+    edge_kind_problems,
+    hosted_kind,
+    kind_mismatch,
+    media_fields,
+    node_ports,
+)
 from ._signature import Range
 from ._spec import (
     FIELD_TYPES,
@@ -40,6 +50,7 @@ __all__ = [
     "BUILTINS",
     "FIELD_TYPES",
     "MEDIA_KINDS",
+    "MEDIA_PORT_TYPES",
     "IMAGE_PRICE",
     "NUM_IMAGES",
     "PORT_KINDS",
@@ -61,6 +72,7 @@ __all__ = [
     "hosted_kind",
     "hosted_type",
     "kind_mismatch",
+    "media_fields",
     "node_ports",
     "node_type",
     "spec_from_hosted",

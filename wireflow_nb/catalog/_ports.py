@@ -19,14 +19,20 @@ if TYPE_CHECKING:
     from ._spec import Catalog, NodeSpec
 
 __all__ = [
+    "MEDIA_PORT_TYPES",
     "Port",
     "can_feed",
     "carried_kind",
     "edge_kind_problems",
     "hosted_kind",
     "kind_mismatch",
+    "media_fields",
     "node_ports",
 ]
+
+#: Declared port types (hosted ``data.inputs``) whose values name media bytes.
+MEDIA_PORT_TYPES = ("IMAGE", "VIDEO", "AUDIO")
+_MEDIA_FIELD_NAMES = ("image", "video", "audio")
 
 #: Port kinds of hosted ``data.inputs``/``data.outputs`` type names.
 _HOSTED_KINDS = {
@@ -197,3 +203,20 @@ def edge_kind_problems(nodes: Iterable[Node], edges: Sequence[Edge], catalog: Ca
             )
         )
     return found
+
+
+def media_fields(node: Node, catalog: Any) -> set[str]:
+    """The inputs of ``node`` whose values name media bytes: the catalog's media inputs
+    (or, for a type it does not know, a field named image/video/audio) and every
+    declared port typed IMAGE/VIDEO/AUDIO (the uploads' rule and provenance's)."""
+    spec = catalog.get(node.node_type) if catalog is not None else None
+    if spec is not None:
+        names = set(spec.media_inputs)
+    else:
+        names = {name for name in node.inputs if name in _MEDIA_FIELD_NAMES}
+    for port in node.declared_inputs:
+        if str(port.get("type", "")).upper() in MEDIA_PORT_TYPES:
+            name = port_name(str(port.get("id") or port.get("name") or ""))
+            if name:
+                names.add(name)
+    return names

@@ -39,7 +39,8 @@ from typing import Any
 from .._exceptions import Problem, WorkflowValidationError
 from .._home import data_home
 from .._media import LocalMedia, as_saved_value, is_local_media, local_media
-from ..models import ExecuteRequest, Node, WorkflowInputs, port_name
+from ..catalog import MEDIA_PORT_TYPES, media_fields
+from ..models import ExecuteRequest, Node, WorkflowInputs
 
 __all__ = [
     "UPLOAD_CACHE_TTL",
@@ -58,9 +59,6 @@ __all__ = [
 UPLOAD_CACHE_TTL = 24 * 3600
 #: Bytes handed to the transport between two progress reports.
 CHUNK = 64 * 1024
-
-_MEDIA_PORT_TYPES = ("IMAGE", "VIDEO", "AUDIO")
-_MEDIA_FIELD_NAMES = ("image", "video", "audio")
 
 
 @dataclass(frozen=True)
@@ -162,21 +160,6 @@ class _Slot:
     node_id: str | None = None
 
 
-def media_fields(node: Node, catalog: Any) -> set[str]:
-    """The inputs of ``node`` whose values name media bytes."""
-    spec = catalog.get(node.node_type) if catalog is not None else None
-    if spec is not None:
-        names = set(spec.media_inputs)
-    else:
-        names = {name for name in node.inputs if name in _MEDIA_FIELD_NAMES}
-    for port in node.declared_inputs:
-        if str(port.get("type", "")).upper() in _MEDIA_PORT_TYPES:
-            name = port_name(str(port.get("id") or port.get("name") or ""))
-            if name:
-                names.add(name)
-    return names
-
-
 class MediaPlan:
     """The local media values of ``request`` (a copy the caller may change), read."""
 
@@ -271,7 +254,7 @@ class InputsPlan:
         problems: list[Problem] = []
         for key, value in self.inputs.items():
             node_id, field, port_type = typed.get(key, (key, key, ""))
-            if isinstance(value, str) and port_type not in _MEDIA_PORT_TYPES:
+            if isinstance(value, str) and port_type not in MEDIA_PORT_TYPES:
                 continue
             if not isinstance(value, str) and not is_local_media(value):
                 continue

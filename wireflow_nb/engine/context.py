@@ -91,11 +91,18 @@ class NodeContext:
         return self._services.latency() if self._planned.generative else 0.0
 
     # -- files -------------------------------------------------------------------------------
-    def save_bytes(self, data: bytes, content_type: str | None = None) -> str:
-        """Store an output file; returns its URL."""
+    def save_bytes(self, data: bytes, content_type: str | None = None, *, carry: bool = True) -> str:
+        """Store an output file; returns its URL. An image or a video carries the workflow
+        and inputs of the run (``carried``) unless ``carry=False`` (a file passed on as it is)."""
         self.blocking = True
-        name = self._services.artifacts.save(data, content_type)
+        name = self._services.artifacts.save(self.carried(data) if carry else data, content_type)
         return self._services.artifacts.url(name, self._services.base_url())
+
+    def carried(self, data: bytes) -> bytes:
+        """``data`` carrying the workflow and inputs of this run when it is an image or a
+        video (``engine/carry.py``)."""
+        origin = self._scheduler.record.origin
+        return data if origin is None else origin.carried(data)
 
     def load_bytes(self, source: Any) -> bytes:
         """The bytes of an input: an output URL, a media dict, a data: URL, a local path,

@@ -24,6 +24,7 @@ from typing import Any
 from ..models import ExecuteRequest
 from ._gcpause import gc_paused
 from .cache import OutputCache
+from .carry import run_origin
 from .credits import CreditsLedger, Reservation
 from .home import legacy_owner_alive, lock_held, sweep_stale_locks
 from .planning import RunPlan
@@ -162,6 +163,7 @@ class LiveRuns:
             record.node_runs = {
                 node_id: NodeRunState(node_id, position) for position, node_id in enumerate(plan.nodes)
             }
+            record.origin = run_origin(record.id, request, base_text, plan)
             snapshot = base_text
             if plan.overrides:
                 if base_nodes is None:

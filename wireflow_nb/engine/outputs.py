@@ -65,7 +65,7 @@ def to_stored(
             return item
         if isinstance(item, (bytes, bytearray, memoryview)):
             found = True
-            return ARTIFACT_PREFIX + artifacts.save(bytes(item))
+            return ARTIFACT_PREFIX + artifacts.save(ctx.carried(bytes(item)))
         if type(item).__module__.startswith("PIL."):
             return walk(image_output(ctx, item))
         scalar = getattr(item, "item", None)

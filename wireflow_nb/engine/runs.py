@@ -8,9 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import ExecutionStatus, NodeRunStatus
+
+if TYPE_CHECKING:
+    from .carry import RunOrigin
 
 __all__ = [
     "CANCELLED",
@@ -126,6 +129,7 @@ class RunRecord:
         "id",
         "input_index",
         "node_runs",
+        "origin",
         "owner",
         "run_index",
         "started_at",
@@ -171,6 +175,8 @@ class RunRecord:
         self.error_node: str | None = None
         self.owner = owner
         self.node_runs: dict[str, NodeRunState] = {}
+        #: what its output files carry (``carry.RunOrigin``; None for a run read back from the store)
+        self.origin: RunOrigin | None = None
         #: node ids whose state changed since the store last saw them
         self.dirty: set[str] = set()
         self.version = 0

@@ -45,14 +45,16 @@ class CleanMark:
 
 
 def replace_question(
-    current: str, name: str, *, what: str, on_ok: Callable[[], Any], on_cancel: Callable[[], Any]
+    current: str | None, name: str, *, what: str, on_ok: Callable[[], Any], on_cancel: Callable[[], Any]
 ) -> widgets.VBox:
     """Ask before the editor's unsaved changes (of the workflow named ``current``) are
-    dropped for ``name``; ``what`` is where they are not saved (e.g. "to the account")."""
+    dropped for ``name``; ``what`` is where they are not saved (e.g. "to the account").
+    ``current`` None: the workflow is not named."""
+    named = "" if current is None else f" (<b>{html.escape(current)}</b>)"
     panel = widgets.VBox(
         [
             widgets.HTML(
-                f"The workflow in the editor (<b>{html.escape(current)}</b>) has changes that are not "
+                f"The workflow in the editor{named} has changes that are not "
                 f"saved {html.escape(what)}. Open <b>{html.escape(name)}</b> and drop them?"
             ),
             widgets.HBox(

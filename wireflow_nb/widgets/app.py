@@ -46,6 +46,7 @@ from ._batch import parse_batch_values as parse_batch_values  # re-exported: tes
 from ._batch import parse_trigger as parse_trigger  # re-exported: tests import it from here
 from ._credits import CreditsWatch
 from ._export_panel import ExportPanel
+from ._file_picker import FilePicker
 from ._messages import MessageView
 from ._preflight import run_problems
 from ._run_state import RunState, nodes_to_run
@@ -211,6 +212,11 @@ class WorkflowApp(StaticFallback, AccountActions, widgets.VBox):
         if self.account.available:
             self.toolbar.children = (*self.toolbar.children, self.account)
         attach_account(self.editor, self.account)  # its saved workflows in "New from template"
+        self.load_file = FilePicker(  # Load file: a .json, or an output carrying its workflow
+            message=self.message, workflow_id=lambda: self.workflow_id, unsaved=self.account.has_unsaved_changes,
+            adopt=lambda workflow, _name: setattr(self, "workflow", workflow),
+        )  # fmt: skip
+        self.toolbar.children = (*self.toolbar.children, self.load_file)
         super().__init__([self.toolbar, self.message, self.credits_confirm, self.badges, self.editor, self.tabs])
         self.add_class("wf-app")
 
@@ -540,7 +546,7 @@ class WorkflowApp(StaticFallback, AccountActions, widgets.VBox):
         """Load a workflow file into the editor (default: the file name in the toolbar)."""
         source = Path(path if path is not None else self.path_text.value).expanduser()
         try:
-            workflow = Workflow.load(source, id=self.workflow_id)
+            workflow = Workflow.from_file(source, id=self.workflow_id)
         except FileNotFoundError:
             self.message.show(
                 f"No file {source}: check the path (relative to the notebook's folder).", error=True

@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -28,6 +29,7 @@ import ipywidgets as widgets
 from .._exceptions import APIConnectionError, WireflowError
 from ..models import Execution, ExecutionSummary, Node, normalize_execution_status
 from ..models._html import format_duration_ms, render_node_runs, status_badge
+from ..provenance import record_for
 from ..workflow import Workflow
 from ._runner import call_blocking
 from ._static import StaticFallback, join_html, outputs_html, table_html
@@ -392,7 +394,9 @@ class HistoryView(StaticFallback, widgets.VBox):
             if execution.workflow_snapshot
             else "this run kept no snapshot"
         )
-        self.detail_outputs.show_node_runs(execution.node_runs, title="Outputs of this run")
+        self.detail_outputs.show_node_runs(
+            execution.node_runs, title="Outputs of this run", record=_record_of(execution)
+        )
         return execution
 
     def restore_selected(self) -> Workflow | None:
@@ -459,7 +463,9 @@ class HistoryView(StaticFallback, widgets.VBox):
             labels = {nid: node.label for nid, node in _nodes_of(execution.workflow_snapshot).items()}
             view = OutputView(fetcher=self._fetcher, labels=labels)
             view.show_node_runs(
-                execution.node_runs, title=f"{execution.id} ({format_started(execution.started_at)})"
+                execution.node_runs,
+                title=f"{execution.id} ({format_started(execution.started_at)})",
+                record=_record_of(execution),
             )
             view.layout = widgets.Layout(width="50%")
             sides.append(view)
@@ -477,6 +483,14 @@ class HistoryView(StaticFallback, widgets.VBox):
     def wait_loaded(self, timeout: float | None = 30) -> bool:
         views = [self.detail_outputs, *self.compare_views]
         return all(view.wait_loaded(timeout) for view in views)
+
+
+def _record_of(execution: Any) -> Callable[[], Mapping[str, Any]] | None:
+    """What the saved outputs of ``execution`` carry: its workflow snapshot and run inputs."""
+    if not execution.workflow_snapshot:
+        return None
+    inputs = {"triggerData": execution.trigger_data or None}
+    return partial(record_for, execution.workflow_snapshot, execution_id=execution.id, inputs=inputs)
 
 
 def _load_into(editor: Any, workflow: Workflow) -> None:

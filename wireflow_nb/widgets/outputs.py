@@ -25,7 +25,8 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -33,6 +34,7 @@ from urllib.parse import unquote_to_bytes
 import ipywidgets as widgets
 
 from ..models import NodeRun, images_of, text_of, videos_of
+from ..provenance import record_for, saved_bytes, write_file
 from ._run_state import RunState
 from ._runner import call_blocking
 from ._static import StaticFallback, outputs_html, small_picture
@@ -161,6 +163,8 @@ class OutputGroup:
     title: str
     items: tuple[OutputItem, ...]
     key: str = ""
+    #: the record its saved files carry (``provenance.record_for``), made when saving
+    record: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False)
 
 
 def _signature(groups: Sequence[OutputGroup]) -> str:
@@ -271,26 +275,35 @@ class OutputView(StaticFallback, widgets.VBox):
                 value = _batch_value(state, progress.input_index)
                 if value is not None:
                     title += f" \u00b7 {value}"
-            groups.append(OutputGroup(title, tuple(items), key=f"{progress.index + 1:02d}"))
+            record = partial(record_for, state.request, execution_id=progress.execution_id)
+            groups.append(OutputGroup(title, tuple(items), key=f"{progress.index + 1:02d}", record=record))
         if node_id is not None:
             heading = f"Outputs of {self._label(node_id)}"
         else:
             heading = "Outputs" if len(executions) <= 1 else f"Outputs of {len(executions)} runs"
         self.show_groups(groups, title=heading)
 
-    def show_node_runs(self, node_runs: Iterable[NodeRun], *, title: str = "Outputs") -> None:
-        """Outputs of an execution's node runs (e.g. a run picked in the history)."""
+    def show_node_runs(
+        self,
+        node_runs: Iterable[NodeRun],
+        *,
+        title: str = "Outputs",
+        record: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Outputs of an execution's node runs (e.g. a run picked in the history);
+        ``record``: what their saved files carry (``provenance.record_for``)."""
         items = tuple(
             OutputItem(r.node_id, self._label(r.node_id), r.output) for r in node_runs if r.output is not None
         )
-        self.show_groups([OutputGroup("", items)] if items else [], title=title)
+        self.show_groups([OutputGroup("", items, record=record)] if items else [], title=title)
 
     def show_groups(self, groups: Sequence[OutputGroup], *, title: str = "Outputs") -> None:
         signature = _signature(groups) + title
-        if signature == self._signature:
-            return  # same content: keep the widgets (and their loaded bytes)
+        same = signature == self._signature
         self._signature = signature
-        self.groups = list(groups)
+        self.groups = list(groups)  # their records too: another run may show the same (cached) files
+        if same:
+            return  # same content: keep the widgets (and their loaded bytes)
         self.media = []
         self.title.value = f"<b>{html.escape(title)}</b>" if title else ""
         self.set_message("" if groups else "No outputs yet.")
@@ -405,12 +418,14 @@ class OutputView(StaticFallback, widgets.VBox):
 
     # -- saving ------------------------------------------------------------------------------------
     def save(self, folder: str | Path | None = None) -> list[Path]:
-        """Write every output shown to ``folder`` (media, ``.txt`` text, ``.json`` other);
-        returns the files written."""
+        """Write every output shown to ``folder`` (media, carrying the workflow of their
+        run: ``provenance.saved_bytes``; ``.txt`` text, ``.json`` other); returns the files
+        written."""
         target = Path(folder if folder is not None else self.folder.value or "outputs").expanduser()
         target.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
         for group in self.groups:
+            record = group.record() if group.record is not None else None
             prefix = f"run{group.key}-" if group.key and len(self.groups) > 1 else ""
             for item in group.items:
                 stem = _safe_name(f"{prefix}{item.node_id}")
@@ -418,7 +433,7 @@ class OutputView(StaticFallback, widgets.VBox):
                     (u.url, "video") for u in videos_of(item.output)
                 ]
                 for n, (url, kind) in enumerate(media):
-                    data = self.fetcher.fetch(url)
+                    data = saved_bytes(self.fetcher.fetch(url), record)
                     ext = _EXT.get(media_format(data, "png" if kind == "image" else "mp4"), "bin")
                     suffix = f"-{n + 1}" if len(media) > 1 else ""
                     written.append(_write(target / f"{stem}{suffix}.{ext}", data))
@@ -453,8 +468,7 @@ class OutputView(StaticFallback, widgets.VBox):
 
 
 def _write(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
+    return write_file(path, data, None)
 
 
 def _batch_value(state: RunState, input_index: int | None) -> str | None:

@@ -124,7 +124,7 @@ def stored_image_item(ctx: Any, data: bytes) -> dict[str, Any]:
     content_type = _FORMAT_TYPES.get(image.format or "")
     if content_type is None:
         return image_output(ctx, image.convert("RGBA" if "A" in image.getbands() else "RGB"))
-    url = ctx.save_bytes(data, content_type)
+    url = ctx.save_bytes(data, content_type, carry=False)  # a file given is passed on as it is
     return {"url": url, "width": image.width, "height": image.height, "contentType": content_type}
 
 

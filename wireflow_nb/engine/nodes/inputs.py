@@ -67,7 +67,7 @@ def _stored_as_is(ctx: Any, data: bytes, kind: str) -> dict[str, Any]:
     content_type = sniff_content_type(data)
     if not content_type.startswith(kind + "/"):
         raise NodeError(f"the input is not {kind} (its bytes read as {content_type})")
-    return {"url": ctx.save_bytes(data, content_type), "contentType": content_type}
+    return {"url": ctx.save_bytes(data, content_type, carry=False), "contentType": content_type}
 
 
 def trigger(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
