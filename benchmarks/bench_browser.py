@@ -29,7 +29,10 @@ targets (issue 12, item 9: click <= 1.2x the floor, drag move-to-frame <= 2x), a
 explains a gap: frames copied per event, 2D drawing calls per event (all canvases) and the
 kernel's handler time per event.
 
-    .venv/bin/python benchmarks/bench_browser.py [--rounds 3] [--nodes 200] [--moves 60] [--json]
+    .venv/bin/python benchmarks/bench_browser.py [--rounds 3] [--nodes 200] [--moves 60] [--json] [--split]
+
+``--split`` also splits each click into stages (the page sends, the kernel handles, the
+batch comes back, the page draws: ``_click_split.py``) and lists the messages received.
 
 Absolute figures move with the machine's load; the ratios to the floor measured in the
 same run are the figures to compare. Needs ``/usr/bin/chromium`` (or
@@ -49,6 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import _click_split
 from tests.e2e.harness import launch_chromium, new_page, start_lab
 from tests.e2e.lab import CanvasHandle, EditorHandle, NotebookPage
 
@@ -117,7 +121,7 @@ def build_workflow(n):
     return wf
 
 editor = GraphEditor(build_workflow(N_NODES), width=960, height=600)
-_time_handlers(editor.canvas._canvases[-1], "editor")  # the top layer receives the events
+_time_handlers(editor.canvas[-1], "editor")  # the top layer receives the events
 # one output for both: a press on either never changes JupyterLab's active cell
 _widgets.VBox([floor, editor])
 """
@@ -144,6 +148,9 @@ class Target:
         self.nb = nb
         self.canvas = canvas
         self.samples: dict[str, list[dict[str, float]]] = {"click": [], "drag": []}
+        #: with ``--split``: the page's time origin, and each click's stages
+        self.split_origin: float | None = None
+        self.splits: list[dict[str, Any]] = []
 
     def settle(self) -> None:
         """The kernel handled all that was sent, and no frame came for 80 ms."""
@@ -180,11 +187,18 @@ class Target:
         self.prepare_click()
         point = self.press_point()
         mouse.move(*point)
+        if self.split_origin is not None:
+            _click_split.clear(self.nb)
         self.settle()
         mouse.down()
         event = self._event("mousedown")
-        got = self.canvas.wait_own_frame_after(event[1]) is not None
+        frame = self.canvas.wait_own_frame_after(event[1])
+        got = frame is not None
         self.settle()
+        if frame is not None and self.split_origin is not None:
+            stages = _click_split.one_click(self.nb, self.split_origin, event[1], frame)
+            if stages is not None:
+                self.splits.append(stages)
         until = self.canvas.now()
         mouse.up()
         self.settle()
@@ -263,10 +277,12 @@ def measure(
     moves: int = 60,
     clicks: int = 5,
     rounds: int = 3,
+    split: bool = False,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Open the two canvases in ``page`` (a JupyterLab serving ``root``), measure, and
-    return the samples per canvas and gesture, the kernel's handler times and the graph."""
+    return the samples per canvas and gesture, the kernel's handler times and the graph
+    (and with ``split``, each click's stages: ``_click_split.py``)."""
     (root / NOTEBOOK).write_text(json.dumps(notebook(nodes), indent=1))
     page.set_viewport_size(VIEWPORT)  # both canvases in view: no scrolling between gestures
     nb = NotebookPage(page, lab_url(NOTEBOOK), NOTEBOOK)
@@ -279,6 +295,9 @@ def measure(
     editor = Editor("editor", nb, handle, _middle_node(nb))
     for target in (floor, editor):
         target.canvas.install_probe()
+    if split:
+        origin = _click_split.install(nb)
+        floor.split_origin = editor.split_origin = origin
     graph = nb.eval_json(
         "{'nodes': len(editor.workflow.nodes), 'edges': len(editor.workflow.edges), 'zoom': editor.view.zoom}"
     )
@@ -297,6 +316,7 @@ def measure(
     return {
         "graph": graph,
         "samples": {t.name: t.samples for t in (floor, editor)},
+        "splits": {t.name: t.splits for t in (floor, editor)} if split else None,
         "handler_ms": nb.eval_json("_bench_ms"),
         "missed": missed,
         "node": {"id": editor.node, "put_back": nb.eval_json(where) == start},
@@ -371,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--moves", type=int, default=60)
     ap.add_argument("--clicks", type=int, default=5, help="clicks per canvas per round")
     ap.add_argument("--json", action="store_true", help="print the rows and samples as JSON")
+    ap.add_argument(
+        "--split", action="store_true", help="also split each click's time into stages (_click_split.py)"
+    )
     args = ap.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp,
@@ -387,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 moves=args.moves,
                 clicks=args.clicks,
                 rounds=args.rounds,
+                split=args.split,
                 log=lambda m: print(m, file=sys.stderr, flush=True),
             )
         finally:
@@ -396,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"rows": rows, **result}, indent=1))
     else:
         print(table(result, rows))
+        if result["splits"] is not None:
+            print(_click_split.table(result["splits"]))
     return 0
 
 

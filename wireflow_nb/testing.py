@@ -3,8 +3,7 @@
 ``EditorDriver(editor)`` sends exactly what the ipycanvas front-end sends
 (``{"event": "mouse_down", "x": ..., "y": ...}``, ``{"event": "mouse_wheel", "x": dx,
 "y": dy}``, ``{"event": "key_down", "key": ..., "shift_key": ..., "ctrl_key": ...,
-"meta_key": ...}``) into the widget that receives events (the ``MultiCanvas``, which
-hands them to its top layer), so a script or test exercises the same code path as a
+"meta_key": ...}``) into the widget that receives events (the canvas's top layer), so a script or test exercises the same code path as a
 user. Coordinates are event coordinates: canvas buffer pixels, as ``node_bounds`` and
 ``port_position`` return them.
 
@@ -121,7 +120,7 @@ class EditorDriver:
     # -- raw messages -----------------------------------------------------------------------
     def send(self, content: dict[str, Any]) -> None:
         """Deliver one front-end message to the event-receiving widget."""
-        self.editor.canvas._handle_custom_msg(content, [])
+        self.editor.canvas[-1]._handle_custom_msg(content, [])
 
     def _mouse(self, event: str, x: float, y: float) -> None:
         self.position = (float(x), float(y))

@@ -158,9 +158,9 @@ class CanvasHandle:
         self.page = page
         self.selector = f"{scope} .{css_class}"
         self.root = page.locator(self.selector).first
-        # ipycanvas 0.14 draws a Canvas or a MultiCanvas (its layers composited) into one
-        # <canvas> carrying the class; should a version nest one <canvas> per layer, the
-        # last (top) one receives the events.
+        # a Canvas or a MultiCanvas (its layers composited) is one <canvas> carrying the
+        # class; the editor's LayerStack (widgets/_stack.py) holds one <canvas> per layer,
+        # the last (top) one receiving the events.
         self.layers_selector = f"{scope} canvas.{css_class}, {scope} .{css_class} canvas"
         self.top = page.locator(self.layers_selector).last
 

@@ -418,7 +418,7 @@ def test_print_speed_figures(open_notebook, jupyter_server, page, capsys, reques
         editor = _open_editor(nb)
         assert nb.eval_json("len(editor.workflow.nodes)") == total
         editor.canvas.install_probe()
-        nb.execute(_TIME_MOVES.format(canvas="editor.canvas._canvases[-1]"))  # the kernel's handler
+        nb.execute(_TIME_MOVES.format(canvas="editor.canvas[-1]"))  # the kernel's handler
         empty = editor.to_page(*editor.empty_point())
 
         def clear_selection(editor=editor, empty=empty) -> None:  # so that the press redraws

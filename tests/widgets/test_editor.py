@@ -55,7 +55,7 @@ def test_high_dpi_buffer_and_css_size():
     assert (e.canvas.width, e.canvas.height) == (1600, 1000)
     # CSS: the row's width left by the palette (and the inspector beside), at most 800 px
     assert e.canvas.layout.max_width == "min(800px, 100%)" and e.canvas.layout.flex == "1 1 0%"
-    assert all(layer.width == 1600 for layer in e.canvas._canvases)
+    assert all(layer.width == 1600 for layer in e.canvas.canvases)
     one = GraphEditor(three_nodes(), pixel_ratio=1)
     assert one.canvas.width == 960
 
@@ -523,7 +523,7 @@ def test_pressing_a_node_sends_one_small_batch_and_the_inspector_follows_on_rele
 
 def test_driver_sends_the_browsers_own_messages(editor):
     seen: list[dict] = []
-    editor.canvas.on_msg(lambda _w, content, _b: seen.append(content))
+    editor.canvas[-1].on_msg(lambda _w, content, _b: seen.append(content))  # the top layer receives them
     d = EditorDriver(editor)
     d.wheel(10, 20, -120)
     d.key("z", ctrl=True, shift=True)

@@ -146,7 +146,7 @@ def test_a_workflow_still_opens_fitted():
 def test_resize_keeps_coordinates_right(wide):
     wide.resize(700, 480)
     assert (wide.canvas.width, wide.canvas.height) == (1400, 960)
-    assert all(layer.width == 1400 for layer in wide.canvas._canvases)
+    assert all(layer.width == 1400 for layer in wide.canvas.canvases)
     assert wide.canvas.layout.max_width == "min(700px, 100%)"
     assert (wide.state.width, wide.state.height) == (700.0, 480.0)
     driver = EditorDriver(wide)

@@ -1,17 +1,16 @@
 """The editor's canvas: three ipycanvas layers drawn from an ``EditorState``.
 
-Owns the ``MultiCanvas`` and its layers, bottom to top ``edges`` (the grid, then group
+Owns the ``LayerStack`` (``_stack.py``: ipycanvas canvases stacked by the browser) and its layers, bottom to top ``edges`` (the grid, then group
 frames and notes, then the edges), ``nodes`` (and the minimap in its corner), ``live``
 (what moves, the selection outlines, and over them the gesture feedback: box-select
 rectangle, connection preview, port highlights); which layers a ``Redraw`` flag redraws,
 in one ``hold_canvas`` batch (one message); and the node thumbnails drawn on them; and
 where things are in its event coordinates (canvas buffer pixels: CSS pixels times the
-pixel ratio). The ``MultiCanvas`` itself receives the events. While nodes are dragged
+pixel ratio). The top layer receives the events. While nodes are dragged
 they and their edges are drawn on the ``live`` layer alone (the edges over the still
 nodes until the release); otherwise it holds the selection outlines, so selecting
-redraws no node. Few layers, one for what moves: the browser composites every layer
-again for each layer a batch touches (ipycanvas' ``MultiCanvas``), so a drag step or a
-click costs one composite of three buffers (``benchmarks/bench_browser.py``). Flags map
+redraws no node. One layer for what moves: a batch drawn on one layer copies that layer
+alone onto the page, as a bare canvas does (``benchmarks/bench_browser.py``). Flags map
 to layers: ``GRID`` or ``EDGES`` redraws the ``edges`` layer (grid and edges, one
 clear), ``NODES`` the ``nodes`` layer, ``LIVE`` or ``OVERLAY`` the ``live`` layer (its
 outlines or moving nodes and the gesture feedback, one clear).
@@ -27,12 +26,13 @@ import io
 from collections.abc import Callable
 
 import ipywidgets as widgets
-from ipycanvas import MultiCanvas, hold_canvas
+from ipycanvas import hold_canvas
 
 from ..editing.scene import Redraw
 from ..editing.state import EditorState
 from . import _draw
 from ._minimap import draw_minimap
+from ._stack import LayerStack
 
 
 def css_max_width(width: int) -> str:
@@ -41,7 +41,7 @@ def css_max_width(width: int) -> str:
     return f"min({width}px, 100%)"
 
 
-#: Layer order, bottom to top (the ``MultiCanvas`` receives the events).
+#: Layer order, bottom to top (the top one receives the events).
 LAYERS = ("edges", "nodes", "live")
 
 
@@ -51,7 +51,7 @@ class EditorCanvas:
     def __init__(self, state: EditorState, width: int, height: int, pixel_ratio: float) -> None:
         self.state = state
         self.pixel_ratio = pr = pixel_ratio
-        self.canvas = MultiCanvas(
+        self.canvas = LayerStack(
             len(LAYERS),
             width=round(width * pr),
             height=round(height * pr),
