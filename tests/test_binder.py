@@ -93,6 +93,7 @@ def test_fresh_environment_runs_the_quickstart(tmp_path: Path) -> None:
     listing = extensions.stdout + extensions.stderr
     assert "@jupyter-widgets/jupyterlab-manager" in listing
     assert "ipycanvas" in listing
+    assert "anywidget" in listing  # the editor's width probe (widgets/_fit_width.py)
 
     work = tmp_path / "work"
     work.mkdir()

@@ -178,13 +178,24 @@ def test_escape_closes_the_box_and_adds_nothing(editor: EditorHandle) -> None:
 
 
 def test_on_a_canvas_shrunk_by_a_narrow_page_the_box_is_still_at_the_pointer(editor: EditorHandle) -> None:
-    """CSS shrinks the canvas in a narrow output area: the box follows (margins in percent
-    of the canvas's width) and stays inside it (CSS min/max), low in the canvas too."""
+    """CSS shrinks the canvas when it is wider than its cell (before the width probe
+    reports, or below the probe's minimum): the box follows (margins in percent of the
+    canvas's width) and stays inside it (CSS min/max), low in the canvas too."""
     nb, page = editor.nb, editor.nb.page
     try:
         page.set_viewport_size({"width": 1000, "height": 1000})
+        # the probe has made the canvas as wide as its slot; then make it wider than that
+        wait_until(
+            lambda: abs(editor.canvas.stable_box()["width"] - nb.eval_json("editor.width")) <= 3
+            and editor.canvas.stable_box()["width"] < 900,
+            timeout=20,
+            message="the canvas did not take its slot's width",
+        )
+        nb.execute("editor.resize(960)")
         canvas = wait_until(
-            lambda: (lambda b: b if b["width"] < 900 else None)(editor.canvas.stable_box()),
+            lambda: (lambda b: b if editor.canvas.size()[0] == 1920 and b["width"] < 900 else None)(
+                editor.canvas.stable_box()
+            ),
             timeout=10,
             message="the canvas did not shrink",
         )

@@ -64,8 +64,8 @@ def minimap_toggle(on_change: Any) -> widgets.ToggleButton:
 
 
 def editor_body(palette: widgets.Widget, canvas: widgets.Widget, inspector: widgets.Widget) -> widgets.HBox:
-    """Palette and canvas side by side, the canvas taking the width left (up to its own);
-    the inspector right of them when the output area has room for a 480 px canvas
+    """Palette and canvas side by side, the canvas's slot (``_fit_width``) taking the width
+    left, which the canvas then takes; the inspector right of them when the output area has room for a 480 px canvas
     beside it, else below (the row wraps)."""
     main = widgets.HBox(
         [palette, canvas], layout=widgets.Layout(align_items="flex-start", min_width="0", flex="1 1 640px")

@@ -48,7 +48,7 @@ class QuickAddBox:
     ) -> None:
         """``do(flags)`` draws what a change of ``state`` needs; ``guard(action)`` runs a
         click's action (an error goes to the status line, not the output area)."""
-        self.size = (state.width, state.height)  # the canvas's CSS size
+        self._state = state
 
         def on_query(change: dict[str, Any]) -> None:
             if not self._showing:  # not our own value echoed back
@@ -106,6 +106,11 @@ class QuickAddBox:
                 flex="0 1 auto",
             ),
         )
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """The canvas's CSS size (it changes when the canvas takes its slot's width)."""
+        return (self._state.width, self._state.height)
 
     def show(self, menu: QuickAddMenu | None) -> None:
         """Draw ``menu`` (None hides the box)."""

@@ -46,6 +46,7 @@ from ..editing.viewport import saved_view, viewport_to_save
 from ..models import Node
 from ..workflow import Workflow
 from ._blueprints import BlueprintActions
+from ._fit_width import FitWidth
 from ._layers import EditorCanvas
 from ._minimap import MinimapControls, editor_body, minimap_toggle
 from ._quickadd import QuickAddBox
@@ -129,7 +130,8 @@ class GraphEditor(StaticFallback, TemplateActions, BlueprintActions, MinimapCont
         self.search = self.palette.search
         self.palette_buttons = self.palette.buttons
         self._palette_list = self.palette.items
-        body = editor_body(self.palette, self.quick_add.stage, self.inspector)
+        self.fit_width = FitWidth(self, self.quick_add.stage)  # the canvas takes its slot's width
+        body = editor_body(self.palette, self.fit_width.slot, self.inspector)
         super().__init__(children=[self.toolbar, body, self.status])
         self.add_class("wf-editor")
         self._init_blueprints()  # toolbar button, form, palette category (_blueprints.py)
