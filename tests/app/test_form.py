@@ -22,6 +22,7 @@ from wireflow_nb.models import IteratorConfig
 from wireflow_nb.widgets._fields import UNSET
 from wireflow_nb.widgets.app import WorkflowApp
 from wireflow_nb.widgets.form import FormApp
+from wireflow_nb.widgets.outputs import OutputView
 
 from ._helpers import image_workflow
 
@@ -72,6 +73,21 @@ def test_is_public_and_has_its_classes(engine: LocalEngine) -> None:
         shown.append(type(w).__name__)
         stack.extend(getattr(w, "children", ()))
     assert "Canvas" not in shown and "MultiCanvas" not in shown and "GraphEditor" not in shown
+
+
+def test_a_form_lets_no_visitor_write_files_on_the_server(engine: LocalEngine) -> None:
+    """A form is a page handed to others (Voila): no Save outputs row with a folder to type."""
+    form = FormApp(image_workflow(), engine, inputs=["prompt.text"])
+    shown, stack = [], [form]
+    while stack:
+        w = stack.pop()
+        shown.append(w)
+        stack.extend(getattr(w, "children", ()))
+    assert form.outputs.save_button not in shown and form.outputs.folder not in shown
+    assert not any("wf-app-output-folder" in getattr(w, "_dom_classes", ()) for w in shown)
+    # an app's own output view keeps its row
+    view = OutputView(engine)
+    assert any(view.save_button in getattr(row, "children", ()) for row in view.children)
 
 
 def test_each_input_gets_the_widget_of_its_kind_with_a_clear_label(engine: LocalEngine) -> None:

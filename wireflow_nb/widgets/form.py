@@ -148,7 +148,8 @@ class FormApp(StaticFallback, widgets.VBox):
         self.credits_watch = CreditsWatch(
             backend, _NoCreditsLine(), work=self._work, workflow_id=self.workflow_id, catalog=self.catalog
         )
-        self.outputs = OutputView(fetcher=MediaFetcher(backend), labels=self._labels)
+        # no Save outputs row: a form is a page for others (Voila), who must not write server files
+        self.outputs = OutputView(fetcher=MediaFetcher(backend), labels=self._labels, folder=None)
         self.outputs.add_class("wf-form-outputs")
         super().__init__(
             [self.title, field_box, actions, self.message, self.credits_watch.confirm, self.outputs]

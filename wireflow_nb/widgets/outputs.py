@@ -196,9 +196,11 @@ class OutputView(StaticFallback, widgets.VBox):
         *,
         fetcher: MediaFetcher | None = None,
         labels: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
-        folder: str = "outputs",
+        folder: str | None = "outputs",
         max_workers: int = 4,
     ) -> None:
+        """``folder``: the Save outputs row's folder; None: no such row (a page handed to
+        others, as ``FormApp`` in Voila, must not let a visitor write files on the server)."""
         self.fetcher = fetcher or MediaFetcher(backend)
         self._labels = labels
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -216,20 +218,16 @@ class OutputView(StaticFallback, widgets.VBox):
         self.body = widgets.VBox()
         self.message = widgets.HTML()
         self.message.add_class("wf-app-output-message")
-        self.folder = widgets.Text(value=folder, description="Folder", layout=widgets.Layout(width="260px"))
+        self.folder = widgets.Text(value=folder or "", description="Folder", layout=widgets.Layout(width="260px"))
         self.folder.add_class("wf-app-output-folder")
         self.save_button = widgets.Button(description="Save outputs", icon="download", disabled=True)
         self.save_button.add_class("wf-app-save-outputs")
         self.save_button.on_click(lambda _: self._save_clicked())
         self.save_status = widgets.HTML()
-        super().__init__(
-            [
-                self.title,
-                self.message,
-                self.body,
-                widgets.HBox([self.folder, self.save_button, self.save_status]),
-            ]
-        )
+        rows: list[widgets.Widget] = [self.title, self.message, self.body]
+        if folder is not None:
+            rows.append(widgets.HBox([self.folder, self.save_button, self.save_status]))
+        super().__init__(rows)
         self.add_class("wf-app-outputs")
 
     static_html = outputs_html  # the picture where widgets cannot run (_static.py)
