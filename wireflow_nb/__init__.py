@@ -179,3 +179,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return list(__all__)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Jupyter server: kernel websockets without Nagle's delay (``_server_ext``)."""
+    return [{"module": "wireflow_nb._server_ext"}]

@@ -59,3 +59,12 @@ def test_notebook_renders_and_draws_under_voila(open_voila, page):
     page.locator(".wf-smoke-label", has_text="presses: 1").wait_for()
     view.assert_no_errors()
     assert not console_errors(page, ignore=VOILA_NOISE)
+
+
+def test_the_lab_loads_our_server_extension(open_notebook, jupyter_server):
+    """The JupyterLab users start from the package's environment loads ``_server_ext``
+    (kernel websockets without Nagle's delay): its line is in the server's log once a
+    notebook's kernel is connected."""
+    nb = open_notebook("smoke_widgets.ipynb")
+    nb.wait_python("1 + 1", lambda n: n == 2)
+    assert "wireflow_nb: kernel websockets send without delay" in jupyter_server.log_text()
