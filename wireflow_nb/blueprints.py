@@ -41,14 +41,13 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._files import write_atomic
 from ._home import data_home
 from ._media import _local_path
 from .editing.clipboard import paste_items
@@ -263,15 +262,7 @@ class Blueprint:
             )
         folder = target.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, indent=1, ensure_ascii=False)
-                f.write("\n")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", private=True)
         self.path = target
         return target
 

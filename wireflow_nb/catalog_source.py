@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import APIConnectionError, redact
+from ._files import write_atomic
 from ._home import data_home
 from .catalog import Catalog, catalog_from_hosted, default_catalog, spec_to_hosted
 
@@ -141,7 +141,7 @@ class CatalogCache:
 
     def write(self, base_url: str, catalog: Catalog, fetched_at: float) -> Path:
         """Save ``catalog`` as ``base_url``'s answer of ``fetched_at`` (atomically)."""
-        from .engine.home import make_private_dir, private_fd
+        from .engine.home import make_private_dir
 
         target = self.path(base_url)
         if self._folder is None:
@@ -154,17 +154,7 @@ class CatalogCache:
             # the hosted-only keys a spec keeps in ``extra`` go back beside the entry
             "nodes": [{**_jsonable(spec.extra), **spec_to_hosted(spec)} for spec in catalog],
         }
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        try:
-            private_fd(fd)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(body, fh, ensure_ascii=False)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return target
+        return write_atomic(target, json.dumps(body, ensure_ascii=False), private=True)
 
     def read(self, base_url: str) -> tuple[Catalog, float] | str | None:
         """The saved catalogue of ``base_url`` and when it was fetched; None when there is

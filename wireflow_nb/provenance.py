@@ -26,7 +26,6 @@ Other bytes are returned as they are. ``read_record(path)`` finds the record aga
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -41,6 +40,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ._exceptions import Problem, WorkflowValidationError
+from ._files import write_atomic
 from ._media import _local_path, as_saved_value, sniff_content_type
 from ._version import __version__
 
@@ -551,16 +551,6 @@ def _carried_run(data: bytes) -> str | None:
 
 def write_file(path: str | os.PathLike[str], data: bytes, record: Mapping[str, Any] | bytes | None) -> Path:
     """Write ``data`` (carrying ``record`` when given) to ``path`` atomically."""
-    target = Path(path)
     if record is not None:
         data = embed(data, record)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_atomic(path, data)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem, WorkflowValidationError
+from ._files import write_atomic
 from ._media import as_saved_value
 from .canvas_items import CANVAS_KEY, CanvasItems
 from .graphs import find_cycles
@@ -498,12 +499,7 @@ class Workflow(CanvasItems):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the workflow as JSON, atomically (a crash never leaves half a file)."""
-        target = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-        return target
+        return write_atomic(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, id: str | None = None) -> Workflow:

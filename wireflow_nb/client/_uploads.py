@@ -24,7 +24,6 @@ It may import ``_media``, ``_home``, ``_exceptions``, ``catalog``, ``models`` an
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import Problem, WorkflowValidationError
+from .._files import write_atomic
 from .._home import data_home
 from .._media import LocalMedia, as_saved_value, is_local_media, local_media
 from ..catalog import MEDIA_PORT_TYPES, media_fields
@@ -133,16 +133,11 @@ class UploadCache:
         if path is None:
             return
         entry = {"server": self._server, "sha256": sha256, "url": url, "at": time.time()}
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-            os.replace(tmp, path)
+            write_atomic(path, json.dumps(entry), private=True)
         except OSError:  # a read-only home: the memory map still holds it
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            pass
 
 
 @dataclass

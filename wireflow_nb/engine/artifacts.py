@@ -9,18 +9,17 @@ a server restarted on another port still hands out valid URLs.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._files import write_atomic
 from .._media import sniff_content_type
-from .home import make_private_dir, private_fd
+from .home import make_private_dir
 
 __all__ = [
     "ARTIFACT_PREFIX",
@@ -79,16 +78,7 @@ class ArtifactStore:
         name = f"{hashlib.sha256(data).hexdigest()}.{extension_for(ctype)}"
         target = self.root / name
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-            try:
-                private_fd(fd)  # 0600 whatever the umask
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(target, data, private=True)  # 0600 whatever the umask
         return name
 
     def is_name(self, name: str) -> bool:
