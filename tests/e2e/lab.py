@@ -533,6 +533,15 @@ class NotebookPage:
         return self.panel.locator(f".{css_class}").first
 
 
+def run_editor(nb: NotebookPage, name: str = "editor") -> EditorHandle:
+    """Run every cell of ``nb``, wait for the editor ``name`` to draw, check no error."""
+    nb.run_all()
+    handle = EditorHandle(nb, name)
+    handle.canvas.wait_nonblank()
+    nb.assert_no_errors()
+    return handle
+
+
 class EditorHandle:
     """A ``GraphEditor`` shown in a notebook, known in the kernel as ``expr``.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from .lab import EditorHandle, NotebookPage, wait_until
+from .lab import EditorHandle, NotebookPage, run_editor, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +22,7 @@ POSITIONS = "{n.id: [n.position.x, n.position.y] for n in editor.workflow.nodes}
 
 def _open(open_notebook, name: str) -> EditorHandle:
     nb: NotebookPage = open_notebook(name)
-    nb.run_all()
-    handle = EditorHandle(nb, "editor")
-    handle.canvas.wait_nonblank()
-    nb.assert_no_errors()
-    return handle
+    return run_editor(nb)
 
 
 def test_dragging_a_group_title_moves_its_nodes(open_notebook) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import VIEWPORT, open_notebook_on
-from .lab import VOILA_NOISE, EditorHandle, console_errors, wait_until
+from .lab import VOILA_NOISE, EditorHandle, console_errors, run_editor, wait_until
 
 EDITOR_MODULE = Path(__file__).resolve().parents[2] / "wireflow_nb" / "widgets" / "editor.py"
 
@@ -32,11 +32,7 @@ RESIZE_POSITION = "[editor.workflow.node('resize').position.x, editor.workflow.n
 
 
 def _open_editor(nb) -> EditorHandle:
-    nb.run_all()
-    handle = EditorHandle(nb, "editor")
-    handle.canvas.wait_nonblank()
-    nb.assert_no_errors()
-    return handle
+    return run_editor(nb)
 
 
 @pytest.fixture(scope="module")

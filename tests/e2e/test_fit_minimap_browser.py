@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .conftest import open_notebook_on
-from .lab import EditorHandle, wait_until
+from .lab import EditorHandle, run_editor, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -90,11 +90,7 @@ def fitted_layout(nb: Any, ratio: float = 2.0) -> dict[str, Any]:
 def shared(module_page, jupyter_server) -> EditorHandle:
     module_page.set_viewport_size(WIDE)
     nb = open_notebook_on(module_page, jupyter_server, "editor_test.ipynb")
-    nb.run_all()
-    handle = EditorHandle(nb, "editor")
-    handle.canvas.wait_nonblank()
-    nb.assert_no_errors()
-    return handle
+    return run_editor(nb)
 
 
 @pytest.fixture

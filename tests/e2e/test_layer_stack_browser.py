@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import open_notebook_on
-from .lab import EditorHandle
+from .lab import EditorHandle, run_editor
 
 pytestmark = pytest.mark.e2e
 
@@ -43,11 +43,7 @@ _PAINTED_JS = """
 @pytest.fixture(scope="module")
 def editor(module_page, jupyter_server) -> EditorHandle:
     nb = open_notebook_on(module_page, jupyter_server, "editor_test.ipynb")
-    nb.run_all()
-    handle = EditorHandle(nb, "editor")
-    handle.canvas.wait_nonblank()
-    nb.assert_no_errors()
-    return handle
+    return run_editor(nb)
 
 
 def _settle(editor: EditorHandle) -> None:

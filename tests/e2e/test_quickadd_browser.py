@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import VIEWPORT, open_notebook_on
-from .lab import EditorHandle, wait_until
+from .lab import EditorHandle, run_editor, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +25,7 @@ EDGES = "[[e.source, e.source_handle, e.target, e.target_handle] for e in editor
 @pytest.fixture(scope="module")
 def shared_editor(module_page, jupyter_server) -> EditorHandle:
     nb = open_notebook_on(module_page, jupyter_server, "editor_test.ipynb")
-    nb.run_all()
-    handle = EditorHandle(nb, "editor")
-    handle.canvas.wait_nonblank()
-    nb.assert_no_errors()
-    return handle
+    return run_editor(nb)
 
 
 @pytest.fixture
