@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
 
@@ -50,6 +52,7 @@ def test_binder_files() -> None:
         assert text.startswith("#!/bin/bash") and "set -e" in text
 
 
+@pytest.mark.timeout(1800)  # a fresh venv with JupyterLab: pip alone takes 2-5 min on 2 cores
 def test_fresh_environment_runs_the_quickstart(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
