@@ -254,3 +254,11 @@ def _data_url_bytes(text: str) -> bytes:
         return unquote_to_bytes(payload)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"the data: URL is not valid base64 ({exc})") from None
+
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary every part calls (the one inside the imageio-ffmpeg wheel: no
+    system ffmpeg needed); imported on first use."""
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())

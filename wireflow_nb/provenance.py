@@ -41,7 +41,7 @@ from xml.sax.saxutils import escape
 
 from ._exceptions import Problem, WorkflowValidationError
 from ._files import write_atomic
-from ._media import _local_path, as_saved_value, sniff_content_type
+from ._media import _local_path, as_saved_value, ffmpeg_exe, sniff_content_type
 from ._version import __version__
 
 __all__ = [
@@ -380,12 +380,6 @@ def _webp_with(data: bytes, payload: bytes) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def _ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
 def _ffmeta_escape(text: str) -> str:
     return re.sub(r"([=;#\\\n])", r"\\\1", text)
 
@@ -397,7 +391,7 @@ def _mp4_with(data: bytes, payload: bytes) -> bytes:
         kept = [line for line in _mp4_tags(source) if not line.startswith("comment=")]  # title, ... stay
         ours = "comment=" + _ffmeta_escape(payload.decode("utf-8"))
         meta.write_text("\n".join([";FFMETADATA1", *kept, ours]) + "\n", "utf-8")
-        command = [_ffmpeg(), "-v", "error", "-y", "-i", str(source), "-f", "ffmetadata", "-i", str(meta)]
+        command = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), "-f", "ffmetadata", "-i", str(meta)]
         command += ["-map", "0", "-map_metadata", "1", "-c", "copy", "-movflags", "+faststart", str(target)]
         done = subprocess.run(command, capture_output=True, timeout=120, check=False)
         if done.returncode != 0:
@@ -497,7 +491,7 @@ def _inflate(data: bytes) -> bytes:
 
 def _mp4_tags(source: Path) -> list[str]:
     """The global tags of an MP4 as ffmetadata lines (``key=escaped value``), by its ffmpeg."""
-    command = [_ffmpeg(), "-v", "error", "-i", str(source), "-f", "ffmetadata", "-"]
+    command = [ffmpeg_exe(), "-v", "error", "-i", str(source), "-f", "ffmetadata", "-"]
     done = subprocess.run(command, capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
         raise ValueError(f"ffmpeg cannot read it: {done.stderr.decode(errors='replace')[-200:].strip()}")

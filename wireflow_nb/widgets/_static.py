@@ -51,6 +51,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .._media import ffmpeg_exe
 from .._svg import Thumb, workflow_svg
 from ..models import images_of, text_of, videos_of
 
@@ -88,13 +89,11 @@ def picture_url(data: bytes, side: int) -> tuple[str, tuple[int, int]]:
 def video_poster(data: bytes, timeout: float = 30.0) -> bytes:
     """The first frame of a video's bytes, as PNG (the ffmpeg of imageio-ffmpeg), for
     where the video cannot play. Raises ``ValueError`` when ffmpeg finds no frame."""
-    import imageio_ffmpeg
-
     with tempfile.TemporaryDirectory(prefix="wf-poster-") as folder:  # private (0700), removed
         source = Path(folder) / "video"
         source.write_bytes(data)
         done = subprocess.run(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(source), "-frames:v", "1",
+            [ffmpeg_exe(), "-v", "error", "-i", str(source), "-frames:v", "1",
              "-f", "image2pipe", "-vcodec", "png", "-"],
             capture_output=True, timeout=timeout, check=False,
         )  # fmt: skip

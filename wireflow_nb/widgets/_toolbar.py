@@ -39,6 +39,16 @@ def format_elapsed(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
+def status_widgets(prefix: str) -> tuple[widgets.HTML, widgets.IntProgress, widgets.HTML]:
+    """The run's status label, progress bar and elapsed time that ``show_status`` fills,
+    with CSS classes ``<prefix>-status``, ``-progress`` and ``-elapsed``."""
+    status, elapsed = widgets.HTML(), widgets.HTML()
+    progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="180px"))
+    for made, name in ((status, "status"), (progress, "progress"), (elapsed, "elapsed")):
+        made.add_class(f"{prefix}-{name}")
+    return status, progress, elapsed
+
+
 def show_status(
     status_label: widgets.HTML,
     progress: widgets.IntProgress,
@@ -146,12 +156,7 @@ class Toolbar(widgets.VBox):
             self.save_button, self.load_button = editor_save, editor_load
             self.save_button.add_class("wf-app-save")
             self.load_button.add_class("wf-app-load")
-        self.status_label = widgets.HTML()
-        self.status_label.add_class("wf-app-status")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="180px"))
-        self.progress.add_class("wf-app-progress")
-        self.elapsed_label = widgets.HTML()
-        self.elapsed_label.add_class("wf-app-elapsed")
+        self.status_label, self.progress, self.elapsed_label = status_widgets("wf-app")
 
         info_row = widgets.HBox(
             [self.backend_label, self.credits_label, self.estimate_label],

@@ -45,7 +45,7 @@ from ._preflight import run_problems
 from ._run_state import RunState
 from ._runner import BackgroundRun, PendingWork, PollPolicy, running_loop
 from ._static import StaticFallback, outputs_html
-from ._toolbar import button, format_elapsed, show_status
+from ._toolbar import button, format_elapsed, show_status, status_widgets
 from .outputs import MediaFetcher, OutputView
 
 __all__ = ["FormApp", "form_for_app"]
@@ -128,12 +128,7 @@ class FormApp(StaticFallback, widgets.VBox):
         field_box = widgets.VBox(self.fields, layout=widgets.Layout(max_width="640px"))
         field_box.add_class("wf-form-fields")
         self.run_button = button("Run", "play", "wf-form-run", lambda: self.run(), style="success")
-        self.status_label = widgets.HTML()
-        self.status_label.add_class("wf-form-status")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="180px"))
-        self.progress.add_class("wf-form-progress")
-        self.elapsed_label = widgets.HTML()
-        self.elapsed_label.add_class("wf-form-elapsed")
+        self.status_label, self.progress, self.elapsed_label = status_widgets("wf-form")
         actions = widgets.HBox(
             [self.run_button, self.status_label, self.progress, self.elapsed_label],
             layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
